@@ -1,0 +1,70 @@
+"""The standalone app: ``lms.create_app()``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from lms.extension import LMS
+from lms.web.blueprint import error_page
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def create_app(config: dict[str, Any] | None = None, *, serving: bool = True) -> Flask:
+    """Build the standalone app. ``config`` overrides environment and defaults.
+
+    ``serving`` is False for CLI commands that never answer requests (validate, sync, ...): they
+    need no secret key and do not migrate the database on start-up.
+    """
+    instance = os.environ.get("LMS_INSTANCE_PATH") or os.path.join(os.getcwd(), "instance")
+    app = Flask("lms", instance_path=os.path.abspath(instance),
+                instance_relative_config=True)
+    app.config["LMS_AUTO_UPGRADE"] = serving
+    for key, value in os.environ.items():
+        if key.startswith("LMS_") and key not in ("LMS_INSTANCE_PATH",):
+            app.config[key] = _parse_env(value)
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    app.config.update(config or {})
+    if not serving and not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secrets.token_hex(32)  # never signs anything a user sees
+    _ensure_secret_key(app)
+    LMS(app)
+
+    for code in (400, 403, 404, 405, 413, 422, 429, 500):
+        app.register_error_handler(code, error_page)
+    return app
+
+
+def _parse_env(value: str) -> Any:
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    return value
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config.get("LMS_DEMO") or app.config.get("TESTING"):
+        # Demo mode keeps one generated key in the instance folder so restarts keep sessions.
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "demo_secret_key")
+        if not os.path.exists(path):
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_hex(32))
+        with open(path, encoding="utf-8") as handle:
+            app.config["SECRET_KEY"] = handle.read().strip()
+        return
+    raise ConfigurationError(
+        "lms will not start without a secret key. Set SECRET_KEY (a long random string, e.g. "
+        "python -c 'import secrets; print(secrets.token_hex(32))'), or run `lms demo`."
+    )

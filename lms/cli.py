@@ -1,0 +1,162 @@
+"""The ``lms`` command: ``lms demo``, ``lms validate``, ``lms sync``, ``lms create-user``,
+``lms db upgrade``, plus Flask's own ``lms run`` and ``lms shell``.
+
+In a host app the same commands live under ``flask lms ...``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from lms.content.loader import ContentError, load_content
+from lms.models.people import ROLES
+
+
+def _state():
+    return current_app.extensions["lms"]
+
+
+@click.group("lms", help="Peer-supporter training: content, database and accounts.")
+def lms_group() -> None:
+    pass
+
+
+@lms_group.command("validate")
+@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def validate_command(path: Path | None) -> None:
+    """Check every content file; print path:line: reason per problem."""
+    if path is not None:
+        curricula, quizzes, root = path / "curricula", path / "quizzes", path
+    else:
+        state = _state()
+        curricula, quizzes = state.curricula_folder, state.quizzes_folder
+        root = curricula.parent
+    try:
+        bundle = load_content(curricula, quizzes, root=root)
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem))
+        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {len(bundle.curricula)} curricula, {bundle.module_count} modules, "
+               f"{len(bundle.quizzes)} quizzes, {bundle.question_count} questions.")
+
+
+@lms_group.command("sync")
+@with_appcontext
+def sync_command() -> None:
+    """Load content into the database (idempotent; invalid content changes nothing)."""
+    from lms.services.content_sync import sync_folders
+
+    state = _state()
+    session = state.db.session()
+    try:
+        report = sync_folders(session, state.curricula_folder, state.quizzes_folder)
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem))
+        click.echo("Nothing was loaded: fix the problems above and run `lms sync` again.", err=True)
+        sys.exit(1)
+    finally:
+        session.close()
+    click.echo(f"Synced: {report.summary()}.")
+
+
+@lms_group.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def create_user_command(email: str, name: str, roles: tuple[str, ...], password: str) -> None:
+    """Create a person with one or more roles."""
+    from lms.services.accounts import AccountError, create_person
+
+    session = _state().db.session()
+    try:
+        person = create_person(session, email=email, name=name, password=password, roles=roles)
+        session.commit()
+    except AccountError as exc:
+        session.rollback()
+        raise click.ClickException(str(exc)) from None
+    finally:
+        session.close()
+    click.echo(f"Created {person.email} ({', '.join(sorted(roles))}).")
+
+
+@lms_group.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade_command(revision: str) -> None:
+    """Bring the schema up to date without losing data."""
+    from lms.migrate import current_revision, upgrade
+
+    db = _state().db
+    upgrade(db, revision)
+    click.echo(f"Database at revision {current_revision(db)}.")
+
+
+@lms_group.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Set up the demo data and stop.")
+@with_appcontext
+def demo_command(host: str, port: int, no_serve: bool) -> None:
+    """Create the demo database (content, one person per role, some progress) and serve it."""
+    from lms.demo import DEMO_PASSWORD, set_up_demo
+    from lms.migrate import upgrade
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("LMS_DEMO"):
+        raise click.ClickException("Run the demo through the standalone command: `lms demo`.")
+    state = _state()
+    upgrade(state.db)
+    session = state.db.session()
+    try:
+        people = set_up_demo(session, state.curricula_folder, state.quizzes_folder)
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem))
+        raise click.ClickException("The content has problems; the demo was not set up.") from None
+    finally:
+        session.close()
+    click.echo("")
+    click.echo(f"Demo log-ins (password for all: {DEMO_PASSWORD})")
+    for role, email in people:
+        click.echo(f"  {role:<11} {email}")
+    click.echo("")
+    if no_serve:
+        return
+    prefix = app.config["LMS_URL_PREFIX"]
+    click.echo(f"Open http://{host}:{port}{prefix}/login  (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+def _create_standalone_app():
+    from lms.app import create_app
+
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "demo":
+        # The demo migrates inside the command so it can print what it did.
+        return create_app({"LMS_DEMO": True, "LMS_AUTO_UPGRADE": False})
+    return create_app(serving=command == "run")
+
+
+def main() -> None:
+    """The ``lms`` console script: Flask's group (run, shell, routes) plus lms's commands."""
+    group = FlaskGroup(create_app=_create_standalone_app, add_default_commands=True,
+                       help=lms_group.help)
+    for name, command in lms_group.commands.items():
+        group.add_command(command, name)
+    group.main(prog_name="lms")

@@ -1,0 +1,41 @@
+"""Default configuration. Every key is under the ``LMS_`` prefix; a host app may set any of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+SOURCE_ROOT = PACKAGE_ROOT.parent
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    # Where lms's pages live inside the app ("" standalone, e.g. "/training" in a host app).
+    "LMS_URL_PREFIX": "",
+    # Content folders; None means ./curricula and ./quizzes, else the source checkout's.
+    "LMS_CURRICULA_FOLDER": None,
+    "LMS_QUIZZES_FOLDER": None,
+    # Any SQLAlchemy URL; None means DATABASE_URL, else SQLite under the instance folder.
+    "LMS_DATABASE_URI": None,
+    "LMS_ENGINE_OPTIONS": {},
+    # Demo mode: demo accounts may log in, and a missing secret key is generated.
+    "LMS_DEMO": False,
+    # Run the Alembic migrations when the app starts (the standalone app does).
+    "LMS_AUTO_UPGRADE": False,
+    "LMS_BASE_TEMPLATE": "lms/base.html",
+    "LMS_SITE_NAME": "Peer supporter training",
+    # A host app with its own users names a callable returning the current lms Person (or None).
+    "LMS_CURRENT_PERSON": None,
+    "LMS_LOGIN_THROTTLE_PER_ACCOUNT": 5,
+    "LMS_LOGIN_THROTTLE_PER_ADDRESS": 20,
+    "LMS_LOGIN_THROTTLE_WINDOW_MINUTES": 15,
+}
+
+
+def content_folder(configured: str | None, name: str) -> Path:
+    """Resolve a content folder: the configured path, ./<name>, or the source checkout's."""
+    if configured:
+        return Path(configured)
+    here = Path.cwd() / name
+    if here.is_dir():
+        return here
+    return SOURCE_ROOT / name

@@ -1,0 +1,1 @@
+"""Content pipeline: parse and validate files (``loader``), render Markdown (``markdown``)."""

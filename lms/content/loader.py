@@ -1,0 +1,447 @@
+"""Read and validate content files. Every problem is reported as ``path:line: reason``.
+
+The loader never touches the database: it returns validated specs (``ContentBundle``) or raises
+``ContentError`` with every problem it found, so invalid content is refused whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+
+from lms.content.yaml_lines import YAMLProblem, line_for, load_with_lines
+from lms.question_types import QUESTION_TYPES
+
+Slug = str
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
+
+@dataclass(frozen=True)
+class ContentProblem:
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+class ContentError(Exception):
+    def __init__(self, problems: list[ContentProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+# --- schemas -------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CurriculumFile(_Strict):
+    title: str = Field(min_length=1)
+    description: str = ""
+    modules: list[str] = Field(min_length=1)
+
+
+class Objective(_Strict):
+    id: str = Field(pattern=SLUG_PATTERN)
+    text: str = Field(min_length=1)
+
+
+class ModuleFrontMatter(_Strict):
+    id: str = Field(pattern=SLUG_PATTERN)
+    title: str = Field(min_length=1)
+    kind: Literal["core", "elective"]
+    estimated_minutes: int = Field(gt=0, le=1000)
+    objectives: list[Objective] = Field(min_length=1)
+
+
+class QuestionBase(BaseModel):
+    # Type-specific fields (options, answer) are checked by the question type itself.
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=SLUG_PATTERN)
+    type: str
+    objective: str
+    prompt: str = Field(min_length=1)
+    options: Any = None
+    answer: Any = None
+    rationale: str = Field(min_length=1)
+
+
+class QuizFile(_Strict):
+    module: str = Field(pattern=SLUG_PATTERN)
+    pass_mark: int = Field(ge=1, le=100)
+    attempts_allowed: int = Field(ge=0)
+    retake_wait_minutes: int = Field(ge=0)
+    shuffle: StrictBool = False
+    questions: list[dict[str, Any]] = Field(min_length=1)
+
+
+# --- validated specs -----------------------------------------------------------------------
+
+
+@dataclass
+class ModuleSpec:
+    slug: str
+    title: str
+    kind: str
+    estimated_minutes: int
+    objectives: list[dict[str, str]]
+    body: str
+    content_hash: str
+    path: str
+    position: int = 0
+
+
+@dataclass
+class CurriculumSpec:
+    slug: str
+    title: str
+    description: str
+    modules: list[ModuleSpec]
+    content_hash: str
+    path: str
+
+
+@dataclass
+class QuestionSpec:
+    key: str
+    type: str
+    objective: str
+    prompt: str
+    options: list[dict[str, str]]
+    correct: list[str]
+    rationale: str
+
+
+@dataclass
+class QuizSpec:
+    module_slug: str
+    pass_mark: int
+    attempts_allowed: int
+    retake_wait_minutes: int
+    shuffle: bool
+    questions: list[QuestionSpec]
+    content_hash: str
+    path: str
+
+
+@dataclass
+class ContentBundle:
+    curricula: list[CurriculumSpec] = field(default_factory=list)
+    quizzes: list[QuizSpec] = field(default_factory=list)
+
+    @property
+    def module_count(self) -> int:
+        return sum(len(c.modules) for c in self.curricula)
+
+    @property
+    def question_count(self) -> int:
+        return sum(len(q.questions) for q in self.quizzes)
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+class _Collector:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[ContentProblem] = []
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def add(self, path: Path, line: int, reason: str) -> None:
+        self.problems.append(ContentProblem(self.rel(path), line, reason))
+
+    def add_validation(self, path: Path, exc: ValidationError, lines: dict, prefix=()) -> None:
+        for error in exc.errors():
+            loc = tuple(prefix) + tuple(error["loc"])
+            field_name = ".".join(str(p) for p in error["loc"]) or "file"
+            if error["type"] == "missing":
+                reason = f"missing field '{field_name}'"
+                line = line_for(lines, loc[:-1])
+            elif error["type"] == "extra_forbidden":
+                reason = f"unknown field '{field_name}'"
+                line = line_for(lines, loc)
+            else:
+                reason = f"'{field_name}': {error['msg']}"
+                line = line_for(lines, loc)
+            self.add(path, line, reason)
+
+
+def _hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read(path: Path, out: _Collector) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        out.add(path, 1, f"not UTF-8 text: {exc.reason}")
+    except OSError as exc:
+        out.add(path, 1, f"cannot read: {exc.strerror}")
+    return None
+
+
+def _split_front_matter(text: str) -> tuple[str, str, int] | None:
+    """Return (front matter, body, line where the body starts) or None if there is none."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].strip() == "---":
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
+    return None
+
+
+def load_module(path: Path, out: _Collector) -> ModuleSpec | None:
+    text = _read(path, out)
+    if text is None:
+        return None
+    parts = _split_front_matter(text)
+    if parts is None:
+        out.add(path, 1, "a module starts with YAML front matter between '---' lines")
+        return None
+    front, body, _body_line = parts
+    try:
+        data, lines = load_with_lines(front, first_line=2)
+    except YAMLProblem as exc:
+        out.add(path, exc.line, exc.reason)
+        return None
+    if not isinstance(data, dict):
+        out.add(path, 2, "front matter must be a mapping of fields")
+        return None
+    try:
+        meta = ModuleFrontMatter.model_validate(data)
+    except ValidationError as exc:
+        out.add_validation(path, exc, lines)
+        return None
+    ok = True
+    if meta.id != path.stem:
+        out.add(path, line_for(lines, ("id",)), f"id '{meta.id}' must match the file name "
+                f"'{path.stem}.md'")
+        ok = False
+    seen: set[str] = set()
+    for index, objective in enumerate(meta.objectives):
+        if objective.id in seen:
+            out.add(path, line_for(lines, ("objectives", index, "id")),
+                    f"duplicate objective id '{objective.id}'")
+            ok = False
+        seen.add(objective.id)
+    if not body.strip():
+        out.add(path, parts[2], "the module has no body text")
+        ok = False
+    if not ok:
+        return None
+    return ModuleSpec(
+        slug=meta.id,
+        title=meta.title,
+        kind=meta.kind,
+        estimated_minutes=meta.estimated_minutes,
+        objectives=[o.model_dump() for o in meta.objectives],
+        body=body,
+        content_hash=_hash(text.encode("utf-8")),
+        path=out.rel(path),
+    )
+
+
+def load_curriculum(folder: Path, out: _Collector) -> CurriculumSpec | None:
+    path = folder / "curriculum.yaml"
+    if not path.is_file():
+        out.add(path, 1, "missing curriculum.yaml")
+        return None
+    text = _read(path, out)
+    if text is None:
+        return None
+    try:
+        data, lines = load_with_lines(text)
+    except YAMLProblem as exc:
+        out.add(path, exc.line, exc.reason)
+        return None
+    if not isinstance(data, dict):
+        out.add(path, 1, "curriculum.yaml must be a mapping of fields")
+        return None
+    try:
+        meta = CurriculumFile.model_validate(data)
+    except ValidationError as exc:
+        out.add_validation(path, exc, lines)
+        return None
+
+    modules: dict[str, ModuleSpec] = {}
+    module_files = sorted(p for p in folder.glob("*.md") if p.name.lower() != "readme.md")
+    ok = True
+    for module_path in module_files:
+        spec = load_module(module_path, out)
+        if spec is None:
+            ok = False
+            continue
+        modules[spec.slug] = spec
+
+    ordered: list[ModuleSpec] = []
+    seen: set[str] = set()
+    for index, slug in enumerate(meta.modules):
+        line = line_for(lines, ("modules", index))
+        if slug in seen:
+            out.add(path, line, f"module '{slug}' is listed twice")
+            ok = False
+            continue
+        seen.add(slug)
+        spec = modules.get(slug)
+        if spec is None:
+            if not (folder / f"{slug}.md").exists():
+                out.add(path, line, f"module '{slug}' has no file {slug}.md")
+            ok = False
+            continue
+        spec.position = index
+        ordered.append(spec)
+    for slug, spec in modules.items():
+        if slug not in seen:
+            out.add(Path(out.root / spec.path), 1,
+                    f"module '{slug}' is missing from the order in {out.rel(path)}")
+            ok = False
+    if not ok:
+        return None
+    return CurriculumSpec(
+        slug=folder.name,
+        title=meta.title,
+        description=meta.description,
+        modules=ordered,
+        content_hash=_hash(text.encode("utf-8")),
+        path=out.rel(path),
+    )
+
+
+def load_quiz(path: Path, modules: dict[str, ModuleSpec], out: _Collector) -> QuizSpec | None:
+    text = _read(path, out)
+    if text is None:
+        return None
+    try:
+        data, lines = load_with_lines(text)
+    except YAMLProblem as exc:
+        out.add(path, exc.line, exc.reason)
+        return None
+    if not isinstance(data, dict):
+        out.add(path, 1, "a quiz file must be a mapping of fields")
+        return None
+    try:
+        meta = QuizFile.model_validate(data)
+    except ValidationError as exc:
+        out.add_validation(path, exc, lines)
+        return None
+    ok = True
+    module = modules.get(meta.module)
+    if meta.module != path.stem:
+        out.add(path, line_for(lines, ("module",)),
+                f"module '{meta.module}' must match the file name '{path.stem}.yaml'")
+        ok = False
+    if module is None:
+        out.add(path, line_for(lines, ("module",)), f"quiz for unknown module '{meta.module}'")
+        return None
+    objective_ids = {o["id"] for o in module.objectives}
+
+    questions: list[QuestionSpec] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(meta.questions):
+        base_path = ("questions", index)
+        qline = line_for(lines, base_path)
+        try:
+            q = QuestionBase.model_validate(raw)
+        except ValidationError as exc:
+            out.add_validation(path, exc, lines, prefix=base_path)
+            ok = False
+            continue
+        if q.id in seen:
+            out.add(path, line_for(lines, base_path + ("id",)),
+                    f"duplicate question id '{q.id}' (first on line {seen[q.id]})")
+            ok = False
+            continue
+        seen[q.id] = qline
+        qtype = QUESTION_TYPES.get(q.type)
+        if qtype is None:
+            known = ", ".join(sorted(QUESTION_TYPES))
+            out.add(path, line_for(lines, base_path + ("type",)),
+                    f"question '{q.id}': unknown type '{q.type}' (known: {known})")
+            ok = False
+            continue
+        if q.objective not in objective_ids:
+            out.add(path, line_for(lines, base_path + ("objective",)),
+                    f"question '{q.id}': objective '{q.objective}' is not an objective of "
+                    f"module '{module.slug}'")
+            ok = False
+        spec = {k: v for k, v in raw.items()}
+        problems = qtype.validate(spec)
+        for sub_path, reason in problems:
+            out.add(path, line_for(lines, base_path + tuple(sub_path)),
+                    f"question '{q.id}': {reason}")
+            ok = False
+        if problems:
+            continue
+        questions.append(
+            QuestionSpec(
+                key=q.id,
+                type=q.type,
+                objective=q.objective,
+                prompt=q.prompt,
+                options=qtype.options(spec),
+                correct=qtype.correct(spec),
+                rationale=q.rationale,
+            )
+        )
+    if not ok:
+        return None
+    return QuizSpec(
+        module_slug=meta.module,
+        pass_mark=meta.pass_mark,
+        attempts_allowed=meta.attempts_allowed,
+        retake_wait_minutes=meta.retake_wait_minutes,
+        shuffle=meta.shuffle,
+        questions=questions,
+        content_hash=_hash(text.encode("utf-8")),
+        path=out.rel(path),
+    )
+
+
+def load_content(curricula_dir: Path, quizzes_dir: Path, root: Path | None = None) -> ContentBundle:
+    """Load and validate every content file; raise ``ContentError`` listing every problem."""
+    curricula_dir, quizzes_dir = Path(curricula_dir), Path(quizzes_dir)
+    out = _Collector(Path(root) if root else curricula_dir.parent)
+    bundle = ContentBundle()
+    if not curricula_dir.is_dir():
+        out.add(curricula_dir, 1, "the curricula folder does not exist")
+        raise ContentError(out.problems)
+
+    module_owner: dict[str, str] = {}
+    for folder in sorted(p for p in curricula_dir.iterdir() if p.is_dir()):
+        spec = load_curriculum(folder, out)
+        if spec is None:
+            continue
+        clash = False
+        for module in spec.modules:
+            if module.slug in module_owner:
+                out.add(out.root / module.path, 1,
+                        f"module id '{module.slug}' is also used in {module_owner[module.slug]}")
+                clash = True
+            module_owner[module.slug] = module.path
+        if not clash:
+            bundle.curricula.append(spec)
+
+    modules = {m.slug: m for c in bundle.curricula for m in c.modules}
+    if quizzes_dir.is_dir():
+        quiz_files = sorted([*quizzes_dir.glob("*.yaml"), *quizzes_dir.glob("*.yml")])
+        for quiz_path in quiz_files:
+            quiz = load_quiz(quiz_path, modules, out)
+            if quiz is not None:
+                bundle.quizzes.append(quiz)
+    if out.problems:
+        raise ContentError(out.problems)
+    return bundle

@@ -1,0 +1,56 @@
+"""Demo data: content synced, one person per role, a cohort, and a little progress.
+
+Run twice, it creates nothing new. Demo people are flagged ``is_demo`` and can log in only while
+the app runs in demo mode, so their well-known password is useless anywhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.models import Cohort, Curriculum, Module, Person
+from lms.models._types import utcnow
+from lms.services import accounts, cohorts, progress
+from lms.services.content_sync import sync_folders
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 (demo accounts log in only in demo mode)
+DEMO_PEOPLE = (
+    ("trainee", "trainee@demo.lms", "Thandi Trainee", ("trainee",)),
+    ("trainer", "trainer@demo.lms", "Tomas Trainer", ("trainer",)),
+    ("supervisor", "supervisor@demo.lms", "Sara Supervisor", ("supervisor",)),
+    ("admin", "admin@demo.lms", "Ade Admin", ("admin",)),
+)
+DEMO_COHORT = "Demo cohort"
+
+
+def set_up_demo(session: Session, curricula: Path, quizzes: Path) -> list[tuple[str, str]]:
+    sync_folders(session, curricula, quizzes)
+    people: dict[str, Person] = {}
+    for role, email, name, roles in DEMO_PEOPLE:
+        person = accounts.find_by_email(session, email)
+        if person is None:
+            person = accounts.create_person(session, email=email, name=name,
+                                            password=DEMO_PASSWORD, roles=roles, is_demo=True)
+        people[role] = person
+
+    curriculum = session.scalar(select(Curriculum).order_by(Curriculum.id))
+    if curriculum is not None:
+        cohort = session.scalar(select(Cohort).where(Cohort.name == DEMO_COHORT))
+        today = utcnow().date()
+        if cohort is None:
+            cohort = cohorts.create_cohort(session, name=DEMO_COHORT, curriculum=curriculum,
+                                           starts_on=today - timedelta(days=7),
+                                           ends_on=today + timedelta(days=49))
+        cohorts.enrol(session, cohort, people["trainee"], today - timedelta(days=7))
+        # A little progress: the first module read, so the dashboard shows a next step.
+        first = session.scalar(select(Module).where(Module.curriculum_id == curriculum.id,
+                                                    Module.retired.is_(False))
+                               .order_by(Module.position))
+        if first is not None:
+            progress.mark_read(session, people["trainee"].id, first)
+    session.commit()
+    return [(role, email) for role, email, _name, _roles in DEMO_PEOPLE]

@@ -1,0 +1,112 @@
+"""The Flask extension: ``LMS(app)`` or ``LMS().init_app(app)``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, g
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import generate_csrf
+
+from lms.config import DEFAULT_CONFIG, content_folder
+from lms.database import Database
+from lms.question_types import get_type
+from lms.web.access import current_person
+
+
+class LMS:
+    """Mounts lms into a Flask app: config, database, blueprints, CLI, templates."""
+
+    def __init__(self, app: Flask | None = None) -> None:
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        for key, value in DEFAULT_CONFIG.items():
+            app.config.setdefault(key, value)
+        prefix = (app.config["LMS_URL_PREFIX"] or "").rstrip("/")
+        app.config["LMS_URL_PREFIX"] = prefix
+
+        state = LMSState(app, database_uri(app))
+        app.extensions["lms"] = state
+
+        self._init_login(app)
+        if "babel" not in app.extensions:
+            Babel(app)
+        app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
+        app.jinja_env.globals["lms_base_template"] = app.config["LMS_BASE_TEMPLATE"]
+        app.jinja_env.globals["lms_site_name"] = app.config["LMS_SITE_NAME"]
+        app.jinja_env.globals["lms_person"] = current_person
+        app.jinja_env.globals["question_type"] = get_type
+
+        from lms.web import register_blueprints
+
+        register_blueprints(app, prefix)
+
+        from lms.cli import lms_group
+
+        app.cli.add_command(lms_group)
+
+        @app.teardown_appcontext
+        def _close_session(_exc: BaseException | None) -> None:
+            session = g.pop("lms_session", None)
+            if session is not None:
+                session.close()
+
+        if app.config["LMS_AUTO_UPGRADE"]:
+            from lms.migrate import upgrade
+
+            upgrade(state.db)
+
+    def _init_login(self, app: Flask) -> None:
+        if app.config["LMS_CURRENT_PERSON"] is not None:
+            return  # the host supplies the person
+        if hasattr(app, "login_manager"):
+            raise RuntimeError(
+                "This app already has a Flask-Login LoginManager. Set LMS_CURRENT_PERSON to a "
+                "callable that returns the current lms Person so lms does not install its own."
+            )
+        manager = LoginManager()
+        manager.login_view = "lms_auth.login"
+        manager.login_message = "Please log in to see this page."
+        manager.login_message_category = "info"
+        manager.session_protection = "strong"
+
+        @manager.user_loader
+        def _load(person_id: str):
+            from lms.services.accounts import load_person
+            from lms.web.access import db_session
+
+            return load_person(db_session(), person_id)
+
+        manager.init_app(app)
+
+
+class LMSState:
+    """What the extension keeps per app."""
+
+    def __init__(self, app: Flask, uri: str) -> None:
+        self.app = app
+        self.db = Database(uri, **app.config["LMS_ENGINE_OPTIONS"])
+        self.curricula_folder: Path = content_folder(app.config["LMS_CURRICULA_FOLDER"],
+                                                     "curricula")
+        self.quizzes_folder: Path = content_folder(app.config["LMS_QUIZZES_FOLDER"], "quizzes")
+
+
+def database_uri(app: Flask) -> str:
+    uri = app.config.get("LMS_DATABASE_URI") or os.environ.get("LMS_DATABASE_URI") \
+        or os.environ.get("DATABASE_URL")
+    if uri:
+        if uri.startswith("postgres://"):
+            uri = "postgresql+psycopg://" + uri[len("postgres://"):]
+        elif uri.startswith("postgresql://"):
+            uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+        return uri
+    os.makedirs(app.instance_path, exist_ok=True)
+    return "sqlite:///" + os.path.join(app.instance_path, "lms.sqlite3")
+
+
+def lms_state(app: Flask) -> LMSState:
+    return app.extensions["lms"]

@@ -1,0 +1,1 @@
+"""WTForms classes (Flask-WTF, so every form carries a CSRF token)."""

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"),
+                                 validators=[DataRequired(), Length(min=10, max=1000)])
+    confirm = PasswordField(_l("Type the new password again"),
+                            validators=[DataRequired(),
+                                        EqualTo("new_password",
+                                                message=_l("The two do not match."))])

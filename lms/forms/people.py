@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from lms.models.people import ROLES
+
+
+class RolesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+ROLE_CHOICES = [(r, r.capitalize()) for r in ROLES]
+
+
+class PersonForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password (at least 10 characters)"),
+                             validators=[DataRequired(), Length(min=10, max=1000)])
+    roles = RolesField(_l("Roles"), choices=ROLE_CHOICES, validators=[Optional()])
+    cohort_id = SelectField(_l("Enrol in cohort (trainees)"), coerce=int, default=0)
+
+
+class PersonEditForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    roles = RolesField(_l("Roles"), choices=ROLE_CHOICES, validators=[Optional()])
+    active = BooleanField(_l("Can log in"))
+    new_password = PasswordField(_l("Set a new password (leave empty to keep)"),
+                                 validators=[Optional(), Length(min=10, max=1000)])
+    cohort_id = SelectField(_l("Enrol in cohort"), coerce=int, default=0)

@@ -1,0 +1,23 @@
+"""SQLAlchemy models. Every table is prefixed ``lms_`` so it never collides with a host app's."""
+
+from lms.models.cohorts import Cohort, Enrolment
+from lms.models.content import Curriculum, Module, Question, Quiz, QuizVersion
+from lms.models.learning import Answer, Attempt, ModuleProgress
+from lms.models.people import ROLES, LoginFailure, Person, PersonRole
+
+__all__ = [
+    "ROLES",
+    "Answer",
+    "Attempt",
+    "Cohort",
+    "Curriculum",
+    "Enrolment",
+    "LoginFailure",
+    "Module",
+    "ModuleProgress",
+    "Person",
+    "PersonRole",
+    "Question",
+    "Quiz",
+    "QuizVersion",
+]

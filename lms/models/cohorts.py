@@ -1,0 +1,41 @@
+"""Cohorts (a run of one curriculum) and enrolments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.database import Base
+from lms.models._types import UTCDateTime, utcnow
+from lms.models.content import Curriculum
+from lms.models.people import Person
+
+
+class Cohort(Base):
+    __tablename__ = "lms_cohort"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    curriculum_id: Mapped[int] = mapped_column(ForeignKey("lms_curriculum.id"))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    curriculum: Mapped[Curriculum] = relationship()
+
+
+class Enrolment(Base):
+    __tablename__ = "lms_enrolment"
+    __table_args__ = (UniqueConstraint("cohort_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("lms_cohort.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_person.id", ondelete="CASCADE"), index=True
+    )
+    enrolled_on: Mapped[date] = mapped_column(Date)
+
+    cohort: Mapped[Cohort] = relationship()
+    person: Mapped[Person] = relationship()

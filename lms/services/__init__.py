@@ -1,0 +1,1 @@
+"""Business rules. Plain functions over a SQLAlchemy session: no Flask request, no templates."""

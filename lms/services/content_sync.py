@@ -1,0 +1,172 @@
+"""Load validated content into the database, idempotently.
+
+Unchanged files change nothing. A changed module file updates the module and bumps its version; a
+changed quiz file makes a new ``QuizVersion`` (with its own questions) so every stored attempt keeps
+the version it answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.content.loader import ContentBundle, QuizSpec, load_content
+from lms.content.markdown import render_inline_markdown, render_markdown
+from lms.models import Curriculum, Module, Question, Quiz, QuizVersion
+from lms.models._types import utcnow
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.retired)
+
+    def summary(self) -> str:
+        return (f"{len(self.created)} created, {len(self.updated)} updated, "
+                f"{len(self.retired)} retired, {self.unchanged} unchanged")
+
+
+def sync_folders(session: Session, curricula_dir: Path, quizzes_dir: Path) -> SyncReport:
+    """Validate the folders (raising ``ContentError``) and then sync them."""
+    bundle = load_content(curricula_dir, quizzes_dir)
+    return sync_content(session, bundle)
+
+
+def sync_content(session: Session, bundle: ContentBundle) -> SyncReport:
+    """Write ``bundle`` into the database in one transaction and commit."""
+    report = SyncReport()
+    try:
+        _sync(session, bundle, report)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return report
+
+
+def _sync(session: Session, bundle: ContentBundle, report: SyncReport) -> None:
+    now = utcnow()
+    curricula = {c.slug: c for c in session.scalars(select(Curriculum))}
+    modules = {m.slug: m for m in session.scalars(select(Module))}
+    quizzes = {q.module.slug: q for q in session.scalars(select(Quiz).join(Quiz.module))}
+    seen_modules: set[str] = set()
+
+    for spec in bundle.curricula:
+        curriculum = curricula.get(spec.slug)
+        if curriculum is None:
+            curriculum = Curriculum(slug=spec.slug, title=spec.title,
+                                    description=spec.description, content_hash=spec.content_hash)
+            session.add(curriculum)
+            session.flush()
+            report.created.append(spec.path)
+        elif curriculum.content_hash != spec.content_hash:
+            curriculum.title = spec.title
+            curriculum.description = spec.description
+            curriculum.content_hash = spec.content_hash
+            curriculum.updated_at = now
+            report.updated.append(spec.path)
+        else:
+            report.unchanged += 1
+
+        for mspec in spec.modules:
+            seen_modules.add(mspec.slug)
+            module = modules.get(mspec.slug)
+            if module is None:
+                module = Module(slug=mspec.slug, curriculum_id=curriculum.id, version=1)
+                _copy_module(module, mspec, curriculum.id)
+                session.add(module)
+                modules[mspec.slug] = module
+                report.created.append(mspec.path)
+            elif (module.content_hash != mspec.content_hash or module.retired
+                  or module.position != mspec.position or module.curriculum_id != curriculum.id):
+                if module.content_hash != mspec.content_hash:
+                    module.version += 1
+                _copy_module(module, mspec, curriculum.id)
+                module.retired = False
+                module.updated_at = now
+                report.updated.append(mspec.path)
+            else:
+                report.unchanged += 1
+    session.flush()
+
+    for slug, module in modules.items():
+        if slug not in seen_modules and not module.retired:
+            module.retired = True
+            report.retired.append(f"module {slug}")
+
+    seen_quizzes: set[str] = set()
+    for qspec in bundle.quizzes:
+        seen_quizzes.add(qspec.module_slug)
+        quiz = quizzes.get(qspec.module_slug)
+        module = modules[qspec.module_slug]
+        if quiz is None:
+            quiz = Quiz(module_id=module.id)
+            session.add(quiz)
+            session.flush()
+            _add_version(session, quiz, qspec, number=1)
+            report.created.append(qspec.path)
+            continue
+        current = quiz.current_version
+        if current is not None and current.content_hash == qspec.content_hash and not quiz.retired:
+            report.unchanged += 1
+            continue
+        if current is None or current.content_hash != qspec.content_hash:
+            _add_version(session, quiz, qspec, number=(current.number + 1) if current else 1)
+        quiz.retired = False
+        report.updated.append(qspec.path)
+
+    for slug, quiz in quizzes.items():
+        if slug not in seen_quizzes and not quiz.retired:
+            quiz.retired = True
+            report.retired.append(f"quiz {slug}")
+    session.flush()
+
+
+def _copy_module(module: Module, spec, curriculum_id: int) -> None:
+    module.curriculum_id = curriculum_id
+    module.position = spec.position
+    module.title = spec.title
+    module.kind = spec.kind
+    module.estimated_minutes = spec.estimated_minutes
+    module.objectives = spec.objectives
+    module.body_html = render_markdown(spec.body)
+    module.content_hash = spec.content_hash
+
+
+def _add_version(session: Session, quiz: Quiz, spec: QuizSpec, number: int) -> QuizVersion:
+    version = QuizVersion(
+        quiz_id=quiz.id,
+        number=number,
+        content_hash=spec.content_hash,
+        pass_mark=spec.pass_mark,
+        attempts_allowed=spec.attempts_allowed,
+        retake_wait_minutes=spec.retake_wait_minutes,
+        shuffle=spec.shuffle,
+    )
+    session.add(version)
+    session.flush()
+    for position, q in enumerate(spec.questions):
+        session.add(Question(
+            quiz_version_id=version.id,
+            key=q.key,
+            position=position,
+            type=q.type,
+            objective=q.objective,
+            prompt_html=render_markdown(q.prompt),
+            options=[{"id": o["id"], "html": render_inline_markdown(o["text"])} for o in q.options],
+            correct=q.correct,
+            rationale_html=render_markdown(q.rationale),
+        ))
+    quiz.current_version_id = version.id
+    session.flush()
+    session.refresh(quiz)
+    return version

@@ -1,0 +1,60 @@
+"""Throttle failed log-ins per account and per address.
+
+Failures are rows in the database, so every process behind a proxy sees the same counts and a
+restart forgets nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from lms.models import LoginFailure
+from lms.models._types import utcnow
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    per_account: int = 5
+    per_address: int = 20
+    window: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class ThrottleState:
+    blocked: bool
+    retry_after: timedelta | None = None
+
+
+def check(session: Session, email: str, address: str, policy: ThrottlePolicy,
+          now: datetime | None = None) -> ThrottleState:
+    now = now or utcnow()
+    since = now - policy.window
+    email = email.strip().lower()
+    for column, value, limit in (
+        (LoginFailure.email, email, policy.per_account),
+        (LoginFailure.address, address, policy.per_address),
+    ):
+        count, oldest = session.execute(
+            select(func.count(), func.min(LoginFailure.at)).where(
+                column == value, LoginFailure.at > since
+            )
+        ).one()
+        if count >= limit:
+            retry = (oldest + policy.window) - now if oldest else policy.window
+            return ThrottleState(True, max(retry, timedelta(seconds=1)))
+    return ThrottleState(False)
+
+
+def record_failure(session: Session, email: str, address: str, now: datetime | None = None) -> None:
+    session.add(LoginFailure(email=email.strip().lower()[:254], address=address[:64],
+                             at=now or utcnow()))
+    session.flush()
+
+
+def clear_account(session: Session, email: str) -> None:
+    """A successful log-in clears the account's failures (not the address's)."""
+    session.execute(delete(LoginFailure).where(LoginFailure.email == email.strip().lower()))

@@ -1,0 +1,166 @@
+"""A trainee's progress: modules read, quiz states, the next step. Bulk queries only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lms.models import Curriculum, Module, ModuleProgress, Quiz
+from lms.models._types import utcnow
+from lms.services.cohorts import enrolled_curriculum_ids
+from lms.services.quizzes import QuizStatus, status_from_summary, summarise_attempts
+
+NOT_STARTED = "not_started"
+READ = "read"
+QUIZ_PASSED = "quiz_passed"
+QUIZ_FAILED = "quiz_failed"  # failed, attempts left
+QUIZ_LOCKED = "quiz_locked"  # failed, no attempts left
+COMPLETE = "complete"  # read, no quiz
+
+
+class AccessDenied(Exception):
+    """The person may not see this module."""
+
+
+@dataclass
+class ModuleState:
+    module: Module
+    read_at: datetime | None
+    quiz: QuizStatus | None
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def state(self) -> str:
+        if self.quiz is not None and self.quiz.passed:
+            return QUIZ_PASSED
+        if self.quiz is not None and self.quiz.attempts_used and self.quiz.best_score is not None:
+            return QUIZ_FAILED if self.quiz.attempts_left != 0 else QUIZ_LOCKED
+        if self.is_read:
+            return COMPLETE if self.quiz is None else READ
+        return NOT_STARTED
+
+    @property
+    def is_done(self) -> bool:
+        return self.is_read and (self.quiz is None or self.quiz.passed)
+
+    @property
+    def next_action(self) -> str:
+        """What the trainee should do next with this module: read, quiz, retake, wait, none."""
+        if not self.is_read:
+            return "read"
+        if self.quiz is None or self.quiz.passed:
+            return "none"
+        if self.quiz.open_attempt_id is not None:
+            return "continue_quiz"
+        if self.quiz.can_start:
+            return "quiz" if not self.quiz.attempts_used else "retake"
+        return "wait" if self.quiz.wait_until else "blocked"
+
+
+@dataclass
+class CurriculumProgress:
+    curriculum: Curriculum
+    modules: list[ModuleState]
+
+    @property
+    def next_step(self) -> ModuleState | None:
+        for state in self.modules:
+            if not state.is_done and state.next_action not in ("blocked", "wait"):
+                return state
+        for state in self.modules:
+            if not state.is_done:
+                return state
+        return None
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for s in self.modules if s.is_done)
+
+    @property
+    def core_done(self) -> bool:
+        return all(s.is_done for s in self.modules if s.module.is_core)
+
+
+def trainee_progress(session: Session, person_id: int,
+                     now: datetime | None = None) -> list[CurriculumProgress]:
+    """Every enrolled curriculum with each module's state, in five queries whatever the size."""
+    now = now or utcnow()
+    curriculum_ids = enrolled_curriculum_ids(session, person_id)
+    if not curriculum_ids:
+        return []
+    curricula = list(session.scalars(
+        select(Curriculum).where(Curriculum.id.in_(curriculum_ids)).order_by(Curriculum.title)))
+    modules = list(session.scalars(
+        select(Module)
+        .where(Module.curriculum_id.in_(curriculum_ids), Module.retired.is_(False))
+        .options(selectinload(Module.quiz).selectinload(Quiz.current_version))
+        .order_by(Module.curriculum_id, Module.position)
+    ))
+    read = dict(session.execute(
+        select(ModuleProgress.module_id, ModuleProgress.read_at).where(
+            ModuleProgress.person_id == person_id,
+            ModuleProgress.module_id.in_([m.id for m in modules]))
+    ).all())
+    live_quizzes = [m.quiz for m in modules
+                    if m.quiz is not None and not m.quiz.retired and m.quiz.current_version]
+    summaries = summarise_attempts(session, person_id, [q.id for q in live_quizzes])
+
+    by_curriculum: dict[int, list[ModuleState]] = {c.id: [] for c in curricula}
+    for module in modules:
+        quiz = module.quiz
+        status = None
+        if quiz is not None and quiz.id in summaries:
+            status = status_from_summary(quiz.current_version, summaries[quiz.id], now)
+        by_curriculum[module.curriculum_id].append(
+            ModuleState(module=module, read_at=read.get(module.id), quiz=status))
+    return [CurriculumProgress(c, by_curriculum[c.id]) for c in curricula]
+
+
+def module_for_person(session: Session, person_id: int, slug: str, *,
+                      staff: bool = False) -> Module | None:
+    """The module a person may open, or None (unknown, retired, or not in their curricula)."""
+    module = session.scalar(select(Module).where(Module.slug == slug, Module.retired.is_(False)))
+    if module is None:
+        return None
+    if staff:
+        return module
+    if module.curriculum_id not in enrolled_curriculum_ids(session, person_id):
+        return None
+    return module
+
+
+def neighbours(session: Session, module: Module) -> tuple[Module | None, Module | None]:
+    siblings = list(session.scalars(
+        select(Module).where(Module.curriculum_id == module.curriculum_id,
+                             Module.retired.is_(False)).order_by(Module.position)))
+    index = next(i for i, m in enumerate(siblings) if m.id == module.id)
+    previous = siblings[index - 1] if index > 0 else None
+    following = siblings[index + 1] if index + 1 < len(siblings) else None
+    return previous, following
+
+
+def is_read(session: Session, person_id: int, module: Module) -> bool:
+    return session.scalar(select(ModuleProgress.id).where(
+        ModuleProgress.person_id == person_id, ModuleProgress.module_id == module.id)) is not None
+
+
+def mark_read(session: Session, person_id: int, module: Module,
+              now: datetime | None = None) -> ModuleProgress:
+    """Record that the module was read (idempotent; a re-read of a new version updates it)."""
+    row = session.scalar(select(ModuleProgress).where(
+        ModuleProgress.person_id == person_id, ModuleProgress.module_id == module.id))
+    if row is None:
+        row = ModuleProgress(person_id=person_id, module_id=module.id, read_at=now or utcnow(),
+                             module_version=module.version)
+        session.add(row)
+    elif row.module_version != module.version:
+        row.module_version = module.version
+        row.read_at = now or utcnow()
+    session.flush()
+    return row

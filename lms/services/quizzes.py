@@ -1,0 +1,237 @@
+"""Quiz rules: who may start an attempt, scoring on the server, limits and retake waits."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.models import Answer, Attempt, Question, Quiz, QuizVersion
+from lms.models._types import utcnow
+from lms.question_types import ResponseError, get_type
+
+FIELD_PREFIX = "q-"
+
+
+class QuizRuleError(Exception):
+    """Starting an attempt is not allowed now; the message says why."""
+
+
+class TamperedSubmission(Exception):
+    """A submission the quiz page could not have produced. Answered with a 400; nothing stored."""
+
+
+class IncompleteSubmission(Exception):
+    """Some questions were left unanswered; the form is shown again with what was chosen."""
+
+    def __init__(self, missing: list[str], responses: dict[str, list[str]]) -> None:
+        super().__init__(f"{len(missing)} question(s) not answered")
+        self.missing = missing
+        self.responses = responses
+
+
+@dataclass
+class QuizStatus:
+    """Where a trainee stands with one quiz."""
+
+    version: QuizVersion
+    attempts_used: int
+    best_score: float | None
+    passed: bool
+    open_attempt_id: int | None
+    wait_until: datetime | None
+    can_start: bool
+    reason: str | None = None
+
+    @property
+    def attempts_allowed(self) -> int:
+        return self.version.attempts_allowed
+
+    @property
+    def attempts_left(self) -> int | None:
+        if self.version.attempts_allowed == 0:
+            return None  # unlimited
+        return max(0, self.version.attempts_allowed - self.attempts_used)
+
+
+@dataclass
+class AttemptSummary:
+    """The aggregate of one person's submitted attempts at one quiz, computed in bulk."""
+
+    used: int = 0
+    best_score: float | None = None
+    passed: bool = False
+    last_failed_at: datetime | None = None
+    open_attempt_id: int | None = None
+
+
+def summarise_attempts(session: Session, person_id: int,
+                       quiz_ids: Sequence[int]) -> dict[int, AttemptSummary]:
+    """One query for every quiz's attempt summary (no query per quiz)."""
+    out: dict[int, AttemptSummary] = {qid: AttemptSummary() for qid in quiz_ids}
+    if not quiz_ids:
+        return out
+    rows = session.execute(
+        select(Attempt.id, Attempt.quiz_id, Attempt.submitted_at, Attempt.score, Attempt.passed)
+        .where(Attempt.person_id == person_id, Attempt.quiz_id.in_(list(quiz_ids)))
+        .order_by(Attempt.started_at, Attempt.id)
+    )
+    for attempt_id, quiz_id, submitted_at, score, passed in rows:
+        summary = out[quiz_id]
+        summary.used += 1
+        if submitted_at is None:
+            summary.open_attempt_id = attempt_id
+            continue
+        if score is not None and (summary.best_score is None or score > summary.best_score):
+            summary.best_score = score
+        if passed:
+            summary.passed = True
+        elif summary.last_failed_at is None or submitted_at > summary.last_failed_at:
+            summary.last_failed_at = submitted_at
+    return out
+
+
+def status_from_summary(version: QuizVersion, summary: AttemptSummary,
+                        now: datetime) -> QuizStatus:
+    status = QuizStatus(
+        version=version,
+        attempts_used=summary.used,
+        best_score=summary.best_score,
+        passed=summary.passed,
+        open_attempt_id=summary.open_attempt_id,
+        wait_until=None,
+        can_start=True,
+    )
+    if summary.open_attempt_id is not None:
+        status.can_start = False
+        status.reason = "You have an attempt in progress."
+        return status
+    if version.attempts_allowed and summary.used >= version.attempts_allowed:
+        status.can_start = False
+        status.reason = "You have used all your attempts. Talk to your trainer."
+        return status
+    if summary.last_failed_at and version.retake_wait_minutes and not summary.passed:
+        wait_until = summary.last_failed_at + timedelta(minutes=version.retake_wait_minutes)
+        if wait_until > now:
+            status.wait_until = wait_until
+            status.can_start = False
+            status.reason = "You can try again after a short break."
+    return status
+
+
+def quiz_status(session: Session, person_id: int, quiz: Quiz,
+                now: datetime | None = None) -> QuizStatus:
+    now = now or utcnow()
+    summary = summarise_attempts(session, person_id, [quiz.id])[quiz.id]
+    return status_from_summary(quiz.current_version, summary, now)
+
+
+def start_attempt(session: Session, person_id: int, quiz: Quiz, now: datetime | None = None,
+                  rng: random.Random | None = None) -> Attempt:
+    """Start an attempt, or return the one already in progress."""
+    now = now or utcnow()
+    if quiz.retired or quiz.current_version is None:
+        raise QuizRuleError("This quiz is not available.")
+    status = quiz_status(session, person_id, quiz, now)
+    if status.open_attempt_id is not None:
+        return session.get(Attempt, status.open_attempt_id)
+    if not status.can_start:
+        raise QuizRuleError(status.reason or "You cannot start this quiz now.")
+    version = quiz.current_version
+    keys = [q.key for q in version.questions]
+    if version.shuffle:
+        (rng or random.SystemRandom()).shuffle(keys)
+    attempt = Attempt(person_id=person_id, quiz_id=quiz.id, quiz_version_id=version.id,
+                      question_order=keys, started_at=now)
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def ordered_questions(attempt: Attempt) -> list[Question]:
+    by_key = {q.key: q for q in attempt.quiz_version.questions}
+    return [by_key[key] for key in attempt.question_order if key in by_key]
+
+
+def parse_submission(attempt: Attempt, form: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """Check a submitted form against the attempt's questions; raise on anything impossible."""
+    if attempt.is_submitted:
+        raise TamperedSubmission("This attempt was already submitted.")
+    questions = {q.key: q for q in attempt.quiz_version.questions}
+    responses: dict[str, list[str]] = {key: [] for key in questions}
+    for name, values in form.items():
+        if not name.startswith(FIELD_PREFIX):
+            continue
+        key = name[len(FIELD_PREFIX):]
+        question = questions.get(key)
+        if question is None:
+            raise TamperedSubmission(f"Question '{key}' is not in this quiz.")
+        option_ids = [o["id"] for o in question.options]
+        try:
+            responses[key] = get_type(question.type).parse_response(list(values), option_ids)
+        except ResponseError as exc:
+            raise TamperedSubmission(f"Question '{key}': {exc}.") from None
+    return responses
+
+
+def submit_attempt(session: Session, person_id: int, attempt: Attempt,
+                   form: Mapping[str, Sequence[str]], now: datetime | None = None) -> Attempt:
+    """Score and store a submission. Only the server knows the key."""
+    now = now or utcnow()
+    if attempt.person_id != person_id:
+        raise TamperedSubmission("This attempt is not yours.")
+    responses = parse_submission(attempt, form)
+    missing = [key for key in attempt.question_order if not responses.get(key)]
+    if missing:
+        raise IncompleteSubmission(missing, responses)
+    questions = attempt.quiz_version.questions
+    total = 0.0
+    for question in questions:
+        mark = get_type(question.type).score(question.correct, responses[question.key])
+        total += mark
+        session.add(Answer(attempt_id=attempt.id, question_id=question.id,
+                           response=responses[question.key], mark=mark))
+    score = round(100.0 * total / len(questions), 2) if questions else 0.0
+    attempt.score = score
+    attempt.passed = score >= attempt.quiz_version.pass_mark
+    attempt.submitted_at = now
+    # Guard against a double submission racing this one: only an open attempt may be closed.
+    session.flush()
+    return attempt
+
+
+@dataclass
+class ReviewItem:
+    question: Question
+    response: list[str]
+    mark: float
+    correct_ids: list[str] = field(default_factory=list)
+
+    @property
+    def is_correct(self) -> bool:
+        return self.mark >= 1.0
+
+
+def review(session: Session, attempt: Attempt) -> list[ReviewItem]:
+    """Each question in the order shown, with the answer given, the key and the mark."""
+    answers = {a.question_id: a for a in session.scalars(
+        select(Answer).where(Answer.attempt_id == attempt.id))}
+    items = []
+    for question in ordered_questions(attempt):
+        answer = answers.get(question.id)
+        items.append(ReviewItem(question=question,
+                                response=answer.response if answer else [],
+                                mark=answer.mark if answer else 0.0,
+                                correct_ids=list(question.correct)))
+    return items
+
+
+def attempt_history(session: Session, person_id: int) -> list[Attempt]:
+    return list(session.scalars(
+        select(Attempt).where(Attempt.person_id == person_id)
+        .order_by(Attempt.started_at.desc(), Attempt.id.desc())
+    ))

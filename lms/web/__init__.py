@@ -1,0 +1,19 @@
+"""Blueprints, one per audience. Views are thin: check role, parse form, call a service, render."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from lms.web import admin, auth, home, trainee
+
+# Holds the templates and static files; a host's templates/lms/*.html override ours.
+assets = Blueprint("lms", __name__, template_folder="../templates", static_folder="../static",
+                   static_url_path="/lms-static")
+
+BLUEPRINTS = (auth.bp, home.bp, trainee.bp, admin.bp)
+
+
+def register_blueprints(app: Flask, prefix: str) -> None:
+    app.register_blueprint(assets, url_prefix=prefix or None)
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp, url_prefix=(prefix + (bp.url_prefix or "")) or None)

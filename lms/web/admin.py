@@ -1,0 +1,103 @@
+"""Admin pages: people and their roles."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from lms.forms.people import PersonEditForm, PersonForm
+from lms.models import Cohort, Person
+from lms.models._types import utcnow
+from lms.models.people import ADMIN
+from lms.services import accounts, cohorts
+from lms.web.access import current_person, db_session, roles_required
+from lms.web.blueprint import make_blueprint
+
+bp = make_blueprint("lms_admin", __name__, url_prefix="/admin")
+
+
+def _cohort_choices(session) -> list[tuple[int, str]]:
+    return [(0, _("— none —"))] + [(c.id, c.name) for c in cohorts.list_cohorts(session)]
+
+
+@bp.route("/people")
+@roles_required(ADMIN)
+def people():
+    return render_template("lms/admin/people.html", people=accounts.list_people(db_session()))
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def new_person():
+    session = db_session()
+    form = PersonForm()
+    form.cohort_id.choices = _cohort_choices(session)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            person = accounts.create_person(session, email=form.email.data, name=form.name.data,
+                                            password=form.password.data, roles=form.roles.data)
+            _enrol_if_chosen(session, person, form.cohort_id.data)
+        except accounts.AccountError as exc:
+            session.rollback()
+            getattr(form, exc.field or "email").errors.append(str(exc))
+            status = 422
+        else:
+            session.commit()
+            flash(_("%(name)s can now log in.", name=person.name), "success")
+            return redirect(url_for("lms_admin.people"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("lms/admin/person_new.html", form=form), status
+
+
+@bp.route("/people/<int:person_id>", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def edit_person(person_id: int):
+    session = db_session()
+    person = session.get(Person, person_id)
+    if person is None:
+        abort(404, description=_("There is no such person."))
+    form = PersonEditForm(obj=person if request.method == "GET" else None)
+    form.cohort_id.choices = _cohort_choices(session)
+    if request.method == "GET":
+        form.roles.data = sorted(person.roles)
+    status = 200
+    if form.validate_on_submit():
+        me = current_person()
+        new_roles = set(form.roles.data or [])
+        if person.id == me.id and ADMIN not in new_roles:
+            form.roles.errors = [_("You cannot take the admin role away from yourself.")]
+            status = 422
+        elif person.id == me.id and not form.active.data:
+            form.active.errors = [_("You cannot switch off your own account.")]
+            status = 422
+        else:
+            try:
+                person.name = form.name.data.strip()
+                person.active = bool(form.active.data)
+                accounts.set_roles(session, person, new_roles)
+                if form.new_password.data:
+                    accounts.set_password(session, person, form.new_password.data)
+                _enrol_if_chosen(session, person, form.cohort_id.data)
+            except accounts.AccountError as exc:
+                session.rollback()
+                field = {"password": "new_password"}.get(exc.field or "", exc.field or "name")
+                getattr(form, field).errors.append(str(exc))
+                status = 422
+            else:
+                session.commit()
+                flash(_("Saved."), "success")
+                return redirect(url_for("lms_admin.people"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("lms/admin/person_edit.html", form=form, person=person), status
+
+
+def _enrol_if_chosen(session, person: Person, cohort_id: int | None) -> None:
+    if not cohort_id:
+        return
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None:
+        raise accounts.AccountError(_("There is no such cohort."), "cohort_id")
+    cohorts.enrol(session, cohort, person, utcnow().date())

@@ -1,0 +1,101 @@
+"""Log in, log out, change password."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from lms.forms.auth import ChangePasswordForm, LoginForm
+from lms.services import accounts, login_throttle
+from lms.web.access import current_person, db_session, login_required, public
+from lms.web.blueprint import make_blueprint
+
+bp = make_blueprint("lms_auth", __name__)
+
+
+def _policy() -> login_throttle.ThrottlePolicy:
+    config = current_app.config
+    return login_throttle.ThrottlePolicy(
+        per_account=config["LMS_LOGIN_THROTTLE_PER_ACCOUNT"],
+        per_address=config["LMS_LOGIN_THROTTLE_PER_ADDRESS"],
+        window=timedelta(minutes=config["LMS_LOGIN_THROTTLE_WINDOW_MINUTES"]),
+    )
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths: never redirect to another host after log-in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    form = LoginForm()
+    if current_person() is not None and request.method == "GET":
+        return redirect(url_for("lms_home.index"))
+    status = 200
+    if form.validate_on_submit():
+        session = db_session()
+        address = request.remote_addr or "unknown"
+        state = login_throttle.check(session, form.email.data, address, _policy())
+        if state.blocked:
+            minutes = max(1, int(state.retry_after.total_seconds() // 60) + 1)
+            form.form_errors.append(_("Too many failed log-ins. Try again in %(m)d minutes.",
+                                      m=minutes))
+            return render_template("lms/auth/login.html", form=form), 429
+        result = accounts.authenticate(session, form.email.data, form.password.data,
+                                       demo_mode=current_app.config["LMS_DEMO"])
+        if result.person is None:
+            login_throttle.record_failure(session, form.email.data, address)
+            session.commit()
+            form.form_errors.append(result.reason)
+            status = 401
+        else:
+            login_throttle.clear_account(session, form.email.data)
+            session.commit()
+            login_user(result.person)
+            return redirect(_safe_next(request.args.get("next")) or url_for("lms_home.index"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("lms/auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("lms_auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        session = db_session()
+        person = current_person()
+        try:
+            accounts.change_password(session, person, form.current_password.data,
+                                     form.new_password.data)
+        except accounts.AccountError as exc:
+            getattr(form, exc.field or "new_password").errors.append(str(exc))
+            status = 422
+        else:
+            session.commit()
+            login_user(person)  # the session id includes the password stamp: renew it
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("lms_home.index"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("lms/auth/change_password.html", form=form), status

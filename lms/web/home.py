@@ -1,0 +1,31 @@
+"""The landing page: trainees go to their dashboard; staff see the curricula they work with."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+from sqlalchemy import select
+
+from lms.models import Curriculum
+from lms.models.people import TRAINEE
+from lms.web.access import current_person, db_session, login_required
+from lms.web.blueprint import make_blueprint
+
+bp = make_blueprint("lms_home", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    person = current_person()
+    if person.roles == {TRAINEE}:
+        return redirect(url_for("lms_trainee.dashboard"))
+    return redirect(url_for("lms_home.curricula"))
+
+
+@bp.route("/curricula")
+@login_required
+def curricula():
+    """Every curriculum and its modules: staff preview content here; trainees see theirs too."""
+    session = db_session()
+    items = list(session.scalars(select(Curriculum).order_by(Curriculum.title)))
+    return render_template("lms/home/curricula.html", curricula=items, person=current_person())

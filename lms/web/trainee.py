@@ -1,0 +1,160 @@
+"""The trainee's journey: dashboard, modules, quizzes, results, progress."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from lms.models import Attempt
+from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
+from lms.services import progress, quizzes
+from lms.web.access import current_person, db_session, roles_required
+from lms.web.blueprint import make_blueprint
+
+bp = make_blueprint("lms_trainee", __name__)
+
+STAFF = (TRAINER, SUPERVISOR, ADMIN)
+
+
+@bp.route("/dashboard")
+@roles_required(TRAINEE)
+def dashboard():
+    person = current_person()
+    curricula = progress.trainee_progress(db_session(), person.id)
+    return render_template("lms/trainee/dashboard.html", person=person, curricula=curricula)
+
+
+@bp.route("/modules/<slug>")
+@roles_required(TRAINEE, *STAFF)
+def module(slug: str):
+    session = db_session()
+    person = current_person()
+    is_trainee = person.has_role(TRAINEE)
+    found = progress.module_for_person(session, person.id, slug,
+                                       staff=person.has_role(*STAFF))
+    if found is None:
+        abort(404, description=_("There is no module with that name in your training."))
+    previous, following = progress.neighbours(session, found)
+    read = is_trainee and progress.is_read(session, person.id, found)
+    quiz_state = None
+    if is_trainee and found.quiz is not None and not found.quiz.retired:
+        quiz_state = quizzes.quiz_status(session, person.id, found.quiz)
+    return render_template("lms/trainee/module.html", module=found, previous=previous,
+                           following=following, is_read=read, quiz_state=quiz_state,
+                           is_trainee=is_trainee)
+
+
+@bp.route("/modules/<slug>/read", methods=["POST"])
+@roles_required(TRAINEE)
+def mark_read(slug: str):
+    session = db_session()
+    person = current_person()
+    found = progress.module_for_person(session, person.id, slug)
+    if found is None:
+        abort(404, description=_("There is no module with that name in your training."))
+    progress.mark_read(session, person.id, found)
+    session.commit()
+    flash(_("Marked as read."), "success")
+    if found.quiz is not None and not found.quiz.retired:
+        return redirect(url_for("lms_trainee.quiz", slug=slug))
+    _previous, following = progress.neighbours(session, found)
+    if following is not None:
+        return redirect(url_for("lms_trainee.module", slug=following.slug))
+    return redirect(url_for("lms_trainee.dashboard"))
+
+
+def _trainee_quiz(slug: str):
+    session = db_session()
+    person = current_person()
+    found = progress.module_for_person(session, person.id, slug)
+    if found is None or found.quiz is None or found.quiz.retired:
+        abort(404, description=_("There is no quiz for that module in your training."))
+    return session, person, found
+
+
+@bp.route("/modules/<slug>/quiz", methods=["GET"])
+@roles_required(TRAINEE)
+def quiz(slug: str):
+    session, person, found = _trainee_quiz(slug)
+    status = quizzes.quiz_status(session, person.id, found.quiz)
+    history = [a for a in quizzes.attempt_history(session, person.id) if a.quiz_id == found.quiz.id]
+    return render_template("lms/trainee/quiz_intro.html", module=found, status=status,
+                           history=history)
+
+
+@bp.route("/modules/<slug>/quiz", methods=["POST"])
+@roles_required(TRAINEE)
+def start_quiz(slug: str):
+    session, person, found = _trainee_quiz(slug)
+    try:
+        attempt = quizzes.start_attempt(session, person.id, found.quiz)
+    except quizzes.QuizRuleError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("lms_trainee.quiz", slug=slug))
+    session.commit()
+    return redirect(url_for("lms_trainee.attempt", attempt_id=attempt.id))
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    person = current_person()
+    attempt = db_session().get(Attempt, attempt_id)
+    # Another trainee's attempt is answered exactly like a missing one: nothing leaks.
+    if attempt is None or attempt.person_id != person.id:
+        abort(404, description=_("There is no such attempt of yours."))
+    return attempt
+
+
+@bp.route("/attempts/<int:attempt_id>", methods=["GET"])
+@roles_required(TRAINEE)
+def attempt(attempt_id: int):
+    found = _own_attempt(attempt_id)
+    if found.is_submitted:
+        return redirect(url_for("lms_trainee.result", attempt_id=found.id))
+    return render_template("lms/trainee/attempt.html", attempt=found,
+                           questions=quizzes.ordered_questions(found), responses={}, missing=[])
+
+
+@bp.route("/attempts/<int:attempt_id>", methods=["POST"])
+@roles_required(TRAINEE)
+def submit(attempt_id: int):
+    session = db_session()
+    found = _own_attempt(attempt_id)
+    form = {key: request.form.getlist(key) for key in request.form}
+    try:
+        quizzes.submit_attempt(session, current_person().id, found, form)
+    except quizzes.TamperedSubmission as exc:
+        session.rollback()
+        abort(400, description=str(exc))
+    except quizzes.IncompleteSubmission as exc:
+        session.rollback()
+        return render_template("lms/trainee/attempt.html", attempt=found,
+                               questions=quizzes.ordered_questions(found),
+                               responses=exc.responses, missing=exc.missing), 422
+    session.commit()
+    return redirect(url_for("lms_trainee.result", attempt_id=found.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@roles_required(TRAINEE)
+def result(attempt_id: int):
+    session = db_session()
+    found = _own_attempt(attempt_id)
+    if not found.is_submitted:
+        return redirect(url_for("lms_trainee.attempt", attempt_id=found.id))
+    status = quizzes.quiz_status(session, found.person_id, found.quiz)
+    return render_template("lms/trainee/result.html", attempt=found,
+                           items=quizzes.review(session, found), status=status,
+                           module=found.quiz.module)
+
+
+@bp.route("/progress")
+@roles_required(TRAINEE)
+def my_progress():
+    session = db_session()
+    person = current_person()
+    curricula = progress.trainee_progress(session, person.id)
+    attempts = quizzes.attempt_history(session, person.id)
+    by_quiz: dict[int, list[Attempt]] = {}
+    for item in attempts:
+        by_quiz.setdefault(item.quiz_id, []).append(item)
+    return render_template("lms/trainee/progress.html", curricula=curricula, attempts=by_quiz)
