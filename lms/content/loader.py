@@ -255,7 +255,11 @@ def load_module(path: Path, out: _Collector) -> ModuleSpec | None:
     )
 
 
-def load_curriculum(folder: Path, out: _Collector) -> CurriculumSpec | None:
+def load_curriculum(folder: Path, out: _Collector,
+                    parsed: dict[str, ModuleSpec] | None = None) -> CurriculumSpec | None:
+    """Load one curriculum folder. Modules that parse are added to ``parsed`` even when the
+    curriculum as a whole fails, so their quizzes are still checked in the same run."""
+    parsed = {} if parsed is None else parsed
     path = folder / "curriculum.yaml"
     if not path.is_file():
         out.add(path, 1, "missing curriculum.yaml")
@@ -271,12 +275,6 @@ def load_curriculum(folder: Path, out: _Collector) -> CurriculumSpec | None:
     if not isinstance(data, dict):
         out.add(path, 1, "curriculum.yaml must be a mapping of fields")
         return None
-    try:
-        meta = CurriculumFile.model_validate(data)
-    except ValidationError as exc:
-        out.add_validation(path, exc, lines)
-        return None
-
     modules: dict[str, ModuleSpec] = {}
     module_files = sorted(p for p in folder.glob("*.md") if p.name.lower() != "readme.md")
     ok = True
@@ -286,6 +284,12 @@ def load_curriculum(folder: Path, out: _Collector) -> CurriculumSpec | None:
             ok = False
             continue
         modules[spec.slug] = spec
+        parsed.setdefault(spec.slug, spec)
+    try:
+        meta = CurriculumFile.model_validate(data)
+    except ValidationError as exc:
+        out.add_validation(path, exc, lines)
+        return None
 
     ordered: list[ModuleSpec] = []
     seen: set[str] = set()
@@ -321,7 +325,8 @@ def load_curriculum(folder: Path, out: _Collector) -> CurriculumSpec | None:
     )
 
 
-def load_quiz(path: Path, modules: dict[str, ModuleSpec], out: _Collector) -> QuizSpec | None:
+def load_quiz(path: Path, modules: dict[str, ModuleSpec], out: _Collector,
+              broken: frozenset[str] = frozenset()) -> QuizSpec | None:
     text = _read(path, out)
     if text is None:
         return None
@@ -345,7 +350,9 @@ def load_quiz(path: Path, modules: dict[str, ModuleSpec], out: _Collector) -> Qu
                 f"module '{meta.module}' must match the file name '{path.stem}.yaml'")
         ok = False
     if module is None:
-        out.add(path, line_for(lines, ("module",)), f"quiz for unknown module '{meta.module}'")
+        if meta.module not in broken:  # a module file that failed is reported on its own
+            out.add(path, line_for(lines, ("module",)),
+                    f"quiz for unknown module '{meta.module}'")
         return None
     objective_ids = {o["id"] for o in module.objectives}
 
@@ -421,8 +428,11 @@ def load_content(curricula_dir: Path, quizzes_dir: Path, root: Path | None = Non
         raise ContentError(out.problems)
 
     module_owner: dict[str, str] = {}
+    parsed: dict[str, ModuleSpec] = {}
+    broken: set[str] = set()
     for folder in sorted(p for p in curricula_dir.iterdir() if p.is_dir()):
-        spec = load_curriculum(folder, out)
+        spec = load_curriculum(folder, out, parsed)
+        broken.update(p.stem for p in folder.glob("*.md"))
         if spec is None:
             continue
         clash = False
@@ -435,11 +445,11 @@ def load_content(curricula_dir: Path, quizzes_dir: Path, root: Path | None = Non
         if not clash:
             bundle.curricula.append(spec)
 
-    modules = {m.slug: m for c in bundle.curricula for m in c.modules}
+    broken_modules = frozenset(broken - set(parsed))
     if quizzes_dir.is_dir():
         quiz_files = sorted([*quizzes_dir.glob("*.yaml"), *quizzes_dir.glob("*.yml")])
         for quiz_path in quiz_files:
-            quiz = load_quiz(quiz_path, modules, out)
+            quiz = load_quiz(quiz_path, parsed, out, broken_modules)
             if quiz is not None:
                 bundle.quizzes.append(quiz)
     if out.problems:

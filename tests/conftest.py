@@ -1,0 +1,168 @@
+"""An app and a fresh database per test; factories for people and cohorts.
+
+The suite runs on SQLite by default and on PostgreSQL when LMS_TEST_DATABASE_URL is set.
+Per-test configuration: ``@pytest.mark.settings(LMS_DEMO=True)``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from lms import create_app
+from lms.models import Curriculum, Module
+from lms.services.content_sync import sync_folders
+from tests import factories
+
+HERE = Path(__file__).resolve().parent
+TEST_CONTENT = HERE / "content"
+ROOT = HERE.parent
+
+
+def database_url(tmp_path: Path) -> str:
+    url = os.environ.get("LMS_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app_config(request, tmp_path):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "LMS_DATABASE_URI": database_url(tmp_path),
+        "LMS_AUTO_UPGRADE": False,
+        "LMS_CURRICULA_FOLDER": str(TEST_CONTENT / "curricula"),
+        "LMS_QUIZZES_FOLDER": str(TEST_CONTENT / "quizzes"),
+    }
+    for marker in request.node.iter_markers("settings"):
+        for key, value in marker.kwargs.items():
+            config.setdefault(key, value)  # the closest marker wins
+    return config
+
+
+@pytest.fixture
+def app(app_config, tmp_path, monkeypatch):
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "instance"))
+    application = create_app(app_config)
+    state = application.extensions["lms"]
+    shared = state.db.engine.dialect.name != "sqlite"  # SQLite gets a new file per test
+    if shared:
+        state.db.drop_all()
+    state.db.create_all()
+    with application.app_context():
+        yield application
+    if shared:
+        state.db.drop_all()
+    state.db.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The test's database session, also used by the factories."""
+    session = app.extensions["lms"].db.session()
+    factories.bind(session)
+    yield session
+    session.rollback()
+    session.close()
+    factories.bind(None)
+
+
+@pytest.fixture
+def content(app, db):
+    """The small test curriculum, synced."""
+    state = app.extensions["lms"]
+    sync_folders(db, state.curricula_folder, state.quizzes_folder)
+    return db.scalar(select(Curriculum).where(Curriculum.slug == "mini"))
+
+
+@pytest.fixture
+def module(db, content):
+    def get(slug: str) -> Module:
+        return db.scalar(select(Module).where(Module.slug == slug))
+
+    return get
+
+
+@pytest.fixture
+def make_person(db):
+    def make(*roles: str, **fields):
+        person = factories.PersonFactory(roles=roles or ("trainee",), **fields)
+        db.commit()
+        return person
+
+    return make
+
+
+@pytest.fixture
+def make_cohort(db, content):
+    def make(*trainees, curriculum=None, **fields):
+        cohort = factories.CohortFactory(curriculum_id=(curriculum or content).id, **fields)
+        for person in trainees:
+            factories.EnrolmentFactory(cohort_id=cohort.id, person_id=person.id)
+        db.commit()
+        return cohort
+
+    return make
+
+
+@pytest.fixture
+def trainee(make_person, make_cohort):
+    person = make_person("trainee", name="Tess Trainee")
+    make_cohort(person)
+    return person
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def log_in(client, person, password: str = factories.PASSWORD):
+    response = client.post("/login", data={"email": person.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+@pytest.fixture
+def login(client):
+    def do(person):
+        log_in(client, person)
+        return client
+
+    return do
+
+
+def field_names(html: str) -> list[str]:
+    return re.findall(r'name="(q-[^"]+)"', html)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count SQL statements run inside a ``with`` block."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    engine = app.extensions["lms"].db.engine
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting

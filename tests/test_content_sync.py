@@ -1,0 +1,122 @@
+"""lms sync: idempotent, versioned, all-or-nothing."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.content.loader import ContentError
+from lms.models import Attempt, Module, Question, Quiz, QuizVersion
+from lms.services import quizzes
+from lms.services.content_sync import sync_folders
+from tests.conftest import TEST_CONTENT
+
+
+@pytest.fixture
+def tree(tmp_path):
+    shutil.copytree(TEST_CONTENT, tmp_path / "content")
+    return tmp_path / "content"
+
+
+def sync(db, tree):
+    return sync_folders(db, tree / "curricula", tree / "quizzes")
+
+
+def counts(db):
+    return tuple(db.scalar(select(func.count()).select_from(m))
+                 for m in (Module, Quiz, QuizVersion, Question))
+
+
+def test_first_sync_creates_everything(db, tree):
+    report = sync(db, tree)
+    assert len(report.created) == 1 + 3 + 2
+    assert counts(db) == (3, 2, 2, 6)
+
+
+def test_unchanged_files_change_nothing(db, tree):
+    sync(db, tree)
+    before = counts(db)
+    stamps = [m.updated_at for m in db.scalars(select(Module).order_by(Module.id))]
+    report = sync(db, tree)
+    assert not report.changed
+    assert report.unchanged == 1 + 3 + 2
+    assert counts(db) == before
+    assert [m.updated_at for m in db.scalars(select(Module).order_by(Module.id))] == stamps
+
+
+def test_changed_quiz_makes_a_new_version_and_old_attempts_keep_theirs(db, tree, make_person,
+                                                                      make_cohort):
+    sync(db, tree)
+    person = make_person()
+    quiz = db.scalar(select(Quiz).join(Quiz.module).where(Module.slug == "privacy"))
+    attempt = quizzes.start_attempt(db, person.id, quiz)
+    quizzes.submit_attempt(db, person.id, attempt, {"q-p1": ["false"], "q-p2": ["a"]})
+    db.commit()
+    old_version = attempt.quiz_version_id
+
+    path = tree / "quizzes" / "privacy.yaml"
+    path.write_text(path.read_text().replace("pass_mark: 50", "pass_mark: 60"))
+    report = sync(db, tree)
+    assert report.updated == ["quizzes/privacy.yaml"]
+    db.expire_all()
+    quiz = db.get(Quiz, quiz.id)
+    assert quiz.current_version.number == 2
+    assert quiz.current_version.pass_mark == 60
+    stored = db.get(Attempt, attempt.id)
+    assert stored.quiz_version_id == old_version
+    assert stored.quiz_version.pass_mark == 50
+    assert {a.question.quiz_version_id for a in stored.answers} == {old_version}
+
+
+def test_changed_module_bumps_its_version(db, tree):
+    sync(db, tree)
+    path = tree / "curricula" / "mini" / "privacy.md"
+    path.write_text(path.read_text() + "\nMore text.\n")
+    report = sync(db, tree)
+    assert report.updated == ["curricula/mini/privacy.md"]
+    module = db.scalar(select(Module).where(Module.slug == "privacy"))
+    assert module.version == 2
+    assert "More text." in module.body_html
+
+
+def test_invalid_content_is_refused_whole(db, tree):
+    sync(db, tree)
+    before = counts(db)
+    (tree / "curricula" / "mini" / "privacy.md").write_text(
+        (tree / "curricula" / "mini" / "privacy.md").read_text() + "\nChanged.\n")
+    quiz = tree / "quizzes" / "listening.yaml"
+    quiz.write_text(quiz.read_text().replace("    answer: b\n", "    answer: z\n"))
+    with pytest.raises(ContentError):
+        sync(db, tree)
+    assert counts(db) == before
+    module = db.scalar(select(Module).where(Module.slug == "privacy"))
+    assert module.version == 1 and "Changed." not in module.body_html
+
+
+def test_a_removed_module_is_retired_not_deleted(db, tree):
+    sync(db, tree)
+    (tree / "curricula" / "mini" / "wellbeing.md").unlink()
+    cfile = tree / "curricula" / "mini" / "curriculum.yaml"
+    cfile.write_text(cfile.read_text().replace("  - wellbeing\n", ""))
+    report = sync(db, tree)
+    assert "module wellbeing" in report.retired
+    module = db.scalar(select(Module).where(Module.slug == "wellbeing"))
+    assert module.retired is True
+
+
+def test_scripts_in_content_are_sanitised_at_sync(db, tree):
+    path = tree / "curricula" / "mini" / "privacy.md"
+    path.write_text(path.read_text() + '\n<script>alert(1)</script>\n[x](javascript:alert(2))\n')
+    sync(db, tree)
+    html = db.scalar(select(Module.body_html).where(Module.slug == "privacy"))
+    assert "<script" not in html and "javascript:" not in html
+
+
+def test_shipped_content_syncs(db):
+    from tests.conftest import ROOT
+
+    report = sync_folders(db, ROOT / "curricula", ROOT / "quizzes")
+    assert report.created
+    assert db.scalar(select(func.count()).select_from(Module)) >= 6

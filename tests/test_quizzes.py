@@ -1,0 +1,122 @@
+"""Scoring, attempts, limits and retake waits (the service, without the web)."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.models import Answer, Module, Quiz
+from lms.models._types import utcnow
+from lms.question_types import QUESTION_TYPES, ResponseError
+from lms.services import quizzes
+
+RIGHT = {"q-l1": ["b"], "q-l2": ["a", "c"], "q-l3": ["true"], "q-l4": ["x"]}
+
+
+@pytest.fixture
+def listening(db, content):
+    return db.scalar(select(Quiz).join(Quiz.module).where(Module.slug == "listening"))
+
+
+def submit(db, person, quiz, answers, now=None):
+    attempt = quizzes.start_attempt(db, person.id, quiz, now=now)
+    quizzes.submit_attempt(db, person.id, attempt, answers, now=now)
+    db.commit()
+    return attempt
+
+
+def test_all_right_scores_100_and_passes(db, trainee, listening):
+    attempt = submit(db, trainee, listening, RIGHT)
+    assert attempt.score == 100.0 and attempt.passed is True
+    assert db.scalar(select(func.count()).select_from(Answer)) == 4
+
+
+def test_multiple_choice_is_all_or_nothing(db, trainee, listening):
+    attempt = submit(db, trainee, listening, {**RIGHT, "q-l2": ["a"]})
+    assert attempt.score == 75.0
+    assert attempt.passed is True  # pass mark 75: exactly on the mark passes
+
+
+def test_below_the_pass_mark_fails(db, trainee, listening):
+    attempt = submit(db, trainee, listening, {**RIGHT, "q-l2": ["a"], "q-l3": ["false"]})
+    assert attempt.score == 50.0 and attempt.passed is False
+
+
+def test_attempt_limit_is_enforced(db, trainee, listening):
+    now = utcnow()
+    submit(db, trainee, listening, {**RIGHT, "q-l1": ["a"], "q-l2": ["b"]}, now=now)
+    later = now + timedelta(hours=1)
+    submit(db, trainee, listening, {**RIGHT, "q-l1": ["a"], "q-l2": ["b"]}, now=later)
+    with pytest.raises(quizzes.QuizRuleError, match="used all your attempts"):
+        quizzes.start_attempt(db, trainee.id, listening, now=later + timedelta(hours=1))
+
+
+def test_retake_wait_is_enforced(db, trainee, listening):
+    now = utcnow()
+    submit(db, trainee, listening, {**RIGHT, "q-l1": ["a"], "q-l2": ["b"]}, now=now)
+    with pytest.raises(quizzes.QuizRuleError, match="short break"):
+        quizzes.start_attempt(db, trainee.id, listening, now=now + timedelta(minutes=29))
+    status = quizzes.quiz_status(db, trainee.id, listening, now=now + timedelta(minutes=29))
+    assert status.wait_until == now + timedelta(minutes=30)
+    attempt = quizzes.start_attempt(db, trainee.id, listening, now=now + timedelta(minutes=31))
+    assert attempt.id is not None
+
+
+def test_starting_twice_resumes_the_open_attempt(db, trainee, listening):
+    first = quizzes.start_attempt(db, trainee.id, listening)
+    db.commit()
+    again = quizzes.start_attempt(db, trainee.id, listening)
+    assert again.id == first.id
+
+
+def test_second_submission_is_refused(db, trainee, listening):
+    attempt = submit(db, trainee, listening, RIGHT)
+    with pytest.raises(quizzes.TamperedSubmission, match="already submitted"):
+        quizzes.submit_attempt(db, trainee.id, attempt, RIGHT)
+
+
+def test_unknown_option_and_unknown_question_are_refused(db, trainee, listening):
+    attempt = quizzes.start_attempt(db, trainee.id, listening)
+    with pytest.raises(quizzes.TamperedSubmission, match="unknown option"):
+        quizzes.submit_attempt(db, trainee.id, attempt, {**RIGHT, "q-l1": ["zz"]})
+    with pytest.raises(quizzes.TamperedSubmission, match="not in this quiz"):
+        quizzes.submit_attempt(db, trainee.id, attempt, {**RIGHT, "q-p1": ["true"]})
+    with pytest.raises(quizzes.TamperedSubmission, match="one answer"):
+        quizzes.submit_attempt(db, trainee.id, attempt, {**RIGHT, "q-l1": ["a", "b"]})
+    assert attempt.submitted_at is None
+
+
+def test_unanswered_questions_are_reported_with_the_answers_given(db, trainee, listening):
+    attempt = quizzes.start_attempt(db, trainee.id, listening)
+    with pytest.raises(quizzes.IncompleteSubmission) as info:
+        quizzes.submit_attempt(db, trainee.id, attempt, {"q-l1": ["b"]})
+    assert sorted(info.value.missing) == ["l2", "l3", "l4"]
+    assert info.value.responses["l1"] == ["b"]
+
+
+def test_shuffle_orders_questions_per_attempt(db, content, make_person):
+    quiz = db.scalar(select(Quiz).join(Quiz.module).where(Module.slug == "privacy"))
+    orders = set()
+    for seed in range(12):
+        person = make_person()
+        attempt = quizzes.start_attempt(db, person.id, quiz, rng=random.Random(seed))
+        orders.add(tuple(attempt.question_order))
+    assert orders == {("p1", "p2"), ("p2", "p1")}
+
+
+def test_review_gives_key_and_marks_after_submission(db, trainee, listening):
+    attempt = submit(db, trainee, listening, {**RIGHT, "q-l1": ["a"]})
+    items = quizzes.review(db, attempt)
+    assert [i.question.key for i in items] == ["l1", "l2", "l3", "l4"]
+    assert items[0].is_correct is False and items[0].correct_ids == ["b"]
+    assert items[0].response == ["a"]
+
+
+@pytest.mark.parametrize("name", sorted(QUESTION_TYPES))
+def test_each_question_type_refuses_options_it_does_not_have(name):
+    qtype = QUESTION_TYPES[name]
+    with pytest.raises(ResponseError):
+        qtype.parse_response(["nope"], ["a", "b"])
