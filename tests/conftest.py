@@ -41,9 +41,9 @@ def app_config(request, tmp_path):
         "LMS_CURRICULA_FOLDER": str(TEST_CONTENT / "curricula"),
         "LMS_QUIZZES_FOLDER": str(TEST_CONTENT / "quizzes"),
     }
-    for marker in request.node.iter_markers("settings"):
-        for key, value in marker.kwargs.items():
-            config.setdefault(key, value)  # the closest marker wins
+    # iter_markers yields the closest marker first; apply it last so it wins.
+    for marker in reversed(list(request.node.iter_markers("settings"))):
+        config.update(marker.kwargs)
     return config
 
 
@@ -56,8 +56,9 @@ def app(app_config, tmp_path, monkeypatch):
     if shared:
         state.db.drop_all()
     state.db.create_all()
-    with application.app_context():
-        yield application
+    # No app context stays pushed: each test-client request gets its own, as in production
+    # (a shared one would share ``g`` and the logged-in user between requests).
+    yield application
     if shared:
         state.db.drop_all()
     state.db.dispose()

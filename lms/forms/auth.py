@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from lms.forms.messages import PASSWORD_RULE
+
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
@@ -14,7 +16,7 @@ class LoginForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(_l("New password"),
-                                 validators=[DataRequired(), Length(min=10, max=1000)])
+                                 validators=[DataRequired(), PASSWORD_RULE])
     confirm = PasswordField(_l("Type the new password again"),
                             validators=[DataRequired(),
                                         EqualTo("new_password",

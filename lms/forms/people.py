@@ -10,9 +10,11 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from lms.forms.messages import PASSWORD_RULE
 from lms.models.people import ROLES
 
 
@@ -21,14 +23,14 @@ class RolesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-ROLE_CHOICES = [(r, r.capitalize()) for r in ROLES]
+ROLE_CHOICES = [SelectChoice(r, r.capitalize()) for r in ROLES]
 
 
 class PersonForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password (at least 10 characters)"),
-                             validators=[DataRequired(), Length(min=10, max=1000)])
+                             validators=[DataRequired(), PASSWORD_RULE])
     roles = RolesField(_l("Roles"), choices=ROLE_CHOICES, validators=[Optional()])
     cohort_id = SelectField(_l("Enrol in cohort (trainees)"), coerce=int, default=0)
 
@@ -38,5 +40,5 @@ class PersonEditForm(FlaskForm):
     roles = RolesField(_l("Roles"), choices=ROLE_CHOICES, validators=[Optional()])
     active = BooleanField(_l("Can log in"))
     new_password = PasswordField(_l("Set a new password (leave empty to keep)"),
-                                 validators=[Optional(), Length(min=10, max=1000)])
+                                 validators=[Optional(), PASSWORD_RULE])
     cohort_id = SelectField(_l("Enrol in cohort"), coerce=int, default=0)

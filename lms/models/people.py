@@ -56,7 +56,8 @@ class Person(Base):
 
     def get_id(self) -> str:
         # The password-change time is part of the id so changing a password ends other sessions.
-        stamp = int(self.password_changed_at.timestamp()) if self.password_changed_at else 0
+        stamp = (int(self.password_changed_at.timestamp() * 1_000_000)
+                 if self.password_changed_at else 0)
         return f"{self.id}:{stamp}"
 
     def __repr__(self) -> str:

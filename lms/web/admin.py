@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 
 from lms.forms.people import PersonEditForm, PersonForm
 from lms.models import Cohort, Person
@@ -16,8 +17,9 @@ from lms.web.blueprint import make_blueprint
 bp = make_blueprint("lms_admin", __name__, url_prefix="/admin")
 
 
-def _cohort_choices(session) -> list[tuple[int, str]]:
-    return [(0, _("— none —"))] + [(c.id, c.name) for c in cohorts.list_cohorts(session)]
+def _cohort_choices(session) -> list[SelectChoice]:
+    return [SelectChoice(0, _("— none —"))] + [
+        SelectChoice(c.id, c.name) for c in cohorts.list_cohorts(session)]
 
 
 @bp.route("/people")

@@ -1,0 +1,7 @@
+"""Validators and messages shared by several forms."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import Length
+
+PASSWORD_RULE = Length(min=10, max=1000,
+                       message=_l("Use at least 10 characters (and no more than 1,000)."))

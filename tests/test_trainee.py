@@ -1,0 +1,189 @@
+"""The trainee's journey through the web pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.models import Answer, Attempt, ModuleProgress
+from tests.conftest import field_names
+
+RIGHT = {"q-l1": "b", "q-l2": ["a", "c"], "q-l3": "true", "q-l4": "x"}
+
+
+def start(client, slug="listening"):
+    response = client.post(f"/modules/{slug}/quiz")
+    assert response.status_code == 302
+    match = re.search(r"/attempts/(\d+)$", response.location)
+    assert match, response.location
+    return int(match.group(1))
+
+
+def test_dashboard_shows_states_and_next_step(trainee, login):
+    client = login(trainee)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Mini curriculum" in page
+    assert page.count("Not started") == 3
+    assert "Read “Listening”" in page  # the next step
+
+
+def test_module_page_has_content_objectives_time_and_neighbours(trainee, login):
+    page = login(trainee).get("/modules/privacy").get_data(as_text=True)
+    assert "What is said stays here" in page
+    assert "Keep things private." in page
+    assert "About 15 minutes" in page
+    assert 'rel="prev" href="/modules/listening"' in page
+    assert 'rel="next" href="/modules/wellbeing"' in page
+    assert "Mark as read" in page
+
+
+def test_mark_as_read_is_stored_and_moves_on(db, trainee, login):
+    client = login(trainee)
+    response = client.post("/modules/listening/read")
+    assert response.status_code == 302 and response.location.endswith("/modules/listening/quiz")
+    assert db.scalar(select(func.count()).select_from(ModuleProgress)) == 1
+    client.post("/modules/listening/read")  # idempotent
+    assert db.scalar(select(func.count()).select_from(ModuleProgress)) == 1
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Read · quiz to do" in page
+    assert "Take the quiz for “Listening”" in page
+
+
+def test_module_without_quiz_is_complete_once_read(trainee, login):
+    client = login(trainee)
+    response = client.post("/modules/wellbeing/read")
+    assert response.location.endswith("/dashboard")
+    assert "1 of 3 modules done" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_unknown_module_is_a_404_page(trainee, login):
+    response = login(trainee).get("/modules/nope")
+    assert response.status_code == 404
+    assert "There is no module with that name" in response.get_data(as_text=True)
+
+
+def test_module_of_a_curriculum_not_enrolled_is_a_404(make_person, login, content):
+    outsider = make_person("trainee")  # enrolled nowhere
+    client = login(outsider)
+    assert client.get("/modules/listening").status_code == 404
+    assert client.post("/modules/listening/quiz").status_code == 404
+    assert "not enrolled" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_quiz_page_never_contains_the_key_or_rationales(trainee, login):
+    client = login(trainee)
+    attempt_id = start(client)
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert set(field_names(page)) == {"q-l1", "q-l2", "q-l3", "q-l4"}
+    assert "RATIONALE" not in page
+    assert "correct" not in page.lower()
+    assert "answer: " not in page
+
+
+def test_full_quiz_flow_scores_and_shows_feedback(db, trainee, login):
+    client = login(trainee)
+    attempt_id = start(client)
+    response = client.post(f"/attempts/{attempt_id}", data={**RIGHT, "q-l3": "false"})
+    assert response.status_code == 302
+    assert response.location.endswith(f"/attempts/{attempt_id}/result")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "75%" in page and "Passed" in page
+    assert "3 of 4 right" in page
+    assert "RATIONALE-L3" in page  # rationale shown after submission
+    attempt = db.get(Attempt, attempt_id)
+    assert attempt.score == 75.0 and attempt.passed
+    assert attempt.quiz_version_id is not None
+    assert db.scalar(select(func.count()).select_from(Answer)) == 4
+    progress = client.get("/progress").get_data(as_text=True)
+    assert "75%" in progress and "Quiz passed" in progress
+
+
+def test_failed_quiz_shows_attempts_left(trainee, login):
+    client = login(trainee)
+    attempt_id = start(client)
+    client.post(f"/attempts/{attempt_id}", data={**RIGHT, "q-l1": "a", "q-l2": "a"})
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Quiz not passed yet · 50% · 1 attempt left" in page
+    # The retake wait (30 minutes) is enforced on the web too.
+    response = client.post("/modules/listening/quiz")
+    assert response.status_code == 302 and response.location.endswith("/modules/listening/quiz")
+    assert "short break" in client.get(response.location).get_data(as_text=True)
+
+
+def test_unanswered_question_rerenders_with_what_was_chosen(db, trainee, login):
+    client = login(trainee)
+    attempt_id = start(client)
+    response = client.post(f"/attempts/{attempt_id}", data={"q-l1": "b", "q-l2": ["a", "c"]})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "2 questions still need an answer" in page
+    assert re.search(r'name="q-l1" value="b" checked', page)
+    assert re.search(r'name="q-l2" value="a" checked', page)
+    assert re.search(r'name="q-l2" value="c" checked', page)
+    assert not re.search(r'name="q-l2" value="b" checked', page)
+    assert db.get(Attempt, attempt_id).submitted_at is None
+    assert db.scalar(select(func.count()).select_from(Answer)) == 0
+
+
+@pytest.mark.parametrize("tampered, reason", [
+    ({**RIGHT, "q-l1": "zz"}, "unknown option"),
+    ({**RIGHT, "q-nope": "a"}, "is not in this quiz"),
+    ({**RIGHT, "q-l1": ["a", "b"]}, "takes one answer"),
+])
+def test_tampered_submission_is_a_400_and_stores_nothing(db, trainee, login, tampered, reason):
+    client = login(trainee)
+    attempt_id = start(client)
+    response = client.post(f"/attempts/{attempt_id}", data=tampered)
+    assert response.status_code == 400
+    assert reason in response.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Attempt, attempt_id).submitted_at is None
+    assert db.scalar(select(func.count()).select_from(Answer)) == 0
+
+
+def test_second_submission_of_the_same_attempt_is_a_400(db, trainee, login):
+    client = login(trainee)
+    attempt_id = start(client)
+    assert client.post(f"/attempts/{attempt_id}", data=RIGHT).status_code == 302
+    response = client.post(f"/attempts/{attempt_id}", data={**RIGHT, "q-l1": "a"})
+    assert response.status_code == 400
+    assert "already submitted" in response.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Attempt, attempt_id).score == 100.0
+    assert db.scalar(select(func.count()).select_from(Answer)) == 4
+
+
+def test_another_trainees_attempt_is_refused(db, trainee, make_person, make_cohort, app):
+    client = app.test_client()
+    from tests.conftest import log_in
+
+    log_in(client, trainee)
+    attempt_id = start(client)
+    client.post(f"/attempts/{attempt_id}", data=RIGHT)
+
+    other = make_person("trainee")
+    make_cohort(other)
+    other_client = app.test_client()
+    log_in(other_client, other)
+    for url in (f"/attempts/{attempt_id}", f"/attempts/{attempt_id}/result"):
+        response = other_client.get(url)
+        assert response.status_code == 404
+        assert "RATIONALE" not in response.get_data(as_text=True)
+    assert other_client.post(f"/attempts/{attempt_id}", data=RIGHT).status_code == 404
+    assert "Tess Trainee" not in other_client.get("/progress").get_data(as_text=True)
+
+
+def test_dashboard_query_count_does_not_grow_with_attempts(db, trainee, login, count_queries):
+    client = login(trainee)
+    client.get("/dashboard")
+    with count_queries() as few:
+        client.get("/dashboard")
+    attempt_id = start(client)
+    client.post(f"/attempts/{attempt_id}", data=RIGHT)
+    for slug in ("listening", "privacy", "wellbeing"):
+        client.post(f"/modules/{slug}/read")
+    with count_queries() as many:
+        client.get("/dashboard")
+    assert len(many) == len(few)
