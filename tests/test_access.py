@@ -1,0 +1,76 @@
+"""The access matrix: every lms route x every role and anonymous, built from the URL map.
+
+A route that declares no roles fails this test, so a new route cannot forget its check.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lms.models.people import ROLES
+from lms.services import quizzes
+from tests.conftest import log_in
+
+
+def lms_routes(app):
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("lms_"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method, view
+
+
+@pytest.fixture
+def sample_values(db, trainee, module):
+    quiz = module("listening").quiz
+    attempt = quizzes.start_attempt(db, trainee.id, quiz)
+    db.commit()
+    return {"slug": "listening", "attempt_id": attempt.id, "person_id": trainee.id}
+
+
+def build(rule, values):
+    return rule.build({k: values[k] for k in rule.arguments}, append_unknown=False)[1]
+
+
+def test_every_route_declares_its_roles(app):
+    missing = [rule.rule for rule, _m, view in lms_routes(app) if not hasattr(view, "lms_roles")]
+    assert missing == []
+
+
+def test_anonymous_is_sent_to_log_in(app, sample_values):
+    client = app.test_client()
+    checked = 0
+    for rule, method, view in lms_routes(app):
+        if view.lms_roles is None:
+            continue
+        response = client.open(build(rule, sample_values), method=method)
+        assert response.status_code == 302, (rule.rule, method)
+        assert "/login" in response.location
+        checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_is_refused_where_not_admitted(app, make_person, make_cohort, sample_values,
+                                                 role):
+    person = make_person(role)
+    if role == "trainee":
+        make_cohort(person)
+    client = app.test_client()
+    log_in(client, person)
+    refused = admitted = 0
+    for rule, method, view in lms_routes(app):
+        if view.lms_roles is None or rule.endpoint == "lms_auth.logout":
+            continue
+        response = client.open(build(rule, sample_values), method=method)
+        if role in view.lms_roles:
+            assert response.status_code != 403, (rule.rule, method, role)
+            admitted += 1
+        else:
+            assert response.status_code == 403, (rule.rule, method, role, response.status_code)
+            assert "Your role does not give you access" in response.get_data(as_text=True)
+            refused += 1
+    assert refused + admitted >= 10
+    if role in ("trainee", "trainer", "supervisor"):
+        assert refused >= 1
