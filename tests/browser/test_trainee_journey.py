@@ -1,0 +1,60 @@
+"""A trainee logs in, reads a module, takes its quiz, sees feedback and progress."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def test_trainee_reads_takes_quiz_and_sees_progress(phone_page, trainee):
+    page = phone_page
+    page.goto("/login")
+    page.fill("#email", trainee.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/dashboard")
+    assert page.locator("h1").inner_text() == "Hello, Tess Trainee"
+    assert page.locator(".next-step").inner_text().find("Read “Listening”") >= 0
+
+    page.click("text=Read “Listening”")
+    page.wait_for_url("**/modules/listening")
+    assert "Listen with care." in page.content()
+    page.click("text=Mark as read")
+    page.wait_for_url("**/modules/listening/quiz")
+    page.click("text=Start the quiz")
+    page.wait_for_url("**/attempts/*")
+
+    # Submit with one question unanswered: the page comes back with the choices kept.
+    page.check("input[name=q-l1][value=b]")
+    page.click("button:has-text('Submit answers')")
+    page.locator(".errors").wait_for()
+    assert "still need an answer" in page.locator(".errors").inner_text()
+    assert page.is_checked("input[name=q-l1][value=b]")
+
+    page.check("input[name=q-l2][value=a]")
+    page.check("input[name=q-l2][value=c]")
+    page.check("input[name=q-l3][value=true]")
+    page.check("input[name=q-l4][value=y]")
+    page.click("button:has-text('Submit answers')")
+    page.wait_for_url("**/result")
+    assert page.locator(".score .big").inner_text() == "75%"
+    assert "Passed" in page.locator(".score").inner_text()
+    assert "RATIONALE-L4" in page.content()
+
+    page.click("text=My progress")
+    page.wait_for_url("**/progress")
+    assert "Quiz passed" in page.content()
+    # No horizontal scrolling on a small phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_logged_out_visitor_is_sent_to_log_in(phone_page):
+    page = phone_page
+    page.goto("/dashboard")
+    page.wait_for_url(re.compile(r".*/login\?next=.*"))
+    assert page.locator("h1").inner_text() == "Log in"
