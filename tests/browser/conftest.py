@@ -55,7 +55,8 @@ def live_server(app):
 @pytest.fixture
 def phone_page(chromium_browser, live_server):
     # A small phone screen: most trainees use one.
-    context = chromium_browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    context = chromium_browser.new_context(viewport={"width": 360, "height": 740},
+                                           base_url=live_server)
     page = context.new_page()
     yield page
     context.close()
