@@ -140,7 +140,10 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
         return
     prefix = app.config["LMS_URL_PREFIX"]
     click.echo(f"Open http://{host}:{port}{prefix}/login  (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Flask ignores app.run() inside a CLI command, so serve with werkzeug directly.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 def _create_standalone_app():
