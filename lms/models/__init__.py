@@ -1,11 +1,26 @@
 """SQLAlchemy models. Every table is prefixed ``lms_`` so it never collides with a host app's."""
 
-from lms.models.cohorts import Cohort, Enrolment
+from lms.models.agenda import (
+    AttendanceChange,
+    AttendanceRecord,
+    MakeUp,
+    SessionFeedback,
+    SessionModule,
+    TrainingSession,
+)
+from lms.models.cohorts import Cohort, CohortStaff, Enrolment
 from lms.models.content import Curriculum, Module, Question, Quiz, QuizVersion
 from lms.models.learning import Answer, Attempt, ModuleProgress
 from lms.models.people import ROLES, LoginFailure, Person, PersonRole
 
 __all__ = [
+    "AttendanceChange",
+    "AttendanceRecord",
+    "CohortStaff",
+    "MakeUp",
+    "SessionFeedback",
+    "SessionModule",
+    "TrainingSession",
     "ROLES",
     "Answer",
     "Attempt",

@@ -1,4 +1,4 @@
-"""Cohorts (a run of one curriculum) and enrolments."""
+"""Cohorts (a run of one curriculum), their staff, and enrolments."""
 
 from __future__ import annotations
 
@@ -21,9 +21,29 @@ class Cohort(Base):
     curriculum_id: Mapped[int] = mapped_column(ForeignKey("lms_curriculum.id"))
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
+    # Sessions are planned in local time; this zone turns them into instants (and .ics times).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     curriculum: Mapped[Curriculum] = relationship()
+    staff: Mapped[list[CohortStaff]] = relationship(back_populates="cohort",
+                                                    cascade="all, delete-orphan")
+
+
+class CohortStaff(Base):
+    """A trainer or supervisor of a cohort."""
+
+    __tablename__ = "lms_cohort_staff"
+    __table_args__ = (UniqueConstraint("cohort_id", "person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("lms_cohort.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("lms_person.id", ondelete="CASCADE"),
+                                           index=True)
+    role: Mapped[str] = mapped_column(String(20))  # trainer | supervisor
+
+    cohort: Mapped[Cohort] = relationship(back_populates="staff")
+    person: Mapped[Person] = relationship()
 
 
 class Enrolment(Base):
@@ -36,6 +56,8 @@ class Enrolment(Base):
         ForeignKey("lms_person.id", ondelete="CASCADE"), index=True
     )
     enrolled_on: Mapped[date] = mapped_column(Date)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("lms_person.id"))
 
     cohort: Mapped[Cohort] = relationship()
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    supervisor: Mapped[Person | None] = relationship(foreign_keys=[supervisor_id])

@@ -1,0 +1,255 @@
+"""The training agenda: add, edit, reorder, cancel and copy sessions; iCalendar output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from lms.models import Cohort, Module, Person, SessionModule, TrainingSession
+from lms.models._types import utcnow
+from lms.models.agenda import ACTIVITIES
+from lms.models.people import ADMIN, TRAINER
+
+MAX_DURATION = 24 * 60
+
+
+class AgendaError(ValueError):
+    """Input that cannot be saved; ``problems`` maps a field name to its message."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        self.problems = problems
+
+
+@dataclass
+class SessionInput:
+    title: str
+    on_date: date
+    start_time: time
+    duration_minutes: int
+    venue: str = ""
+    online_link: str = ""
+    facilitator_id: int | None = None
+    module_ids: list[int] = field(default_factory=list)
+    activities: list[str] = field(default_factory=list)
+    is_core: bool = False
+
+
+def to_instant(on_date: date, start_time: time, zone: str) -> datetime:
+    local = datetime.combine(on_date, start_time).replace(tzinfo=ZoneInfo(zone))
+    return local.astimezone(UTC)
+
+
+def ends_at(training_session: TrainingSession) -> datetime:
+    return training_session.starts_at + timedelta(minutes=training_session.duration_minutes)
+
+
+def has_happened(training_session: TrainingSession, now: datetime | None = None) -> bool:
+    """A session has happened once it has ended."""
+    return ends_at(training_session) <= (now or utcnow())
+
+
+def agenda(session: Session, cohort_id: int) -> list[TrainingSession]:
+    return list(session.scalars(
+        select(TrainingSession).where(TrainingSession.cohort_id == cohort_id)
+        .options(selectinload(TrainingSession.facilitator))
+        .order_by(TrainingSession.position, TrainingSession.id)))
+
+
+def _check(session: Session, cohort: Cohort, data: SessionInput) -> None:
+    problems: dict[str, str] = {}
+    if not data.title.strip():
+        problems["title"] = "Give the session a title."
+    elif len(data.title) > 200:
+        problems["title"] = "Keep the title under 200 characters."
+    if not 1 <= data.duration_minutes <= MAX_DURATION:
+        problems["duration_minutes"] = "A session lasts between 1 minute and 24 hours."
+    link = data.online_link.strip()
+    if link and not link.lower().startswith(("https://", "http://")):
+        problems["online_link"] = "An online link starts with https://"
+    unknown = [a for a in data.activities if a not in ACTIVITIES]
+    if unknown:
+        problems["activities"] = f"Unknown activity: {', '.join(unknown)}."
+    if data.module_ids:
+        valid = set(session.scalars(select(Module.id).where(
+            Module.id.in_(data.module_ids), Module.curriculum_id == cohort.curriculum_id)))
+        if set(data.module_ids) - valid:
+            problems["module_ids"] = "Choose modules from this cohort's curriculum."
+    if data.facilitator_id is not None:
+        facilitator = session.get(Person, data.facilitator_id)
+        if facilitator is None or not facilitator.has_role(TRAINER, ADMIN):
+            problems["facilitator_id"] = "The facilitator must be a trainer."
+    if problems:
+        raise AgendaError(problems)
+
+
+def _apply(training_session: TrainingSession, cohort: Cohort, data: SessionInput) -> None:
+    training_session.title = data.title.strip()
+    training_session.on_date = data.on_date
+    training_session.start_time = data.start_time
+    training_session.starts_at = to_instant(data.on_date, data.start_time, cohort.timezone)
+    training_session.duration_minutes = data.duration_minutes
+    training_session.venue = data.venue.strip()
+    training_session.online_link = data.online_link.strip()
+    training_session.facilitator_id = data.facilitator_id
+    training_session.activities = [a for a in ACTIVITIES if a in data.activities]
+    training_session.is_core = data.is_core
+    wanted = set(data.module_ids)
+    for link in list(training_session.module_links):
+        if link.module_id not in wanted:
+            training_session.module_links.remove(link)
+    have = {link.module_id for link in training_session.module_links}
+    for module_id in sorted(wanted - have):
+        training_session.module_links.append(SessionModule(module_id=module_id))
+
+
+def add_session(session: Session, cohort: Cohort, data: SessionInput) -> TrainingSession:
+    _check(session, cohort, data)
+    last = session.scalar(select(func.max(TrainingSession.position))
+                          .where(TrainingSession.cohort_id == cohort.id))
+    training_session = TrainingSession(cohort_id=cohort.id, position=(last or 0) + 1)
+    _apply(training_session, cohort, data)
+    session.add(training_session)
+    session.flush()
+    return training_session
+
+
+def update_session(session: Session, training_session: TrainingSession,
+                   data: SessionInput) -> None:
+    cohort = training_session.cohort
+    _check(session, cohort, data)
+    _apply(training_session, cohort, data)
+    session.flush()
+
+
+def move_session(session: Session, training_session: TrainingSession, step: int) -> None:
+    """Swap a session with its neighbour (step -1: earlier, +1: later)."""
+    sessions = agenda(session, training_session.cohort_id)
+    index = next(i for i, s in enumerate(sessions) if s.id == training_session.id)
+    other = index + step
+    if not 0 <= other < len(sessions):
+        return
+    sessions[index], sessions[other] = sessions[other], sessions[index]
+    for position, item in enumerate(sessions, start=1):
+        item.position = position
+    session.flush()
+
+
+def cancel_session(session: Session, training_session: TrainingSession, reason: str,
+                   now: datetime | None = None) -> None:
+    """Cancel, keeping the session and its history; it then leaves the attendance figures."""
+    if training_session.is_cancelled:
+        raise AgendaError({"reason": "This session is already cancelled."})
+    if not reason.strip():
+        raise AgendaError({"reason": "Say why the session is cancelled."})
+    training_session.cancelled_at = now or utcnow()
+    training_session.cancel_reason = reason.strip()
+    session.flush()
+
+
+def reinstate_session(session: Session, training_session: TrainingSession) -> None:
+    training_session.cancelled_at = None
+    training_session.cancel_reason = ""
+    session.flush()
+
+
+def copy_agenda(session: Session, source: Cohort, target: Cohort,
+                first_date: date) -> list[TrainingSession]:
+    """Copy every session that was not cancelled, moved so the first falls on ``first_date``.
+
+    The gaps between sessions are kept. Modules carry over only where the target cohort follows
+    the same curriculum.
+    """
+    sessions = [s for s in agenda(session, source.id) if not s.is_cancelled]
+    if not sessions:
+        raise AgendaError({"source": "That cohort has no sessions to copy."})
+    if source.id == target.id:
+        raise AgendaError({"source": "Choose another cohort to copy from."})
+    shift = first_date - min(s.on_date for s in sessions)
+    same_curriculum = source.curriculum_id == target.curriculum_id
+    copies = []
+    for item in sessions:
+        data = SessionInput(
+            title=item.title, on_date=item.on_date + shift, start_time=item.start_time,
+            duration_minutes=item.duration_minutes, venue=item.venue,
+            online_link=item.online_link, facilitator_id=item.facilitator_id,
+            module_ids=item.module_ids if same_curriculum else [],
+            activities=list(item.activities), is_core=item.is_core)
+        copies.append(add_session(session, target, data))
+    return copies
+
+
+def recompute_instants(session: Session, cohort: Cohort) -> None:
+    """After a time-zone change, the local dates and times stay; the instants move."""
+    for item in agenda(session, cohort.id):
+        item.starts_at = to_instant(item.on_date, item.start_time, cohort.timezone)
+    session.flush()
+
+
+# --- iCalendar (RFC 5545) ---------------------------------------------------------------
+
+
+def _escape(text: str) -> str:
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", ""))
+
+
+def _fold(line: str) -> str:
+    """Fold lines longer than 75 octets, never splitting a UTF-8 character."""
+    out, current = [], ""
+    for char in line:
+        limit = 75 if not out else 74
+        if len((current + char).encode("utf-8")) > limit:
+            out.append(current)
+            current = char
+        else:
+            current += char
+    out.append(current)
+    return "\r\n ".join(out)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar(sessions: list[TrainingSession], name: str, host: str = "lms",
+             now: datetime | None = None) -> str:
+    now = now or utcnow()
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//lms//peer-supporter training//EN",
+             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(name)}"]
+    for item in sessions:
+        description = []
+        if item.module_links:
+            description.append("Modules: " + ", ".join(
+                link.module.title for link in item.module_links))
+        if item.activities:
+            description.append("Activities: " + ", ".join(item.activities))
+        if item.is_core:
+            description.append("Core session: attendance required.")
+        if item.online_link:
+            description.append(f"Join: {item.online_link}")
+        if item.is_cancelled:
+            description.append(f"Cancelled: {item.cancel_reason}")
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:session-{item.id}@{host}",
+            f"DTSTAMP:{_stamp(now)}",
+            f"DTSTART:{_stamp(item.starts_at)}",
+            f"DTEND:{_stamp(ends_at(item))}",
+            f"SUMMARY:{_escape(item.title)}",
+            f"STATUS:{'CANCELLED' if item.is_cancelled else 'CONFIRMED'}",
+        ]
+        location = item.venue or item.online_link
+        if location:
+            lines.append(f"LOCATION:{_escape(location)}")
+        if description:
+            lines.append(f"DESCRIPTION:{_escape(chr(10).join(description))}")
+        if item.online_link:
+            lines.append(f"URL:{item.online_link}")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"

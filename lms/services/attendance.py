@@ -1,0 +1,346 @@
+"""Attendance: registers, corrections with history, make-ups, and the one computation of
+attended time that every page uses.
+
+The rules, stated once (the policy trainees and trainers see):
+
+* A session counts for a trainee only once it has ended, if it was not cancelled, and if it falls
+  on or after the day they were enrolled.
+* A counted session with no mark yet is "not yet marked": it is neither attended nor absent and
+  stays out of the figures until someone marks it.
+* Present credits the whole session; late and left early credit the minutes recorded; absent
+  credits nothing.
+* Excused time leaves the denominator: it is neither attended nor missed.
+* A make-up (another cohort's session on the same modules, or an activity a trainer records)
+  turns a missed session back into scheduled time credited with the make-up's minutes, and
+  counts a missed core session as made up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lms.models import (
+    AttendanceChange,
+    AttendanceRecord,
+    Cohort,
+    Enrolment,
+    MakeUp,
+    Person,
+    TrainingSession,
+)
+from lms.models._types import utcnow
+from lms.models.agenda import ABSENT, EXCUSED, LATE, LEFT_EARLY, PRESENT, STATUSES
+from lms.services.agenda import has_happened
+
+PARTIAL = (LATE, LEFT_EARLY)
+MISSED = (ABSENT, EXCUSED)
+STATUS_LABELS = {PRESENT: "Present", LATE: "Late", LEFT_EARLY: "Left early",
+                 EXCUSED: "Excused", ABSENT: "Absent"}
+
+
+class AttendanceError(ValueError):
+    """Marks that cannot be saved. ``problems`` maps a person id (or 0 for the form) to why."""
+
+    def __init__(self, problems: dict[int, str]) -> None:
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+# --- the register ----------------------------------------------------------------------
+
+
+@dataclass
+class Mark:
+    person_id: int
+    status: str
+    minutes: int | None = None  # needed for late and left early
+
+
+@dataclass
+class RegisterRow:
+    person: Person
+    record: AttendanceRecord | None
+
+
+def counts_for(training_session: TrainingSession, enrolled_on: date,
+               now: datetime) -> bool:
+    return (not training_session.is_cancelled and has_happened(training_session, now)
+            and training_session.on_date >= enrolled_on)
+
+
+def register(session: Session, training_session: TrainingSession) -> list[RegisterRow]:
+    """Everyone expected at the session (enrolled on or before its day), with their mark."""
+    enrolled = session.execute(
+        select(Enrolment, Person).join(Person, Person.id == Enrolment.person_id)
+        .where(Enrolment.cohort_id == training_session.cohort_id,
+               Enrolment.enrolled_on <= training_session.on_date)
+        .order_by(Person.name, Person.id)).all()
+    records = {r.person_id: r for r in session.scalars(
+        select(AttendanceRecord).where(AttendanceRecord.session_id == training_session.id))}
+    return [RegisterRow(person, records.get(person.id)) for _enrolment, person in enrolled]
+
+
+def minutes_for(training_session: TrainingSession, status: str, minutes: int | None) -> int:
+    if status == PRESENT:
+        return training_session.duration_minutes
+    if status in MISSED:
+        return 0
+    if minutes is None:
+        raise ValueError("How many minutes did they attend?")
+    if not 0 < minutes < training_session.duration_minutes:
+        raise ValueError(f"Minutes attended must be between 1 and "
+                         f"{training_session.duration_minutes - 1}.")
+    return minutes
+
+
+def record_register(session: Session, training_session: TrainingSession, marks: Iterable[Mark],
+                    recorder: Person, reason: str = "", now: datetime | None = None) -> int:
+    """Save marks; a change to an existing mark is a correction and needs a reason.
+
+    Returns how many marks were created or changed. All or nothing: any problem raises
+    ``AttendanceError`` and nothing is written.
+    """
+    now = now or utcnow()
+    if training_session.is_cancelled:
+        raise AttendanceError({0: "This session was cancelled; it has no register."})
+    if training_session.starts_at > now:
+        raise AttendanceError({0: "This session has not started yet."})
+    rows = {row.person.id: row for row in register(session, training_session)}
+    problems: dict[int, str] = {}
+    planned: list[tuple[Mark, int, AttendanceRecord | None]] = []
+    for mark in marks:
+        row = rows.get(mark.person_id)
+        if row is None:
+            problems[mark.person_id] = "This person is not on the register of this session."
+            continue
+        if mark.status not in STATUSES:
+            problems[mark.person_id] = f"Unknown status '{mark.status}'."
+            continue
+        try:
+            minutes = minutes_for(training_session, mark.status, mark.minutes)
+        except ValueError as exc:
+            problems[mark.person_id] = f"{row.person.name}: {exc}"
+            continue
+        record = row.record
+        if record is not None and (record.status, record.minutes_credited) == (mark.status,
+                                                                              minutes):
+            continue
+        if record is not None and not reason.strip():
+            problems[mark.person_id] = (f"{row.person.name} was already marked "
+                                        f"{STATUS_LABELS[record.status].lower()}: say why you "
+                                        "are changing it.")
+            continue
+        planned.append((mark, minutes, record))
+    if problems:
+        raise AttendanceError(problems)
+    for mark, minutes, record in planned:
+        old_status = record.status if record else None
+        old_minutes = record.minutes_credited if record else None
+        if record is None:
+            record = AttendanceRecord(session_id=training_session.id, person_id=mark.person_id,
+                                      status=mark.status, minutes_credited=minutes,
+                                      recorded_by_id=recorder.id, recorded_at=now)
+            session.add(record)
+            session.flush()
+        else:
+            record.status, record.minutes_credited = mark.status, minutes
+            record.recorded_by_id, record.recorded_at = recorder.id, now
+        session.add(AttendanceChange(
+            record_id=record.id, old_status=old_status, new_status=mark.status,
+            old_minutes=old_minutes, new_minutes=minutes, changed_by_id=recorder.id,
+            changed_at=now, reason=reason.strip() if old_status else ""))
+    session.flush()
+    return len(planned)
+
+
+def history(session: Session, training_session: TrainingSession) -> list[tuple]:
+    """Every mark and correction for a session: (change, person), newest first."""
+    return list(session.execute(
+        select(AttendanceChange, Person)
+        .join(AttendanceRecord, AttendanceRecord.id == AttendanceChange.record_id)
+        .join(Person, Person.id == AttendanceRecord.person_id)
+        .where(AttendanceRecord.session_id == training_session.id)
+        .options(selectinload(AttendanceChange.changed_by))
+        .order_by(AttendanceChange.changed_at.desc(), AttendanceChange.id.desc())).all())
+
+
+# --- make-ups ------------------------------------------------------------------------------
+
+
+def record_make_up(session: Session, person: Person, missed: TrainingSession, *,
+                   recorder: Person, via: TrainingSession | None = None, activity: str = "",
+                   minutes: int | None = None, now: datetime | None = None) -> MakeUp:
+    now = now or utcnow()
+    problems: dict[int, str] = {}
+    enrolment = session.scalar(select(Enrolment).where(
+        Enrolment.cohort_id == missed.cohort_id, Enrolment.person_id == person.id))
+    record = session.scalar(select(AttendanceRecord).where(
+        AttendanceRecord.session_id == missed.id, AttendanceRecord.person_id == person.id))
+    if enrolment is None or not counts_for(missed, enrolment.enrolled_on, now):
+        problems[0] = "That session does not count for this trainee."
+    elif record is None or record.status not in MISSED:
+        problems[0] = "Only a session marked absent or excused can be made up."
+    elif session.scalar(select(MakeUp.id).where(MakeUp.person_id == person.id,
+                                                MakeUp.missed_session_id == missed.id)):
+        problems[0] = "This session has already been made up."
+    if via is not None:
+        if via.cohort_id == missed.cohort_id:
+            problems[1] = "Choose a session from another cohort."
+        elif via.is_cancelled or not has_happened(via, now):
+            problems[1] = "That session was cancelled or has not happened yet."
+        elif not set(missed.module_ids) <= set(via.module_ids):
+            problems[1] = "That session does not cover the same modules."
+        credited = missed.duration_minutes
+    else:
+        if not activity.strip():
+            problems[2] = "Describe the make-up activity."
+        if minutes is None or not 0 < minutes <= missed.duration_minutes:
+            problems[3] = f"Credit between 1 and {missed.duration_minutes} minutes."
+        credited = minutes or 0
+    if problems:
+        raise AttendanceError(problems)
+    make_up = MakeUp(person_id=person.id, missed_session_id=missed.id,
+                     via_session_id=via.id if via else None, activity=activity.strip(),
+                     minutes_credited=credited, recorded_by_id=recorder.id, recorded_at=now)
+    session.add(make_up)
+    session.flush()
+    return make_up
+
+
+def make_up_candidates(session: Session, missed: TrainingSession,
+                       now: datetime | None = None) -> list[TrainingSession]:
+    """Sessions of other cohorts that happened and cover the missed session's modules."""
+    now = now or utcnow()
+    needed = set(missed.module_ids)
+    others = session.scalars(
+        select(TrainingSession).where(TrainingSession.cohort_id != missed.cohort_id,
+                                      TrainingSession.cancelled_at.is_(None),
+                                      TrainingSession.starts_at <= now)
+        .options(selectinload(TrainingSession.cohort))
+        .order_by(TrainingSession.starts_at.desc()).limit(500))
+    return [s for s in others if has_happened(s, now) and needed <= set(s.module_ids)]
+
+
+# --- the computation -----------------------------------------------------------------------
+
+
+@dataclass
+class SessionLine:
+    session: TrainingSession
+    counts: bool
+    status: str | None  # None: not yet marked (or not counted)
+    minutes: int
+    make_up: MakeUp | None = None
+
+    @property
+    def state(self) -> str:
+        if self.session.is_cancelled:
+            return "cancelled"
+        if not self.counts:
+            return "not counted"
+        if self.status is None:
+            return "not yet marked"
+        return STATUS_LABELS[self.status].lower()
+
+
+@dataclass
+class TraineeAttendance:
+    person_id: int
+    scheduled_minutes: int = 0
+    attended_minutes: int = 0
+    excused_minutes: int = 0
+    unmarked: list[TrainingSession] = field(default_factory=list)
+    core_missed: list[TrainingSession] = field(default_factory=list)
+    core_made_up: list[TrainingSession] = field(default_factory=list)
+    lines: list[SessionLine] = field(default_factory=list)
+
+    @property
+    def percentage(self) -> float | None:
+        if not self.scheduled_minutes:
+            return None
+        return round(100.0 * self.attended_minutes / self.scheduled_minutes, 1)
+
+
+def compute(sessions: list[TrainingSession], enrolled_on: date, person_id: int,
+            records: dict[int, AttendanceRecord], make_ups: dict[int, MakeUp],
+            now: datetime) -> TraineeAttendance:
+    """The arithmetic for one trainee, on rows already loaded (no queries here)."""
+    result = TraineeAttendance(person_id=person_id)
+    for item in sessions:
+        counts = counts_for(item, enrolled_on, now)
+        record = records.get(item.id)
+        make_up = make_ups.get(item.id)
+        line = SessionLine(item, counts, record.status if (record and counts) else None,
+                           record.minutes_credited if (record and counts) else 0, make_up)
+        result.lines.append(line)
+        if not counts:
+            continue
+        if record is None:
+            result.unmarked.append(item)
+            continue
+        if make_up is not None and record.status in MISSED:
+            result.scheduled_minutes += item.duration_minutes
+            result.attended_minutes += min(make_up.minutes_credited, item.duration_minutes)
+            if item.is_core:
+                result.core_made_up.append(item)
+            continue
+        if record.status == EXCUSED:
+            result.excused_minutes += item.duration_minutes
+        else:
+            result.scheduled_minutes += item.duration_minutes
+            result.attended_minutes += record.minutes_credited
+        if item.is_core and record.status in MISSED:
+            result.core_missed.append(item)
+    return result
+
+
+def cohort_attendance(session: Session, cohort: Cohort,
+                      now: datetime | None = None) -> dict[int, TraineeAttendance]:
+    """Every enrolled trainee's attendance in four queries, whatever the cohort's size."""
+    now = now or utcnow()
+    sessions = list(session.scalars(
+        select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)
+        .order_by(TrainingSession.position, TrainingSession.id)))
+    enrolled = dict(session.execute(
+        select(Enrolment.person_id, Enrolment.enrolled_on)
+        .where(Enrolment.cohort_id == cohort.id)).all())
+    session_ids = [s.id for s in sessions]
+    records: dict[int, dict[int, AttendanceRecord]] = {pid: {} for pid in enrolled}
+    make_ups: dict[int, dict[int, MakeUp]] = {pid: {} for pid in enrolled}
+    if session_ids:
+        for record in session.scalars(select(AttendanceRecord).where(
+                AttendanceRecord.session_id.in_(select(TrainingSession.id).where(
+                    TrainingSession.cohort_id == cohort.id)))):
+            records.setdefault(record.person_id, {})[record.session_id] = record
+        for make_up in session.scalars(select(MakeUp).where(
+                MakeUp.missed_session_id.in_(select(TrainingSession.id).where(
+                    TrainingSession.cohort_id == cohort.id)))):
+            make_ups.setdefault(make_up.person_id, {})[make_up.missed_session_id] = make_up
+    return {pid: compute(sessions, on, pid, records[pid], make_ups[pid], now)
+            for pid, on in enrolled.items()}
+
+
+def trainee_attendance(session: Session, person_id: int,
+                       now: datetime | None = None) -> list[tuple[Cohort, TraineeAttendance]]:
+    """A trainee's own attendance in each cohort they are enrolled in."""
+    now = now or utcnow()
+    out = []
+    enrolments = session.scalars(select(Enrolment).where(Enrolment.person_id == person_id)
+                                 .options(selectinload(Enrolment.cohort)))
+    for enrolment in enrolments:
+        sessions = list(session.scalars(
+            select(TrainingSession).where(TrainingSession.cohort_id == enrolment.cohort_id)
+            .order_by(TrainingSession.position, TrainingSession.id)))
+        ids = [s.id for s in sessions]
+        records = {r.session_id: r for r in session.scalars(select(AttendanceRecord).where(
+            AttendanceRecord.person_id == person_id, AttendanceRecord.session_id.in_(ids)))}
+        make_ups = {m.missed_session_id: m for m in session.scalars(select(MakeUp).where(
+            MakeUp.person_id == person_id, MakeUp.missed_session_id.in_(ids)))}
+        out.append((enrolment.cohort,
+                    compute(sessions, enrolment.enrolled_on, person_id, records, make_ups, now)))
+    return out

@@ -1,0 +1,169 @@
+"""The cohort grid: trainees by modules, with attendance, and who is behind. Bulk queries only:
+the number of queries does not depend on the number of trainees or modules."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from lms.models import Attempt, Cohort, Enrolment, Module, ModuleProgress
+from lms.models._types import utcnow
+from lms.services.agenda import agenda, has_happened
+from lms.services.attendance import TraineeAttendance, cohort_attendance
+
+SORTS = ("name", "attendance", "done", "behind")
+
+
+@dataclass
+class ModuleCell:
+    read: bool = False
+    attempts: int = 0
+    best_score: float | None = None
+    passed: bool = False
+    has_quiz: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.read and (not self.has_quiz or self.passed)
+
+
+@dataclass
+class GridRow:
+    enrolment: Enrolment
+    cells: dict[int, ModuleCell]
+    attendance: TraineeAttendance
+    behind: list[str] = field(default_factory=list)
+
+    @property
+    def person(self):
+        return self.enrolment.person
+
+    @property
+    def modules_done(self) -> int:
+        return sum(1 for c in self.cells.values() if c.done)
+
+
+@dataclass
+class Grid:
+    cohort: Cohort
+    modules: list[Module]
+    rows: list[GridRow]
+
+
+def cohort_grid(session: Session, cohort: Cohort, *, behind_below: float = 80.0,
+                now: datetime | None = None, sort: str = "name",
+                only_behind: bool = False) -> Grid:
+    now = now or utcnow()
+    enrolments = list(session.scalars(
+        select(Enrolment).where(Enrolment.cohort_id == cohort.id)
+        .options(selectinload(Enrolment.person), selectinload(Enrolment.supervisor))))
+    modules = list(session.scalars(
+        select(Module).where(Module.curriculum_id == cohort.curriculum_id,
+                             Module.retired.is_(False))
+        .options(selectinload(Module.quiz)).order_by(Module.position)))
+    in_cohort = select(Enrolment.person_id).where(Enrolment.cohort_id == cohort.id)
+    module_ids = [m.id for m in modules]
+    read = set(session.execute(
+        select(ModuleProgress.person_id, ModuleProgress.module_id)
+        .where(ModuleProgress.person_id.in_(in_cohort),
+               ModuleProgress.module_id.in_(module_ids))).all())
+    quiz_module = {m.quiz.id: m.id for m in modules if m.quiz and not m.quiz.retired}
+    stats = session.execute(
+        select(Attempt.person_id, Attempt.quiz_id, func.count(Attempt.id),
+               func.max(Attempt.score),
+               func.max(case((Attempt.passed.is_(True), 1), else_=0)))
+        .where(Attempt.person_id.in_(in_cohort), Attempt.quiz_id.in_(list(quiz_module)),
+               Attempt.submitted_at.is_not(None))
+        .group_by(Attempt.person_id, Attempt.quiz_id)).all()
+    attempts = {(pid, quiz_module[qid]): (n, best, bool(passed))
+                for pid, qid, n, best, passed in stats}
+    attendance = cohort_attendance(session, cohort, now)
+
+    # Modules the agenda has already covered: a trainee who has not finished them is behind.
+    covered = {mid for s in agenda(session, cohort.id)
+               if not s.is_cancelled and has_happened(s, now) for mid in s.module_ids}
+
+    rows = []
+    for enrolment in enrolments:
+        pid = enrolment.person_id
+        cells = {}
+        for module in modules:
+            n, best, passed = attempts.get((pid, module.id), (0, None, False))
+            cells[module.id] = ModuleCell(read=(pid, module.id) in read, attempts=n,
+                                          best_score=best, passed=passed,
+                                          has_quiz=module.id in quiz_module.values())
+        row = GridRow(enrolment, cells, attendance[pid])
+        row.behind = behind_reasons(row, modules, covered, behind_below)
+        rows.append(row)
+    if only_behind:
+        rows = [r for r in rows if r.behind]
+    rows.sort(key=_sort_key(sort))
+    return Grid(cohort, modules, rows)
+
+
+def behind_reasons(row: GridRow, modules: list[Module], covered: set[int],
+                   behind_below: float) -> list[str]:
+    reasons = []
+    percentage = row.attendance.percentage
+    if percentage is not None and percentage < behind_below:
+        reasons.append(f"attendance {percentage:.0f}% (below {behind_below:.0f}%)")
+    if row.attendance.core_missed:
+        reasons.append(f"{len(row.attendance.core_missed)} core session(s) missed, "
+                       "not made up")
+    late = [m.title for m in modules if m.id in covered and not row.cells[m.id].done]
+    if late:
+        reasons.append("not finished: " + ", ".join(late))
+    failed = [m.title for m in modules
+              if row.cells[m.id].attempts and not row.cells[m.id].passed]
+    if failed:
+        reasons.append("quiz not passed: " + ", ".join(failed))
+    return reasons
+
+
+def _sort_key(sort: str):
+    if sort == "attendance":
+        return lambda r: (r.attendance.percentage if r.attendance.percentage is not None
+                          else 101.0, r.person.name.lower())
+    if sort == "done":
+        return lambda r: (r.modules_done, r.person.name.lower())
+    if sort == "behind":
+        return lambda r: (-len(r.behind), r.person.name.lower())
+    return lambda r: (r.person.name.lower(), r.person.id)
+
+
+def neutralise(cell: object) -> str:
+    """Stop a spreadsheet from running a cell as a formula (CSV injection)."""
+    text = "" if cell is None else str(cell)
+    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def grid_csv(grid: Grid) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header = ["Name", "Email", "Attendance %", "Core sessions missed", "Not yet marked",
+              "Modules done"]
+    for module in grid.modules:
+        header += [f"{module.title}: read", f"{module.title}: best score",
+                   f"{module.title}: attempts", f"{module.title}: passed"]
+    header.append("Behind")
+    writer.writerow([neutralise(h) for h in header])
+    for row in grid.rows:
+        att = row.attendance
+        line = [row.person.name, row.person.email,
+                "" if att.percentage is None else f"{att.percentage:.1f}",
+                len(att.core_missed), len(att.unmarked), row.modules_done]
+        for module in grid.modules:
+            cell = row.cells[module.id]
+            line += ["yes" if cell.read else "no",
+                     "" if cell.best_score is None else f"{cell.best_score:.1f}",
+                     cell.attempts, ("yes" if cell.passed else "no") if cell.has_quiz else ""]
+        line.append("; ".join(row.behind))
+        writer.writerow([neutralise(c) for c in line])
+    return out.getvalue()

@@ -1,0 +1,133 @@
+"""Quiz item statistics: facility, discrimination and distractor analysis, in bulk.
+
+Definitions (after Moodle's quiz statistics):
+
+* facility index: the mean mark on the question as a share of its maximum (0 to 1): the share
+  of attempts that answered it correctly, since every question here is worth one mark;
+* discrimination index: the Pearson correlation between the mark on the question and the
+  score on the rest of the quiz (the total without this question), over the attempts counted.
+  Leaving the question out of the total stops it correlating with itself. It runs from -1 to 1;
+  a negative value means stronger trainees tend to get the question wrong;
+* distractor analysis: how many attempts chose each option.
+
+By default each trainee's first submitted attempt at the quiz version counts; all attempts is
+an option. Every figure carries n, the number of attempts behind it, and nothing is flagged on
+fewer than ``MIN_ATTEMPTS_FOR_FLAGS`` attempts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lms.models import Answer, Attempt, Enrolment, Question, Quiz, QuizVersion
+
+MIN_ATTEMPTS_FOR_FLAGS = 10
+TOO_EASY_ABOVE = 0.90
+TOO_HARD_BELOW = 0.30
+
+
+@dataclass
+class QuestionStatistics:
+    question: Question
+    n: int
+    facility: float | None
+    discrimination: float | None
+    option_counts: dict[str, int]
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class QuizStatistics:
+    quiz: Quiz
+    version: QuizVersion
+    attempts: int
+    first_only: bool
+    mean_score: float | None
+    questions: list[QuestionStatistics]
+
+
+def pearson(xs: list[float], ys: list[float]) -> float | None:
+    n = len(xs)
+    if n < 2:
+        return None
+    mean_x, mean_y = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mean_x) ** 2 for x in xs)
+    syy = sum((y - mean_y) ** 2 for y in ys)
+    if sxx == 0 or syy == 0:
+        return None  # no spread: the correlation is undefined
+    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    return sxy / math.sqrt(sxx * syy)
+
+
+def scoped_attempts(version_id: int, cohort_id: int | None, first_only: bool):
+    """A subquery of the attempt ids that count (first per trainee unless ``first_only`` is off)."""
+    base = select(Attempt.id.label("id"), Attempt.person_id, Attempt.started_at).where(
+        Attempt.quiz_version_id == version_id, Attempt.submitted_at.is_not(None))
+    if cohort_id is not None:
+        base = base.where(Attempt.person_id.in_(
+            select(Enrolment.person_id).where(Enrolment.cohort_id == cohort_id)))
+    if not first_only:
+        return base.subquery()
+    ranked = base.add_columns(func.row_number().over(
+        partition_by=Attempt.person_id, order_by=(Attempt.started_at, Attempt.id)
+    ).label("rank")).subquery()
+    return select(ranked.c.id).where(ranked.c.rank == 1).subquery()
+
+
+def quiz_statistics(session: Session, quiz: Quiz, *, version: QuizVersion | None = None,
+                    cohort_id: int | None = None, first_only: bool = True) -> QuizStatistics:
+    """Two queries (the questions, then every counted answer), then arithmetic."""
+    version = version or quiz.current_version
+    questions = list(session.scalars(select(Question).where(
+        Question.quiz_version_id == version.id).order_by(Question.position)))
+    scope = scoped_attempts(version.id, cohort_id, first_only)
+    rows = session.execute(
+        select(Answer.attempt_id, Answer.question_id, Answer.mark, Answer.response)
+        .where(Answer.attempt_id.in_(select(scope.c.id)))).all()
+
+    totals: dict[int, float] = {}
+    by_question: dict[int, dict[int, float]] = {q.id: {} for q in questions}
+    chosen: dict[int, dict[str, int]] = {q.id: {o["id"]: 0 for o in q.options}
+                                         for q in questions}
+    for attempt_id, question_id, mark, response in rows:
+        totals[attempt_id] = totals.get(attempt_id, 0.0) + mark
+        by_question.setdefault(question_id, {})[attempt_id] = mark
+        counts = chosen.setdefault(question_id, {})
+        for option_id in response or []:
+            counts[option_id] = counts.get(option_id, 0) + 1
+
+    results = []
+    for question in questions:
+        marks = by_question[question.id]
+        n = len(marks)
+        facility = (sum(marks.values()) / n) if n else None
+        attempt_ids = list(marks)
+        discrimination = pearson([marks[a] for a in attempt_ids],
+                                 [totals[a] - marks[a] for a in attempt_ids]) if n else None
+        stats = QuestionStatistics(question, n, facility, discrimination, chosen[question.id])
+        stats.flags = flags_for(stats)
+        results.append(stats)
+    count = len(totals)
+    mean = (100.0 * sum(totals.values()) / (count * len(questions))) \
+        if count and questions else None
+    return QuizStatistics(quiz, version, count, first_only, mean, results)
+
+
+def flags_for(stats: QuestionStatistics) -> list[str]:
+    if stats.n < MIN_ATTEMPTS_FOR_FLAGS:
+        return []
+    flags = []
+    if stats.facility is not None and stats.facility > TOO_EASY_ABOVE:
+        flags.append(f"too easy: {stats.facility:.0%} answered correctly "
+                     f"(above {TOO_EASY_ABOVE:.0%})")
+    if stats.facility is not None and stats.facility < TOO_HARD_BELOW:
+        flags.append(f"too hard: {stats.facility:.0%} answered correctly "
+                     f"(below {TOO_HARD_BELOW:.0%})")
+    if stats.discrimination is not None and stats.discrimination < 0:
+        flags.append(f"discriminates negatively ({stats.discrimination:.2f}): stronger "
+                     "trainees tend to get it wrong; check the key and the wording")
+    return flags
