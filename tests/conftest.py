@@ -167,3 +167,20 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+@pytest.fixture
+def make_session(db):
+    """A training session at a given UTC start (``starts``), lasting ``minutes``."""
+    from lms.models import SessionModule
+
+    def make(cohort, starts, minutes=120, modules=(), core=False, **fields):
+        item = factories.SessionFactory(cohort_id=cohort.id, on_date=starts.date(),
+                                        start_time=starts.time(), duration_minutes=minutes,
+                                        is_core=core, **fields)
+        for module in modules:
+            item.module_links.append(SessionModule(module_id=module.id))
+        db.commit()
+        return item
+
+    return make

@@ -6,7 +6,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 from werkzeug.security import generate_password_hash
 
-from lms.models import Cohort, Enrolment, Person, PersonRole
+from lms.models import Cohort, Enrolment, Person, PersonRole, TrainingSession
 from lms.models._types import utcnow
 
 PASSWORD = "correct horse battery"
@@ -61,3 +61,25 @@ class EnrolmentFactory(Base):
         model = Enrolment
 
     enrolled_on = factory.LazyFunction(lambda: utcnow().date())
+
+
+class SessionFactory(Base):
+    """A training session; pass cohort_id, on_date and start_time (UTC cohort by default)."""
+
+    class Meta:
+        model = TrainingSession
+
+    title = factory.Sequence(lambda n: f"Session {n}")
+    position = factory.Sequence(lambda n: n + 1)
+    duration_minutes = 120
+    venue = "Room 1"
+    online_link = ""
+    activities = factory.LazyFunction(lambda: ["teaching"])
+    is_core = False
+
+    @factory.lazy_attribute
+    def starts_at(self):
+        from datetime import UTC, datetime
+
+        return datetime.combine(self.on_date, self.start_time).replace(tzinfo=UTC)
+

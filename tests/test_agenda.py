@@ -1,0 +1,90 @@
+"""The training agenda: add, reorder, cancel, copy onto new dates, iCalendar."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from lms.services import agenda, cohorts
+from lms.services.agenda import AgendaError, SessionInput
+
+
+@pytest.fixture
+def cohort(db, content, make_person):
+    trainer = make_person("trainer")
+    made = cohorts.create_cohort(db, name="Autumn", curriculum=content,
+                                 timezone="Africa/Johannesburg", trainers=[trainer])
+    db.commit()
+    return made
+
+
+def data(title, day, module_ids=(), **extra):
+    return SessionInput(title=title, on_date=day, start_time=time(9, 30), duration_minutes=180,
+                        venue="Clinic hall", module_ids=list(module_ids), **extra)
+
+
+def test_add_session_stores_local_time_and_utc_instant(db, cohort, module):
+    item = agenda.add_session(db, cohort, data("Day 1", date(2026, 3, 2),
+                                               [module("listening").id],
+                                               activities=["role-play", "teaching"],
+                                               is_core=True))
+    assert item.starts_at == datetime(2026, 3, 2, 7, 30, tzinfo=UTC)  # SAST is UTC+2
+    assert item.activities == ["teaching", "role-play"]
+    assert item.module_ids == [module("listening").id]
+
+
+def test_bad_session_input_names_each_field(db, cohort, content):
+    with pytest.raises(AgendaError) as info:
+        agenda.add_session(db, cohort, SessionInput(
+            title="", on_date=date(2026, 3, 2), start_time=time(9), duration_minutes=0,
+            online_link="javascript:alert(1)", activities=["karaoke"], module_ids=[9999]))
+    assert set(info.value.problems) == {"title", "duration_minutes", "online_link",
+                                        "activities", "module_ids"}
+
+
+def test_reorder_and_cancel(db, cohort):
+    first = agenda.add_session(db, cohort, data("A", date(2026, 3, 2)))
+    second = agenda.add_session(db, cohort, data("B", date(2026, 3, 3)))
+    agenda.move_session(db, second, -1)
+    assert [s.title for s in agenda.agenda(db, cohort.id)] == ["B", "A"]
+    agenda.move_session(db, second, -1)  # already first: nothing happens
+    assert [s.title for s in agenda.agenda(db, cohort.id)] == ["B", "A"]
+    with pytest.raises(AgendaError, match="why"):
+        agenda.cancel_session(db, first, "")
+    agenda.cancel_session(db, first, "Public holiday")
+    assert first.is_cancelled and first.cancel_reason == "Public holiday"
+    assert [s.title for s in agenda.agenda(db, cohort.id)] == ["B", "A"]  # history kept
+
+
+def test_copy_agenda_onto_new_dates(db, cohort, content, module, make_person):
+    agenda.add_session(db, cohort, data("Day 1", date(2026, 3, 2), [module("listening").id],
+                                        is_core=True))
+    dropped = agenda.add_session(db, cohort, data("Dropped", date(2026, 3, 3)))
+    agenda.cancel_session(db, dropped, "Not needed")
+    agenda.add_session(db, cohort, data("Day 2", date(2026, 3, 9), [module("privacy").id]))
+    target = cohorts.create_cohort(db, name="Winter", curriculum=content, timezone="UTC")
+    copies = agenda.copy_agenda(db, cohort, target, date(2026, 7, 6))
+    assert [(c.title, c.on_date) for c in copies] == [("Day 1", date(2026, 7, 6)),
+                                                      ("Day 2", date(2026, 7, 13))]
+    assert copies[0].is_core and copies[0].module_ids == [module("listening").id]
+    assert copies[0].starts_at == datetime(2026, 7, 6, 9, 30, tzinfo=UTC)  # target's zone
+    with pytest.raises(AgendaError, match="another cohort"):
+        agenda.copy_agenda(db, target, target, date(2026, 8, 1))
+
+
+def test_calendar_is_valid_icalendar(db, cohort, module):
+    item = agenda.add_session(db, cohort, data("Listening; role-play, part 1", date(2026, 3, 2),
+                                               [module("listening").id],
+                                               online_link="https://meet.example/abc"))
+    text = agenda.calendar([item], "Autumn cohort",
+                           now=datetime(2026, 1, 1, tzinfo=UTC))
+    lines = text.split("\r\n")
+    assert lines[0] == "BEGIN:VCALENDAR" and lines[-2] == "END:VCALENDAR"
+    assert "DTSTART:20260302T073000Z" in lines
+    assert "DTEND:20260302T103000Z" in lines
+    assert "SUMMARY:Listening\\; role-play\\, part 1" in lines
+    assert f"UID:session-{item.id}@lms" in lines
+    assert all(len(line.encode()) <= 75 for line in lines)
+    agenda.cancel_session(db, item, "Storm")
+    assert "STATUS:CANCELLED" in agenda.calendar([item], "x")

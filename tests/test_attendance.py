@@ -1,0 +1,205 @@
+"""Attendance arithmetic, corrections with history, and make-ups."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from lms.models._types import utcnow
+from lms.services import attendance
+from lms.services.attendance import AttendanceError, Mark, cohort_attendance
+
+
+@pytest.fixture
+def setting(db, make_person, make_cohort, make_session):
+    """A cohort with a trainee enrolled long ago, a trainer, and a clock."""
+    now = utcnow().replace(microsecond=0)
+    trainer = make_person("trainer")
+    trainee = make_person("trainee")
+    cohort = make_cohort()
+    from tests.factories import EnrolmentFactory
+
+    EnrolmentFactory(cohort_id=cohort.id, person_id=trainee.id,
+                     enrolled_on=(now - timedelta(days=60)).date())
+    db.commit()
+    return now, trainer, trainee, cohort
+
+
+def mark(db, session_, trainer, person, status, minutes=None, reason="", now=None):
+    attendance.record_register(db, session_, [Mark(person.id, status, minutes)], trainer,
+                               reason=reason, now=now)
+    db.commit()
+
+
+def figures(db, cohort, person, now):
+    return cohort_attendance(db, cohort, now)[person.id]
+
+
+def test_present_late_left_early_and_absent(db, setting, make_session):
+    now, trainer, trainee, cohort = setting
+    sessions = [make_session(cohort, now - timedelta(days=d), 120) for d in (10, 9, 8, 7)]
+    mark(db, sessions[0], trainer, trainee, "present", now=now)
+    mark(db, sessions[1], trainer, trainee, "late", 90, now=now)
+    mark(db, sessions[2], trainer, trainee, "left_early", 60, now=now)
+    mark(db, sessions[3], trainer, trainee, "absent", now=now)
+    result = figures(db, cohort, trainee, now)
+    assert result.scheduled_minutes == 480
+    assert result.attended_minutes == 120 + 90 + 60
+    assert result.percentage == pytest.approx(56.2, abs=0.05)
+
+
+def test_excused_time_leaves_the_denominator(db, setting, make_session):
+    now, trainer, trainee, cohort = setting
+    a = make_session(cohort, now - timedelta(days=3), 120)
+    b = make_session(cohort, now - timedelta(days=2), 60)
+    mark(db, a, trainer, trainee, "present", now=now)
+    mark(db, b, trainer, trainee, "excused", now=now)
+    result = figures(db, cohort, trainee, now)
+    assert (result.scheduled_minutes, result.attended_minutes) == (120, 120)
+    assert result.excused_minutes == 60
+    assert result.percentage == 100.0
+
+
+def test_future_unmarked_and_cancelled_sessions_do_not_count(db, setting, make_session):
+    now, trainer, trainee, cohort = setting
+    past = make_session(cohort, now - timedelta(days=5), 120)
+    make_session(cohort, now + timedelta(days=5), 120)  # future
+    unmarked = make_session(cohort, now - timedelta(days=4), 120)
+    cancelled = make_session(cohort, now - timedelta(days=3), 120, core=True)
+    cancelled.cancelled_at, cancelled.cancel_reason = now - timedelta(days=4), "Flooding"
+    db.commit()
+    mark(db, past, trainer, trainee, "present", now=now)
+    result = figures(db, cohort, trainee, now)
+    assert (result.scheduled_minutes, result.attended_minutes) == (120, 120)
+    assert [s.id for s in result.unmarked] == [unmarked.id]  # shown as not yet marked...
+    assert result.core_missed == []  # ...never as absent, and the cancelled core one is gone
+    states = {line.session.id: line.state for line in result.lines}
+    assert states[unmarked.id] == "not yet marked"
+    assert states[cancelled.id] == "cancelled"
+
+
+def test_a_session_still_running_does_not_count_yet(db, setting, make_session):
+    now, trainer, trainee, cohort = setting
+    running = make_session(cohort, now - timedelta(minutes=30), 120)
+    mark(db, running, trainer, trainee, "present", now=now)  # marking on the day is allowed
+    assert figures(db, cohort, trainee, now).scheduled_minutes == 0
+    later = now + timedelta(hours=2)
+    assert figures(db, cohort, trainee, later).attended_minutes == 120
+
+
+def test_a_trainee_enrolled_mid_course_is_not_charged_for_earlier_sessions(
+        db, setting, make_person, make_session):
+    now, trainer, _old, cohort = setting
+    newcomer = make_person("trainee")
+    from tests.factories import EnrolmentFactory
+
+    EnrolmentFactory(cohort_id=cohort.id, person_id=newcomer.id,
+                     enrolled_on=(now - timedelta(days=5)).date())
+    db.commit()
+    before = make_session(cohort, now - timedelta(days=10), 120, core=True)
+    after = make_session(cohort, now - timedelta(days=2), 120)
+    register = attendance.register(db, before)
+    assert newcomer.id not in [row.person.id for row in register]
+    with pytest.raises(AttendanceError, match="not on the register"):
+        attendance.record_register(db, before, [Mark(newcomer.id, "absent")], trainer, now=now)
+    db.rollback()
+    mark(db, after, trainer, newcomer, "present", now=now)
+    result = figures(db, cohort, newcomer, now)
+    assert (result.scheduled_minutes, result.attended_minutes) == (120, 120)
+    assert result.core_missed == []
+
+
+def test_core_session_missed_then_made_up_by_another_cohorts_session(
+        db, setting, make_cohort, make_session, module):
+    now, trainer, trainee, cohort = setting
+    listening = module("listening")
+    missed = make_session(cohort, now - timedelta(days=6), 120, modules=[listening], core=True)
+    mark(db, missed, trainer, trainee, "absent", now=now)
+    result = figures(db, cohort, trainee, now)
+    assert [s.id for s in result.core_missed] == [missed.id]
+    assert result.percentage == 0.0
+
+    other = make_cohort()
+    wrong = make_session(other, now - timedelta(days=2), 90, modules=[module("privacy")])
+    with pytest.raises(AttendanceError, match="same modules"):
+        attendance.record_make_up(db, trainee, missed, recorder=trainer, via=wrong, now=now)
+    db.rollback()
+    right = make_session(other, now - timedelta(days=1), 90,
+                         modules=[listening, module("privacy")])
+    assert right.id in [s.id for s in attendance.make_up_candidates(db, missed, now)]
+    attendance.record_make_up(db, trainee, missed, recorder=trainer, via=right, now=now)
+    db.commit()
+    result = figures(db, cohort, trainee, now)
+    assert result.core_missed == []
+    assert [s.id for s in result.core_made_up] == [missed.id]
+    assert (result.scheduled_minutes, result.attended_minutes) == (120, 120)
+    with pytest.raises(AttendanceError, match="already been made up"):
+        attendance.record_make_up(db, trainee, missed, recorder=trainer, activity="x",
+                                  minutes=10, now=now)
+
+
+def test_make_up_activity_credits_its_minutes(db, setting, make_session):
+    now, trainer, trainee, cohort = setting
+    missed = make_session(cohort, now - timedelta(days=6), 120, core=True)
+    mark(db, missed, trainer, trainee, "excused", now=now)
+    with pytest.raises(AttendanceError):
+        attendance.record_make_up(db, trainee, missed, recorder=trainer, activity="",
+                                  minutes=500, now=now)
+    db.rollback()
+    attendance.record_make_up(db, trainee, missed, recorder=trainer,
+                              activity="Read the notes and did the role-play with a trainer",
+                              minutes=60, now=now)
+    db.commit()
+    result = figures(db, cohort, trainee, now)
+    assert (result.scheduled_minutes, result.attended_minutes) == (120, 60)
+    assert result.core_missed == [] and len(result.core_made_up) == 1
+
+
+def test_corrections_need_a_reason_and_keep_history(db, setting, make_session):
+    now, trainer, trainee, cohort = setting
+    item = make_session(cohort, now - timedelta(days=1), 120)
+    mark(db, item, trainer, trainee, "absent", now=now)
+    with pytest.raises(AttendanceError, match="say why"):
+        attendance.record_register(db, item, [Mark(trainee.id, "late", 100)], trainer, now=now)
+    db.rollback()
+    mark(db, item, trainer, trainee, "late", 100, reason="Arrived after the register", now=now)
+    mark(db, item, trainer, trainee, "late", 100, now=now)  # unchanged: no new history
+    changes = attendance.history(db, item)
+    assert [(c.old_status, c.new_status, c.reason) for c, _p in changes] == [
+        ("absent", "late", "Arrived after the register"), (None, "absent", "")]
+    assert all(c.changed_by_id == trainer.id for c, _p in changes)
+    assert figures(db, cohort, trainee, now).attended_minutes == 100
+
+
+@pytest.mark.parametrize("status, minutes, message", [
+    ("late", None, "How many minutes"),
+    ("left_early", 120, "between 1 and 119"),
+    ("sleeping", None, "Unknown status"),
+])
+def test_bad_marks_are_refused(db, setting, make_session, status, minutes, message):
+    now, trainer, trainee, cohort = setting
+    item = make_session(cohort, now - timedelta(days=1), 120)
+    with pytest.raises(AttendanceError, match=message):
+        attendance.record_register(db, item, [Mark(trainee.id, status, minutes)], trainer,
+                                   now=now)
+
+
+def test_no_register_for_future_or_cancelled_sessions(db, setting, make_session):
+    now, trainer, trainee, cohort = setting
+    future = make_session(cohort, now + timedelta(days=1), 120)
+    with pytest.raises(AttendanceError, match="not started"):
+        attendance.record_register(db, future, [Mark(trainee.id, "present")], trainer, now=now)
+    gone = make_session(cohort, now - timedelta(days=1), 120)
+    gone.cancelled_at = now
+    with pytest.raises(AttendanceError, match="cancelled"):
+        attendance.record_register(db, gone, [Mark(trainee.id, "present")], trainer, now=now)
+
+
+def test_trainee_sees_own_attendance_per_cohort(db, setting, make_session):
+    now, trainer, trainee, cohort = setting
+    item = make_session(cohort, now - timedelta(days=1), 120)
+    mark(db, item, trainer, trainee, "present", now=now)
+    [(seen_cohort, result)] = attendance.trainee_attendance(db, trainee.id, now)
+    assert seen_cohort.id == cohort.id and result.percentage == 100.0
+    assert date.today() >= item.on_date

@@ -1,0 +1,94 @@
+"""Item statistics on a hand-computed example."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lms.models import Module, Quiz
+from lms.models._types import utcnow
+from lms.services import quizzes
+from lms.services.item_statistics import pearson, quiz_statistics
+
+RIGHT = {"l1": ["b"], "l2": ["a", "c"], "l3": ["true"], "l4": ["x"]}
+WRONG = {"l1": ["a"], "l2": ["a"], "l3": ["false"], "l4": ["y"]}
+
+
+@pytest.fixture
+def quiz(db, content):
+    return db.scalar(select(Quiz).join(Quiz.module).where(Module.slug == "listening"))
+
+
+def answer(db, person, quiz, right: set[str], now):
+    form = {f"q-{key}": (RIGHT[key] if key in right else WRONG[key]) for key in RIGHT}
+    attempt = quizzes.start_attempt(db, person.id, quiz, now=now)
+    quizzes.submit_attempt(db, person.id, attempt, form, now=now)
+    db.commit()
+
+
+def test_hand_computed_facility_discrimination_and_options(db, quiz, make_person):
+    now = utcnow()
+    # Marks per trainee (l1, l2, l3, l4):  A 1111, B 1101, C 1001, D 0011.
+    pattern = {"A": {"l1", "l2", "l3", "l4"}, "B": {"l1", "l2", "l4"},
+               "C": {"l1", "l4"}, "D": {"l3", "l4"}}
+    people = {name: make_person("trainee", name=name) for name in pattern}
+    for name, right in pattern.items():
+        answer(db, people[name], quiz, right, now)
+    # A second attempt by A, all wrong: left out by default.
+    answer(db, people["A"], quiz, set(), now + timedelta(days=1))
+
+    stats = quiz_statistics(db, quiz)
+    assert stats.attempts == 4 and stats.first_only
+    by_key = {s.question.key: s for s in stats.questions}
+    assert [by_key[k].n for k in ("l1", "l2", "l3", "l4")] == [4, 4, 4, 4]
+    assert by_key["l1"].facility == 0.75
+    assert by_key["l2"].facility == 0.5
+    assert by_key["l3"].facility == 0.5
+    assert by_key["l4"].facility == 1.0
+    # Rest scores (total minus the item): l1 -> A2 B1 C0 D1: sxy = 0, r = 0.
+    assert by_key["l1"].discrimination == pytest.approx(0.0)
+    # l2 marks 1,1,0,0 vs rest 3,2,2,2: r = 0.5 / sqrt(1 * 0.75) = 0.57735.
+    assert by_key["l2"].discrimination == pytest.approx(0.57735, abs=1e-5)
+    # l3 marks 1,0,0,1 vs rest 3,3,2,1: r = -0.5 / sqrt(1 * 2.75) = -0.30151.
+    assert by_key["l3"].discrimination == pytest.approx(-0.30151, abs=1e-5)
+    assert by_key["l4"].discrimination is None  # everyone right: no spread, no correlation
+    assert by_key["l1"].option_counts == {"a": 1, "b": 3, "c": 0}
+    assert by_key["l2"].option_counts == {"a": 4, "b": 0, "c": 2}
+    # Fewer than 10 attempts: nothing is flagged, even the negative discrimination.
+    assert all(s.flags == [] for s in stats.questions)
+    assert stats.mean_score == pytest.approx(100 * (4 + 3 + 2 + 2) / 16)
+
+    every = quiz_statistics(db, quiz, first_only=False)
+    assert every.attempts == 5
+    assert {s.question.key: s.n for s in every.questions}["l1"] == 5
+
+
+def test_flags_need_ten_attempts_and_give_reasons(db, quiz, make_person):
+    now = utcnow()
+    for n in range(10):
+        right = {"l1", "l4"} | ({"l2"} if n == 0 else set()) | ({"l3"} if n < 5 else set())
+        answer(db, make_person("trainee"), quiz, right, now)
+    by_key = {s.question.key: s for s in quiz_statistics(db, quiz).questions}
+    assert by_key["l1"].n == 10
+    assert any(f.startswith("too easy") for f in by_key["l1"].flags)
+    assert any(f.startswith("too hard") for f in by_key["l2"].flags)
+    assert by_key["l3"].flags == []
+
+
+def test_statistics_over_a_cohort_only(db, quiz, make_person, make_cohort):
+    now = utcnow()
+    inside, outside = make_person("trainee"), make_person("trainee")
+    cohort = make_cohort(inside)
+    answer(db, inside, quiz, set(RIGHT), now)
+    answer(db, outside, quiz, set(), now)
+    assert quiz_statistics(db, quiz, cohort_id=cohort.id).attempts == 1
+    assert quiz_statistics(db, quiz).attempts == 2
+
+
+def test_pearson():
+    assert pearson([1, 2, 3], [2, 4, 6]) == pytest.approx(1.0)
+    assert pearson([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert pearson([1, 1, 1], [1, 2, 3]) is None
+    assert pearson([1], [1]) is None
