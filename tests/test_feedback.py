@@ -15,11 +15,9 @@ from lms.services.feedback import FeedbackError
 
 def test_rate_once_after_the_session(db, trainee, make_person, make_cohort, make_session):
     now = utcnow()
-
-
-    cohort_id = db.scalar(select(Enrolment.cohort_id).where(Enrolment.person_id == trainee.id))
-
-    cohort = db.get(Cohort, cohort_id)
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
+    enrolment.enrolled_on = (now - timedelta(days=30)).date()
+    cohort = db.get(Cohort, enrolment.cohort_id)
     facilitator = make_person("trainer", name="Fay")
     past = make_session(cohort, now - timedelta(days=1), 60, facilitator_id=facilitator.id)
     future = make_session(cohort, now + timedelta(days=1), 60, facilitator_id=facilitator.id)
