@@ -28,6 +28,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "LMS_LOGIN_THROTTLE_PER_ACCOUNT": 5,
     "LMS_LOGIN_THROTTLE_PER_ADDRESS": 20,
     "LMS_LOGIN_THROTTLE_WINDOW_MINUTES": 15,
+    # The cohort grid flags a trainee as behind below this attendance (until standards files).
+    "LMS_BEHIND_ATTENDANCE_PERCENT": 80,
 }
 
 

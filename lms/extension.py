@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g
@@ -40,6 +41,7 @@ class LMS:
         app.jinja_env.globals["lms_site_name"] = app.config["LMS_SITE_NAME"]
         app.jinja_env.globals["lms_person"] = current_person
         app.jinja_env.globals["question_type"] = get_type
+        app.jinja_env.globals.setdefault("timedelta", timedelta)
 
         from lms.web import register_blueprints
 

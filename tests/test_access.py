@@ -5,8 +5,13 @@ A route that declares no roles fails this test, so a new route cannot forget its
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import select
+
+from lms.models import CohortStaff, Enrolment
+from lms.models._types import utcnow
 from lms.models.people import ROLES
 from lms.services import quizzes
 from tests.conftest import log_in
@@ -22,11 +27,15 @@ def lms_routes(app):
 
 
 @pytest.fixture
-def sample_values(db, trainee, module):
+def sample_values(db, trainee, module, make_session):
     quiz = module("listening").quiz
     attempt = quizzes.start_attempt(db, trainee.id, quiz)
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
+    item = make_session(enrolment.cohort, utcnow() - timedelta(days=1), 60,
+                        modules=[module("listening")])
     db.commit()
-    return {"slug": "listening", "attempt_id": attempt.id, "person_id": trainee.id}
+    return {"slug": "listening", "attempt_id": attempt.id, "person_id": trainee.id,
+            "cohort_id": enrolment.cohort_id, "session_id": item.id}
 
 
 def build(rule, values):
@@ -52,11 +61,15 @@ def test_anonymous_is_sent_to_log_in(app, sample_values):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_is_refused_where_not_admitted(app, make_person, make_cohort, sample_values,
-                                                 role):
+def test_each_role_is_refused_where_not_admitted(app, db, make_person, make_cohort,
+                                                 sample_values, role):
     person = make_person(role)
     if role == "trainee":
         make_cohort(person)
+    if role == "trainer":  # a trainer of the sample cohort: admitted to its pages
+        db.add(CohortStaff(cohort_id=sample_values["cohort_id"], person_id=person.id,
+                           role="trainer"))
+        db.commit()
     client = app.test_client()
     log_in(client, person)
     refused = admitted = 0
@@ -74,3 +87,19 @@ def test_each_role_is_refused_where_not_admitted(app, make_person, make_cohort, 
     assert refused + admitted >= 10
     if role in ("trainee", "trainer", "supervisor"):
         assert refused >= 1
+
+
+def test_trainers_of_other_cohorts_are_refused(app, make_person, sample_values):
+    """Every page under /cohorts/<id> refuses a trainer who does not train that cohort."""
+    stranger = make_person("trainer")
+    client = app.test_client()
+    log_in(client, stranger)
+    checked = 0
+    for rule, method, _view in lms_routes(app):
+        if "cohort_id" not in rule.arguments:
+            continue
+        response = client.open(build(rule, sample_values), method=method)
+        assert response.status_code == 403, (rule.rule, method, response.status_code)
+        assert "not one of your cohorts" in response.get_data(as_text=True)
+        checked += 1
+    assert checked >= 20

@@ -130,6 +130,16 @@ def enrolments(session: Session, cohort_id: int) -> list[Enrolment]:
         .join(Person, Person.id == Enrolment.person_id).order_by(Person.name, Person.id)))
 
 
+def enrolments_of(session: Session, person_id: int) -> list[Enrolment]:
+    return list(session.scalars(select(Enrolment).where(Enrolment.person_id == person_id)
+                                .options(selectinload(Enrolment.cohort))))
+
+
+def is_enrolled(session: Session, person_id: int, cohort_id: int) -> bool:
+    return session.scalar(select(Enrolment.id).where(
+        Enrolment.person_id == person_id, Enrolment.cohort_id == cohort_id)) is not None
+
+
 def enrolled_curriculum_ids(session: Session, person_id: int) -> set[int]:
     return set(session.scalars(
         select(Cohort.curriculum_id).join(Enrolment, Enrolment.cohort_id == Cohort.id)

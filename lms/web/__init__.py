@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from lms.web import admin, auth, home, trainee
+from lms.web import admin, auth, home, trainee, trainer
 
 # Holds the templates and static files; a host's templates/lms/*.html override ours.
 assets = Blueprint("lms", __name__, template_folder="../templates", static_folder="../static",
                    static_url_path="/lms-static")
 
-BLUEPRINTS = (auth.bp, home.bp, trainee.bp, admin.bp)
+BLUEPRINTS = (auth.bp, home.bp, trainee.bp, trainer.bp, admin.bp)
 
 
 def register_blueprints(app: Flask, prefix: str) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from lms.models import Attempt
+from lms.forms.cohorts import FeedbackForm
+from lms.models import Attempt, TrainingSession
+from lms.models._types import utcnow
 from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
-from lms.services import progress, quizzes
+from lms.services import agenda, attendance, feedback, progress, quizzes
+from lms.services import cohorts as cohorts_service
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.blueprint import make_blueprint
 
@@ -158,3 +161,66 @@ def my_progress():
     for item in attempts:
         by_quiz.setdefault(item.quiz_id, []).append(item)
     return render_template("lms/trainee/progress.html", curricula=curricula, attempts=by_quiz)
+
+
+# --- attendance, agenda and feedback -----------------------------------------------------
+
+
+@bp.route("/my/attendance")
+@roles_required(TRAINEE)
+def my_attendance():
+    person = current_person()
+    return render_template("lms/trainee/attendance.html",
+                           cohorts=attendance.trainee_attendance(db_session(), person.id))
+
+
+def _my_sessions():
+    session = db_session()
+    person = current_person()
+    out = []
+    for enrolment in cohorts_service.enrolments_of(session, person.id):
+        out.append((enrolment.cohort, agenda.agenda(session, enrolment.cohort_id)))
+    return out
+
+
+@bp.route("/my/agenda")
+@roles_required(TRAINEE)
+def my_agenda():
+    return render_template("lms/trainee/agenda.html", agendas=_my_sessions(), now=utcnow())
+
+
+@bp.route("/my/agenda.ics")
+@roles_required(TRAINEE)
+def my_agenda_ics():
+    from lms.web.trainer import ics_response
+
+    sessions = [s for _cohort, items in _my_sessions() for s in items]
+    return ics_response(sessions, _("My training"), "my-training.ics")
+
+
+@bp.route("/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
+@roles_required(TRAINEE)
+def session_feedback(session_id: int):
+    session = db_session()
+    person = current_person()
+    item = session.get(TrainingSession, session_id)
+    if item is None or not cohorts_service.is_enrolled(session, person.id, item.cohort_id):
+        abort(404, description=_("There is no such session in your training."))
+    reason = feedback.why_not(session, person.id, item)
+    form = FeedbackForm()
+    status = 200
+    if reason is None and form.validate_on_submit():
+        try:
+            feedback.rate(session, person.id, item, form.rating.data, form.comment.data or "")
+        except feedback.FeedbackError as exc:
+            session.rollback()
+            getattr(form, exc.field or "rating").errors.append(str(exc))
+            status = 422
+        else:
+            session.commit()
+            flash(_("Thank you for your feedback."), "success")
+            return redirect(url_for("lms_trainee.my_agenda"))
+    elif request.method == "POST":
+        status = 409 if reason else 422
+    return render_template("lms/trainee/feedback.html", item=item, form=form,
+                           reason=reason), status
