@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from lms.models import Module, Quiz
 from lms.models._types import utcnow
-from lms.services import attendance, cohort_grid, progress, quizzes
+from lms.services import agenda, attendance, cohort_grid, progress, quizzes
 from lms.services.attendance import Mark
 from lms.services.cohort_grid import grid_csv, neutralise
 from tests import factories
@@ -60,7 +60,7 @@ def test_grid_figures_and_behind(db, content, make_person, make_cohort, make_ses
     cohort = make_cohort()
     keen, late = populate(db, cohort, trainer, 2, make_session, module)
     # 'late' was absent from the second core session and has read nothing else.
-    second = sorted(cohort_grid.agenda(db, cohort.id), key=lambda s: s.starts_at)[1]
+    second = sorted(agenda.agenda(db, cohort.id), key=lambda s: s.starts_at)[1]
     attendance.record_register(db, second, [Mark(late.id, "absent")], trainer,
                                reason="Marked wrongly")
     db.commit()

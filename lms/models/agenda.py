@@ -80,7 +80,7 @@ class SessionModule(Base):
     module_id: Mapped[int] = mapped_column(ForeignKey("lms_module.id"), index=True)
 
     session: Mapped[TrainingSession] = relationship(back_populates="module_links")
-    module: Mapped[Module] = relationship(lazy="joined")
+    module: Mapped[Module] = relationship()
 
 
 class AttendanceRecord(Base):

@@ -56,7 +56,9 @@ def has_happened(training_session: TrainingSession, now: datetime | None = None)
 def agenda(session: Session, cohort_id: int) -> list[TrainingSession]:
     return list(session.scalars(
         select(TrainingSession).where(TrainingSession.cohort_id == cohort_id)
-        .options(selectinload(TrainingSession.facilitator))
+        .options(selectinload(TrainingSession.facilitator),
+                 selectinload(TrainingSession.module_links).selectinload(SessionModule.module)
+                 .defer(Module.body_html))
         .order_by(TrainingSession.position, TrainingSession.id)))
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -266,62 +267,95 @@ class TraineeAttendance:
         return round(100.0 * self.attended_minutes / self.scheduled_minutes, 1)
 
 
-def compute(sessions: list[TrainingSession], enrolled_on: date, person_id: int,
-            records: dict[int, AttendanceRecord], make_ups: dict[int, MakeUp],
-            now: datetime) -> TraineeAttendance:
-    """The arithmetic for one trainee, on rows already loaded (no queries here)."""
+class _Facts(NamedTuple):
+    """What the arithmetic needs of a session, read once per cohort (cheaper than the ORM)."""
+
+    session: TrainingSession
+    id: int
+    on_date: date
+    minutes: int
+    is_core: bool
+    live: bool  # not cancelled and already ended
+
+
+def _facts(sessions: list[TrainingSession], now: datetime) -> list[_Facts]:
+    return [_Facts(item, item.id, item.on_date, item.duration_minutes, item.is_core,
+                   item.cancelled_at is None and has_happened(item, now)) for item in sessions]
+
+
+def compute(sessions: list[TrainingSession] | list[_Facts], enrolled_on: date, person_id: int,
+            records: dict[int, Any], make_ups: dict[int, MakeUp], now: datetime,
+            with_lines: bool = True) -> TraineeAttendance:
+    """The arithmetic for one trainee, on rows already loaded (no queries here).
+
+    ``records`` maps a session id to anything with ``status`` and ``minutes_credited`` (a model
+    or a plain row).
+    """
+    facts = sessions if (sessions and isinstance(sessions[0], _Facts)) else \
+        _facts(sessions, now)  # type: ignore[arg-type]
     result = TraineeAttendance(person_id=person_id)
-    for item in sessions:
-        counts = counts_for(item, enrolled_on, now)
-        record = records.get(item.id)
-        make_up = make_ups.get(item.id)
-        line = SessionLine(item, counts, record.status if (record and counts) else None,
-                           record.minutes_credited if (record and counts) else 0, make_up)
-        result.lines.append(line)
+    for fact in facts:
+        counts = fact.live and fact.on_date >= enrolled_on
+        record = records.get(fact.id)
+        make_up = make_ups.get(fact.id)
+        if with_lines:
+            result.lines.append(SessionLine(
+                fact.session, counts, record.status if (record and counts) else None,
+                record.minutes_credited if (record and counts) else 0, make_up))
         if not counts:
             continue
         if record is None:
-            result.unmarked.append(item)
+            result.unmarked.append(fact.session)
             continue
-        if make_up is not None and record.status in MISSED:
-            result.scheduled_minutes += item.duration_minutes
-            result.attended_minutes += min(make_up.minutes_credited, item.duration_minutes)
-            if item.is_core:
-                result.core_made_up.append(item)
+        status = record.status
+        if make_up is not None and status in MISSED:
+            result.scheduled_minutes += fact.minutes
+            result.attended_minutes += min(make_up.minutes_credited, fact.minutes)
+            if fact.is_core:
+                result.core_made_up.append(fact.session)
             continue
-        if record.status == EXCUSED:
-            result.excused_minutes += item.duration_minutes
+        if status == EXCUSED:
+            result.excused_minutes += fact.minutes
         else:
-            result.scheduled_minutes += item.duration_minutes
+            result.scheduled_minutes += fact.minutes
             result.attended_minutes += record.minutes_credited
-        if item.is_core and record.status in MISSED:
-            result.core_missed.append(item)
+        if fact.is_core and status in MISSED:
+            result.core_missed.append(fact.session)
     return result
 
 
-def cohort_attendance(session: Session, cohort: Cohort,
-                      now: datetime | None = None) -> dict[int, TraineeAttendance]:
-    """Every enrolled trainee's attendance in four queries, whatever the cohort's size."""
+def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = None,
+                      with_lines: bool = True,
+                      sessions: list[TrainingSession] | None = None,
+                      ) -> dict[int, TraineeAttendance]:
+    """Every enrolled trainee's attendance in four queries, whatever the cohort's size.
+
+    ``with_lines=False`` skips the per-session lines (the grid needs only the totals)."""
     now = now or utcnow()
-    sessions = list(session.scalars(
-        select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)
-        .order_by(TrainingSession.position, TrainingSession.id)))
+    if sessions is None:
+        sessions = list(session.scalars(
+            select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)
+            .order_by(TrainingSession.position, TrainingSession.id)))
     enrolled = dict(session.execute(
         select(Enrolment.person_id, Enrolment.enrolled_on)
         .where(Enrolment.cohort_id == cohort.id)).all())
     session_ids = [s.id for s in sessions]
-    records: dict[int, dict[int, AttendanceRecord]] = {pid: {} for pid in enrolled}
+    records: dict[int, dict[int, Any]] = {pid: {} for pid in enrolled}
     make_ups: dict[int, dict[int, MakeUp]] = {pid: {} for pid in enrolled}
     if session_ids:
-        for record in session.scalars(select(AttendanceRecord).where(
-                AttendanceRecord.session_id.in_(select(TrainingSession.id).where(
+        # Plain rows, not model instances: a big cohort has thousands of marks.
+        for row in session.execute(
+                select(AttendanceRecord.session_id, AttendanceRecord.person_id,
+                       AttendanceRecord.status, AttendanceRecord.minutes_credited)
+                .where(AttendanceRecord.session_id.in_(select(TrainingSession.id).where(
                     TrainingSession.cohort_id == cohort.id)))):
-            records.setdefault(record.person_id, {})[record.session_id] = record
+            records.setdefault(row.person_id, {})[row.session_id] = row
         for make_up in session.scalars(select(MakeUp).where(
                 MakeUp.missed_session_id.in_(select(TrainingSession.id).where(
                     TrainingSession.cohort_id == cohort.id)))):
             make_ups.setdefault(make_up.person_id, {})[make_up.missed_session_id] = make_up
-    return {pid: compute(sessions, on, pid, records[pid], make_ups[pid], now)
+    facts = _facts(sessions, now)
+    return {pid: compute(facts, on, pid, records[pid], make_ups[pid], now, with_lines)
             for pid, on in enrolled.items()}
 
 

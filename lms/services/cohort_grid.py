@@ -9,11 +9,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
-from lms.models import Attempt, Cohort, Enrolment, Module, ModuleProgress
+from lms.models import (
+    Attempt,
+    Cohort,
+    Enrolment,
+    Module,
+    ModuleProgress,
+    TrainingSession,
+)
 from lms.models._types import utcnow
-from lms.services.agenda import agenda, has_happened
+from lms.services.agenda import has_happened
 from lms.services.attendance import TraineeAttendance, cohort_attendance
 
 SORTS = ("name", "attendance", "done", "behind")
@@ -65,7 +72,8 @@ def cohort_grid(session: Session, cohort: Cohort, *, behind_below: float = 80.0,
     modules = list(session.scalars(
         select(Module).where(Module.curriculum_id == cohort.curriculum_id,
                              Module.retired.is_(False))
-        .options(selectinload(Module.quiz)).order_by(Module.position)))
+        .options(selectinload(Module.quiz), defer(Module.body_html))
+        .order_by(Module.position)))
     in_cohort = select(Enrolment.person_id).where(Enrolment.cohort_id == cohort.id)
     module_ids = [m.id for m in modules]
     read = set(session.execute(
@@ -82,10 +90,13 @@ def cohort_grid(session: Session, cohort: Cohort, *, behind_below: float = 80.0,
         .group_by(Attempt.person_id, Attempt.quiz_id)).all()
     attempts = {(pid, quiz_module[qid]): (n, best, bool(passed))
                 for pid, qid, n, best, passed in stats}
-    attendance = cohort_attendance(session, cohort, now)
+    sessions = list(session.scalars(
+        select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)
+        .order_by(TrainingSession.position, TrainingSession.id)))
+    attendance = cohort_attendance(session, cohort, now, with_lines=False, sessions=sessions)
 
     # Modules the agenda has already covered: a trainee who has not finished them is behind.
-    covered = {mid for s in agenda(session, cohort.id)
+    covered = {mid for s in sessions
                if not s.is_cancelled and has_happened(s, now) for mid in s.module_ids}
 
     rows = []

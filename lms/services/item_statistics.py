@@ -17,10 +17,11 @@ fewer than ``MIN_ATTEMPTS_FOR_FLAGS`` attempts.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from lms.models import Answer, Attempt, Enrolment, Question, Quiz, QuizVersion
@@ -85,9 +86,13 @@ def quiz_statistics(session: Session, quiz: Quiz, *, version: QuizVersion | None
     questions = list(session.scalars(select(Question).where(
         Question.quiz_version_id == version.id).order_by(Question.position)))
     scope = scoped_attempts(version.id, cohort_id, first_only)
+    # The response comes back as its JSON text: a quiz has few distinct responses, so each is
+    # parsed once (see _parse) instead of once per answer.
     rows = session.execute(
-        select(Answer.attempt_id, Answer.question_id, Answer.mark, Answer.response)
+        select(Answer.attempt_id, Answer.question_id, Answer.mark,
+               cast(Answer.response, Text))
         .where(Answer.attempt_id.in_(select(scope.c.id)))).all()
+    parsed: dict[str, list[str]] = {}
 
     totals: dict[int, float] = {}
     by_question: dict[int, dict[int, float]] = {q.id: {} for q in questions}
@@ -97,7 +102,9 @@ def quiz_statistics(session: Session, quiz: Quiz, *, version: QuizVersion | None
         totals[attempt_id] = totals.get(attempt_id, 0.0) + mark
         by_question.setdefault(question_id, {})[attempt_id] = mark
         counts = chosen.setdefault(question_id, {})
-        for option_id in response or []:
+        if response not in parsed:
+            parsed[response] = json.loads(response) if response else []
+        for option_id in parsed[response]:
             counts[option_id] = counts.get(option_id, 0) + 1
 
     results = []
