@@ -6,15 +6,15 @@ the app runs in demo mode, so their well-known password is useless anywhere else
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms.models import Cohort, Curriculum, Module, Person
+from lms.models import Cohort, Curriculum, Module, Person, TrainingSession
 from lms.models._types import utcnow
-from lms.services import accounts, cohorts, progress
+from lms.services import accounts, agenda, attendance, cohorts, progress
 from lms.services.content_sync import sync_folders
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 (demo accounts log in only in demo mode)
@@ -45,7 +45,12 @@ def set_up_demo(session: Session, curricula: Path, quizzes: Path) -> list[tuple[
             cohort = cohorts.create_cohort(session, name=DEMO_COHORT, curriculum=curriculum,
                                            starts_on=today - timedelta(days=7),
                                            ends_on=today + timedelta(days=49))
-        cohorts.enrol(session, cohort, people["trainee"], today - timedelta(days=7))
+        cohorts.enrol(session, cohort, people["trainee"], today - timedelta(days=7),
+                      supervisor=people["supervisor"])
+        if not cohort.staff:
+            cohorts.set_staff(session, cohort, trainers=[people["trainer"]],
+                              supervisors=[people["supervisor"]])
+        _demo_agenda(session, cohort, people)
         # A little progress: the first module read, so the dashboard shows a next step.
         first = session.scalar(select(Module).where(Module.curriculum_id == curriculum.id,
                                                     Module.retired.is_(False))
@@ -54,3 +59,25 @@ def set_up_demo(session: Session, curricula: Path, quizzes: Path) -> list[tuple[
             progress.mark_read(session, people["trainee"].id, first)
     session.commit()
     return [(role, email) for role, email, _name, _roles in DEMO_PEOPLE]
+
+
+def _demo_agenda(session: Session, cohort: Cohort, people: dict[str, Person]) -> None:
+    """Six sessions, one a week from a week ago: the past ones have their registers taken."""
+    if session.scalar(select(func.count()).select_from(TrainingSession)
+                      .where(TrainingSession.cohort_id == cohort.id)):
+        return
+    modules = list(session.scalars(select(Module).where(
+        Module.curriculum_id == cohort.curriculum_id, Module.retired.is_(False))
+        .order_by(Module.position)))
+    start = utcnow().date() - timedelta(days=7)
+    made = []
+    for week, module in enumerate(modules):
+        made.append(agenda.add_session(session, cohort, agenda.SessionInput(
+            title=module.title, on_date=start + timedelta(days=7 * week),
+            start_time=time(9, 30), duration_minutes=180, venue="Community hall",
+            facilitator_id=people["trainer"].id, module_ids=[module.id],
+            activities=["teaching", "role-play"] if week else ["teaching", "group work"],
+            is_core=module.is_core)))
+    session.flush()
+    attendance.record_register(session, made[0], [attendance.Mark(people["trainee"].id, "late",
+                                                                  150)], people["trainer"])

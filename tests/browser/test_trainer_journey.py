@@ -1,0 +1,57 @@
+"""A trainer adds a session, takes its register on a phone, and reads the progress grid."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lms.models import CohortStaff, Enrolment
+from lms.models._types import utcnow
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def test_trainer_builds_agenda_takes_register_and_reads_grid(phone_page, db, trainee,
+                                                             make_person):
+    trainer = make_person("trainer", name="Tina Trainer")
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
+    enrolment.enrolled_on = (utcnow() - timedelta(days=30)).date()
+    db.add(CohortStaff(cohort_id=enrolment.cohort_id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    cohort_id = enrolment.cohort_id
+    page = phone_page
+
+    page.goto("/login")
+    page.fill("#email", trainer.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"/cohorts/{cohort_id}/sessions/new")
+    yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
+    page.fill("#title", "Active listening practice")
+    page.fill("#on_date", yesterday)
+    page.fill("#start_time", "10:00")
+    page.fill("#duration_minutes", "120")
+    page.check("input[name=activities][value=role-play]")
+    page.check("#is_core")
+    page.click("button:has-text('Save session')")
+    page.wait_for_url(f"**/cohorts/{cohort_id}/agenda")
+    assert "Active listening practice" in page.content()
+
+    page.click("a.button:has-text('Register')")
+    page.wait_for_url("**/register")
+    page.check("input[name=everyone]")
+    page.click("button:has-text('Save register')")
+    page.wait_for_url("**/register")
+    assert "Register saved: 1 marks" in page.locator(".flash").inner_text()
+    assert page.is_checked(f"input[name=status-{trainee.id}][value=present]")
+
+    page.goto(f"/cohorts/{cohort_id}/grid")
+    row = page.locator("table.grid tbody tr", has_text="Tess Trainee")
+    assert "100%" in row.inner_text()
+    page.select_option("#sort", "attendance")
+    page.click("button:has-text('Show')")
+    page.wait_for_url("**/grid?sort=attendance*")
+    assert "Tess Trainee" in page.content()
