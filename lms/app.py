@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None, *, serving: bool = True) ->
             app.config[key] = _parse_env(value)
     if os.environ.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    app.config.setdefault("MAX_CONTENT_LENGTH", 8 * 1024 * 1024)  # uploads are small CSVs
     app.config.update(config or {})
     if not serving and not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)  # never signs anything a user sees

@@ -99,3 +99,8 @@ def test_cohort_rules(db, content, make_person):
     with pytest.raises(cohorts.CohortError, match="not a trainer"):
         cohorts.create_cohort(db, name="X", curriculum=content,
                               trainers=[make_person("trainee")])
+
+
+def test_csv_too_large_is_refused():
+    with pytest.raises(EnrolmentErrors, match="larger than 2 MB"):
+        parse_enrolment_csv(b"a,b@example.org\n" * 200_000)

@@ -17,6 +17,7 @@ from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
 from lms.services import accounts
 
 MAX_CSV_ROWS = 2000
+MAX_CSV_BYTES = 2_000_000
 
 
 class CohortError(ValueError):
@@ -174,6 +175,8 @@ class EnrolmentErrors(ValueError):
 
 def parse_enrolment_csv(data: bytes) -> list[EnrolmentRow]:
     """Read ``name,email[,supervisor]`` rows. A header row is recognised and skipped."""
+    if len(data) > MAX_CSV_BYTES:
+        raise EnrolmentErrors([(1, "the file is larger than 2 MB; split it")])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

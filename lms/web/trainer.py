@@ -210,7 +210,8 @@ def enrol_csv(cohort_id: int):
     errors: list[tuple[int, str]] = []
     if csv_form.validate_on_submit():
         try:
-            rows = cohorts.parse_enrolment_csv(csv_form.file.data.read(2_000_000))
+            rows = cohorts.parse_enrolment_csv(
+                csv_form.file.data.read(cohorts.MAX_CSV_BYTES + 1))
             result = cohorts.enrol_rows(session, found, rows, utcnow().date())
         except cohorts.EnrolmentErrors as exc:
             session.rollback()
