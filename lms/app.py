@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from lms.config import DEFAULT_CONFIG
 from lms.extension import LMS
 from lms.web.blueprint import error_page
 
@@ -28,10 +29,11 @@ def create_app(config: dict[str, Any] | None = None, *, serving: bool = True) ->
     app.config["LMS_AUTO_UPGRADE"] = serving
     for key, value in os.environ.items():
         if key.startswith("LMS_") and key not in ("LMS_INSTANCE_PATH",):
-            app.config[key] = _parse_env(value)
+            app.config[key] = _parse_env(key, value)
     if os.environ.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
-    app.config.setdefault("MAX_CONTENT_LENGTH", 8 * 1024 * 1024)  # uploads are small CSVs
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no limit
+        app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024  # uploads here are small CSVs
     app.config.update(config or {})
     if not serving and not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)  # never signs anything a user sees
@@ -43,12 +45,26 @@ def create_app(config: dict[str, Any] | None = None, *, serving: bool = True) ->
     return app
 
 
-def _parse_env(value: str) -> Any:
-    lowered = value.lower()
-    if lowered in ("true", "1", "yes", "on"):
-        return True
-    if lowered in ("false", "0", "no", "off"):
-        return False
+def _parse_env(key: str, value: str) -> Any:
+    """Read an environment value as the type of the key's default (text if it has none)."""
+    default = DEFAULT_CONFIG.get(key)
+    if isinstance(default, bool):
+        lowered = value.strip().lower()
+        if lowered in ("true", "1", "yes", "on"):
+            return True
+        if lowered in ("false", "0", "no", "off", ""):
+            return False
+        raise ConfigurationError(f"{key} must be true or false, not {value!r}.")
+    if isinstance(default, int):
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigurationError(f"{key} must be a whole number, not {value!r}.") from None
+    if isinstance(default, float):
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigurationError(f"{key} must be a number, not {value!r}.") from None
     return value
 
 

@@ -40,6 +40,7 @@ class LMS:
         app.jinja_env.globals["lms_base_template"] = app.config["LMS_BASE_TEMPLATE"]
         app.jinja_env.globals["lms_site_name"] = app.config["LMS_SITE_NAME"]
         app.jinja_env.globals["lms_person"] = current_person
+        app.jinja_env.globals["lms_own_accounts"] = app.config["LMS_CURRENT_PERSON"] is None
         app.jinja_env.globals["question_type"] = get_type
         app.jinja_env.globals.setdefault("timedelta", timedelta)
 

@@ -59,6 +59,12 @@ def _option_problems(spec: dict[str, Any], minimum: int) -> list[Problem]:
         if not isinstance(option, dict):
             problems.append((("options", index), "an option needs an id and a text"))
             continue
+        unknown = sorted(set(option) - {"id", "text"})
+        if unknown:
+            problems.append((("options", index, unknown[0]),
+                             f"unknown field '{unknown[0]}' in an option (options have id and "
+                             "text; the key goes in 'answer')"))
+            continue
         oid, text = option.get("id"), option.get("text")
         if not isinstance(oid, str | int) or str(oid).strip() == "":
             problems.append((("options", index), "option is missing its id"))

@@ -256,12 +256,15 @@ def test_grid_page_query_count_does_not_grow(db, cohort, trainer, client_for, co
     assert len(many) == len(few)
 
 
-def test_statistics_pages(db, cohort, trainer, client_for):
+def test_statistics_pages(db, cohort, trainer, client_for, make_person):
     client = client_for(trainer)
     page = client.get(f"/cohorts/{cohort.id}/statistics/listening").get_data(as_text=True)
     assert "Quiz statistics: Listening" in page and "0 attempts" in page
     assert client.get(f"/cohorts/{cohort.id}/statistics/listening?attempts=all").status_code == 200
-    assert client.get("/cohorts/statistics/listening").status_code == 200
+    # Over every cohort: admins only.
+    assert client.get("/cohorts/statistics/listening").status_code == 403
+    admin = client_for(make_person("admin"))
+    assert admin.get("/cohorts/statistics/listening").status_code == 200
     assert client.get(f"/cohorts/{cohort.id}/statistics/wellbeing").status_code == 404
 
 

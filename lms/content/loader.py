@@ -7,6 +7,7 @@ The loader never touches the database: it returns validated specs (``ContentBund
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -44,19 +45,19 @@ class _Strict(BaseModel):
 
 
 class CurriculumFile(_Strict):
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=200)
     description: str = ""
     modules: list[str] = Field(min_length=1)
 
 
 class Objective(_Strict):
-    id: str = Field(pattern=SLUG_PATTERN)
-    text: str = Field(min_length=1)
+    id: str = Field(pattern=SLUG_PATTERN, max_length=100)
+    text: str = Field(min_length=1, max_length=1000)
 
 
 class ModuleFrontMatter(_Strict):
-    id: str = Field(pattern=SLUG_PATTERN)
-    title: str = Field(min_length=1)
+    id: str = Field(pattern=SLUG_PATTERN, max_length=100)
+    title: str = Field(min_length=1, max_length=200)
     kind: Literal["core", "elective"]
     estimated_minutes: int = Field(gt=0, le=1000)
     objectives: list[Objective] = Field(min_length=1)
@@ -65,9 +66,9 @@ class ModuleFrontMatter(_Strict):
 class QuestionBase(BaseModel):
     # Type-specific fields (options, answer) are checked by the question type itself.
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=SLUG_PATTERN)
-    type: str
-    objective: str
+    id: str = Field(pattern=SLUG_PATTERN, max_length=100)
+    type: str = Field(max_length=30)
+    objective: str = Field(max_length=100)
     prompt: str = Field(min_length=1)
     options: Any = None
     answer: Any = None
@@ -75,7 +76,7 @@ class QuestionBase(BaseModel):
 
 
 class QuizFile(_Strict):
-    module: str = Field(pattern=SLUG_PATTERN)
+    module: str = Field(pattern=SLUG_PATTERN, max_length=100)
     pass_mark: int = Field(ge=1, le=100)
     attempts_allowed: int = Field(ge=0)
     retake_wait_minutes: int = Field(ge=0)
@@ -185,7 +186,7 @@ def _hash(data: bytes) -> str:
 
 def _read(path: Path, out: _Collector) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a byte-order mark is not content
     except UnicodeDecodeError as exc:
         out.add(path, 1, f"not UTF-8 text: {exc.reason}")
     except OSError as exc:
@@ -278,6 +279,10 @@ def load_curriculum(folder: Path, out: _Collector,
     modules: dict[str, ModuleSpec] = {}
     module_files = sorted(p for p in folder.glob("*.md") if p.name.lower() != "readme.md")
     ok = True
+    if not re.match(SLUG_PATTERN, folder.name) or len(folder.name) > 100:
+        out.add(path, 1, f"the folder name '{folder.name}' is the curriculum's id: use lowercase "
+                         "letters, digits and hyphens")
+        ok = False
     for module_path in module_files:
         spec = load_module(module_path, out)
         if spec is None:
@@ -448,10 +453,17 @@ def load_content(curricula_dir: Path, quizzes_dir: Path, root: Path | None = Non
     broken_modules = frozenset(broken - set(parsed))
     if quizzes_dir.is_dir():
         quiz_files = sorted([*quizzes_dir.glob("*.yaml"), *quizzes_dir.glob("*.yml")])
+        owner: dict[str, str] = {}
         for quiz_path in quiz_files:
             quiz = load_quiz(quiz_path, parsed, out, broken_modules)
-            if quiz is not None:
-                bundle.quizzes.append(quiz)
+            if quiz is None:
+                continue
+            if quiz.module_slug in owner:
+                out.add(quiz_path, 1, f"a second quiz for module '{quiz.module_slug}' "
+                                      f"(the first is {owner[quiz.module_slug]})")
+                continue
+            owner[quiz.module_slug] = quiz.path
+            bundle.quizzes.append(quiz)
     if out.problems:
         raise ContentError(out.problems)
     return bundle

@@ -26,6 +26,12 @@ def load_with_lines(text: str, first_line: int = 1) -> tuple[Any, dict[Path_, in
     """
     offset = first_line - 1
     try:
+        # Anchors and aliases are refused: content never needs them, and a self-referencing or
+        # nested alias can make a small file expand without end.
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise YAMLProblem(event.start_mark.line + 1 + offset,
+                                  "anchors and aliases (& and *) are not allowed here")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:

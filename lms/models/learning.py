@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.database import Base
@@ -27,7 +27,13 @@ class ModuleProgress(Base):
 
 class Attempt(Base):
     __tablename__ = "lms_attempt"
-    __table_args__ = (Index("ix_lms_attempt_person_quiz", "person_id", "quiz_id"),)
+    __table_args__ = (
+        Index("ix_lms_attempt_person_quiz", "person_id", "quiz_id"),
+        # At most one open attempt per person and quiz, even when two requests race.
+        Index("uq_lms_attempt_open", "person_id", "quiz_id", unique=True,
+              sqlite_where=text("submitted_at IS NULL"),
+              postgresql_where=text("submitted_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("lms_person.id", ondelete="CASCADE"))

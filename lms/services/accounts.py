@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.models import ROLES, Person, PersonRole
 from lms.models._types import utcnow
+from lms.models.people import ADMIN
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -145,6 +146,27 @@ def load_person(session: Session, session_id: str) -> Person | None:
     if person is None or not person.active or person.get_id() != f"{raw_id}:{raw_stamp}":
         return None
     return person
+
+
+def update_person(session: Session, actor: Person, person: Person, *, name: str,
+                  roles: Iterable[str], active: bool, new_password: str | None = None) -> None:
+    """An admin's edit of a person. An admin cannot lock themselves out: they keep the admin
+    role and their account stays on."""
+    roles = set(roles)
+    if person.id == actor.id and ADMIN not in roles:
+        raise AccountError("You cannot take the admin role away from yourself.", "roles")
+    if person.id == actor.id and not active:
+        raise AccountError("You cannot switch off your own account.", "active")
+    if not name.strip():
+        raise AccountError("Enter a name.", "name")
+    person.name = name.strip()[:200]
+    person.active = active
+    set_roles(session, person, roles)
+    if new_password:
+        try:
+            set_password(session, person, new_password)
+        except AccountError as exc:
+            raise AccountError(str(exc), "new_password") from None
 
 
 def list_people(session: Session) -> list[Person]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -15,6 +16,9 @@ from lms.models.agenda import ACTIVITIES
 from lms.models.people import ADMIN, TRAINER
 
 MAX_DURATION = 24 * 60
+# Sessions outside these years are typing mistakes (and 9999 would overflow date arithmetic).
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
 
 
 class AgendaError(ValueError):
@@ -62,17 +66,36 @@ def agenda(session: Session, cohort_id: int) -> list[TrainingSession]:
         .order_by(TrainingSession.position, TrainingSession.id)))
 
 
+def _has_control(text: str) -> bool:
+    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+
+
+def check_date(day: date, field: str = "on_date") -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise AgendaError({field: f"Choose a date between {EARLIEST.year} and {LATEST.year}."})
+
+
 def _check(session: Session, cohort: Cohort, data: SessionInput) -> None:
     problems: dict[str, str] = {}
     if not data.title.strip():
         problems["title"] = "Give the session a title."
     elif len(data.title) > 200:
         problems["title"] = "Keep the title under 200 characters."
+    # Control characters would break the lines of calendar files (and mean nothing here).
+    for name in ("title", "venue", "online_link"):
+        if _has_control(getattr(data, name)):
+            problems[name] = "Remove the line breaks and control characters."
+    try:
+        check_date(data.on_date)
+    except AgendaError as exc:
+        problems.update(exc.problems)
     if not 1 <= data.duration_minutes <= MAX_DURATION:
         problems["duration_minutes"] = "A session lasts between 1 minute and 24 hours."
     link = data.online_link.strip()
-    if link and not link.lower().startswith(("https://", "http://")):
-        problems["online_link"] = "An online link starts with https://"
+    if link and "online_link" not in problems:
+        parts = urlsplit(link)
+        if parts.scheme.lower() not in ("https", "http") or not parts.netloc or " " in link:
+            problems["online_link"] = "An online link starts with https:// and has no spaces."
     unknown = [a for a in data.activities if a not in ACTIVITIES]
     if unknown:
         problems["activities"] = f"Unknown activity: {', '.join(unknown)}."
@@ -171,7 +194,9 @@ def copy_agenda(session: Session, source: Cohort, target: Cohort,
         raise AgendaError({"source": "That cohort has no sessions to copy."})
     if source.id == target.id:
         raise AgendaError({"source": "Choose another cohort to copy from."})
+    check_date(first_date, "first_date")
     shift = first_date - min(s.on_date for s in sessions)
+    check_date(max(s.on_date for s in sessions) + shift, "first_date")
     same_curriculum = source.curriculum_id == target.curriculum_id
     copies = []
     for item in sessions:
@@ -250,7 +275,7 @@ def calendar(sessions: list[TrainingSession], name: str, host: str = "lms",
             lines.append(f"LOCATION:{_escape(location)}")
         if description:
             lines.append(f"DESCRIPTION:{_escape(chr(10).join(description))}")
-        if item.online_link:
+        if item.online_link and not _has_control(item.online_link):
             lines.append(f"URL:{item.online_link}")
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")

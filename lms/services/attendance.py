@@ -17,7 +17,7 @@ The rules, stated once (the policy trainees and trainers see):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -84,6 +84,38 @@ def register(session: Session, training_session: TrainingSession) -> list[Regist
     records = {r.person_id: r for r in session.scalars(
         select(AttendanceRecord).where(AttendanceRecord.session_id == training_session.id))}
     return [RegisterRow(person, records.get(person.id)) for _enrolment, person in enrolled]
+
+
+def marks_from_form(rows: list[RegisterRow], form: Mapping[str, str]) -> tuple[
+        list[Mark], dict[int, tuple[str, str]], dict[int, str]]:
+    """Read a register form: ``status-<id>`` and ``minutes-<id>`` per person, and
+    ``everyone=present`` for "mark everyone not marked otherwise as present".
+
+    Returns the marks, what was submitted per person (to show the form again) and problems.
+    An unknown status raises ``ValueError`` (the form cannot produce one).
+    """
+    everyone = form.get("everyone") == "present"
+    marks: list[Mark] = []
+    submitted: dict[int, tuple[str, str]] = {}
+    problems: dict[int, str] = {}
+    for row in rows:
+        pid = row.person.id
+        status = form.get(f"status-{pid}", "")
+        minutes_text = form.get(f"minutes-{pid}", "").strip()
+        if everyone and not status:
+            status = PRESENT
+        submitted[pid] = (status, minutes_text)
+        if not status:
+            continue  # left unmarked
+        if status not in STATUSES:
+            raise ValueError("Unknown attendance status.")
+        try:
+            minutes = int(minutes_text) if minutes_text else None
+        except ValueError:
+            problems[pid] = f"{row.person.name}: minutes must be a whole number."
+            continue
+        marks.append(Mark(pid, status, minutes))
+    return marks, submitted, problems
 
 
 def minutes_for(training_session: TrainingSession, status: str, minutes: int | None) -> int:
@@ -361,20 +393,20 @@ def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = N
 
 def trainee_attendance(session: Session, person_id: int,
                        now: datetime | None = None) -> list[tuple[Cohort, TraineeAttendance]]:
-    """A trainee's own attendance in each cohort they are enrolled in."""
+    """A trainee's own attendance in each cohort they are enrolled in (four queries in all)."""
     now = now or utcnow()
-    out = []
-    enrolments = session.scalars(select(Enrolment).where(Enrolment.person_id == person_id)
-                                 .options(selectinload(Enrolment.cohort)))
-    for enrolment in enrolments:
-        sessions = list(session.scalars(
-            select(TrainingSession).where(TrainingSession.cohort_id == enrolment.cohort_id)
-            .order_by(TrainingSession.position, TrainingSession.id)))
-        ids = [s.id for s in sessions]
-        records = {r.session_id: r for r in session.scalars(select(AttendanceRecord).where(
-            AttendanceRecord.person_id == person_id, AttendanceRecord.session_id.in_(ids)))}
-        make_ups = {m.missed_session_id: m for m in session.scalars(select(MakeUp).where(
-            MakeUp.person_id == person_id, MakeUp.missed_session_id.in_(ids)))}
-        out.append((enrolment.cohort,
-                    compute(sessions, enrolment.enrolled_on, person_id, records, make_ups, now)))
-    return out
+    enrolments = list(session.scalars(select(Enrolment).where(Enrolment.person_id == person_id)
+                                      .options(selectinload(Enrolment.cohort))))
+    cohort_ids = [e.cohort_id for e in enrolments]
+    sessions: dict[int, list[TrainingSession]] = {cid: [] for cid in cohort_ids}
+    for item in session.scalars(
+            select(TrainingSession).where(TrainingSession.cohort_id.in_(cohort_ids))
+            .order_by(TrainingSession.position, TrainingSession.id)):
+        sessions[item.cohort_id].append(item)
+    in_cohorts = select(TrainingSession.id).where(TrainingSession.cohort_id.in_(cohort_ids))
+    records = {r.session_id: r for r in session.scalars(select(AttendanceRecord).where(
+        AttendanceRecord.person_id == person_id, AttendanceRecord.session_id.in_(in_cohorts)))}
+    make_ups = {m.missed_session_id: m for m in session.scalars(select(MakeUp).where(
+        MakeUp.person_id == person_id, MakeUp.missed_session_id.in_(in_cohorts)))}
+    return [(e.cohort, compute(sessions[e.cohort_id], e.enrolled_on, person_id, records,
+                               make_ups, now)) for e in enrolments]

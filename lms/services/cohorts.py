@@ -7,7 +7,8 @@ import io
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import available_timezones
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -26,19 +27,30 @@ class CohortError(ValueError):
         self.field = field
 
 
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones()) | {"UTC"}
+
+
 def check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    # Checked against the list, not by loading: "America" names a folder and would crash.
+    if name not in _zones():
         raise CohortError(f"Unknown time zone '{name}'. Use a name like Africa/Nairobi.",
-                          "timezone") from None
+                          "timezone")
     return name
 
 
-def create_cohort(session: Session, *, name: str, curriculum: Curriculum,
+def create_cohort(session: Session, *, name: str, curriculum: Curriculum | None,
                   starts_on: date | None = None, ends_on: date | None = None,
                   timezone: str = "UTC", trainers: list[Person] = (),
-                  supervisors: list[Person] = ()) -> Cohort:
+                  supervisors: list[Person] = (), actor: Person | None = None) -> Cohort:
+    """Create a cohort. A trainer (not an admin) who creates one is always among its trainers."""
+    trainers = [t for t in trainers if t is not None]
+    if actor is not None and actor.has_role(TRAINER) and not actor.has_role(ADMIN) \
+            and actor.id not in [t.id for t in trainers]:
+        trainers.append(actor)
+    if curriculum is None:
+        raise CohortError("Choose a curriculum.", "curriculum_id")
     if not name.strip():
         raise CohortError("A cohort needs a name.", "name")
     if starts_on and ends_on and ends_on < starts_on:
@@ -68,7 +80,14 @@ def update_cohort(session: Session, cohort: Cohort, *, name: str, starts_on: dat
 
 
 def set_staff(session: Session, cohort: Cohort, *, trainers: list[Person],
-              supervisors: list[Person]) -> None:
+              supervisors: list[Person], actor: Person | None = None) -> None:
+    """Set a cohort's trainers and supervisors. A trainer cannot remove themselves (they would
+    lose the cohort); an admin can change anyone."""
+    trainers = [t for t in trainers if t is not None]
+    supervisors = [s for s in supervisors if s is not None]
+    if actor is not None and not actor.has_role(ADMIN) and \
+            actor.id not in [t.id for t in trainers]:
+        raise CohortError("You cannot remove yourself as a trainer.", "trainers")
     for person in trainers:
         if not person.has_role(TRAINER, ADMIN):
             raise CohortError(f"{person.name} is not a trainer.", "trainers")
@@ -205,14 +224,32 @@ def parse_enrolment_csv(data: bytes) -> list[EnrolmentRow]:
     return rows
 
 
+def enrollable_existing(session: Session, actor: Person) -> set[int] | None:
+    """Existing accounts ``actor`` may enrol: None means any (admins).
+
+    A trainer may enrol someone who already has an account only if that person is already a
+    trainee of one of the trainer's cohorts; otherwise enrolling would open another cohort's
+    trainee's record to them. An admin enrols anyone else.
+    """
+    if actor.has_role(ADMIN):
+        return None
+    own = select(CohortStaff.cohort_id).where(CohortStaff.person_id == actor.id,
+                                              CohortStaff.role == TRAINER)
+    return set(session.scalars(select(Enrolment.person_id).where(Enrolment.cohort_id.in_(own))))
+
+
 def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow], on: date,
-               password_factory=None) -> EnrolmentResult:
-    """Check every row first; enrol all or none. Raises ``EnrolmentErrors`` with each bad row."""
+               password_factory=None, actor: Person | None = None) -> EnrolmentResult:
+    """Check every row first; enrol all or none. Raises ``EnrolmentErrors`` with each bad row.
+
+    ``actor`` is who enrols: unless an admin, they may enrol existing accounts only from their
+    own cohorts (see ``enrollable_existing``)."""
     password_factory = password_factory or (lambda: secrets.token_urlsafe(9))
     errors: list[tuple[int, str]] = []
     emails = {accounts.normalise_email(r.email) for r in rows}
     emails |= {accounts.normalise_email(r.supervisor_email) for r in rows if r.supervisor_email}
     known = {p.email: p for p in session.scalars(select(Person).where(Person.email.in_(emails)))}
+    allowed = enrollable_existing(session, actor) if actor is not None else None
     seen: dict[str, int] = {}
     for row in rows:
         email = accounts.normalise_email(row.email)
@@ -227,7 +264,11 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow], on: d
         else:
             seen[email] = row.line
             person = known.get(email)
-            if person is not None and not person.has_role(TRAINEE):
+            if person is not None and allowed is not None and person.id not in allowed:
+                # The same words whoever owns the address: nothing about them is revealed.
+                errors.append((row.line, f"{email} already has an account; ask an admin to "
+                                         "enrol it"))
+            elif person is not None and not person.has_role(TRAINEE):
                 errors.append((row.line, f"{email} belongs to someone who is not a trainee"))
         if row.supervisor_email:
             supervisor = known.get(accounts.normalise_email(row.supervisor_email))

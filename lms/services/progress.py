@@ -18,6 +18,7 @@ READ = "read"
 QUIZ_PASSED = "quiz_passed"
 QUIZ_FAILED = "quiz_failed"  # failed, attempts left
 QUIZ_LOCKED = "quiz_locked"  # failed, no attempts left
+QUIZ_IN_PROGRESS = "quiz_in_progress"  # an attempt is open
 COMPLETE = "complete"  # read, no quiz
 
 
@@ -30,15 +31,23 @@ class ModuleState:
     module: Module
     read_at: datetime | None
     quiz: QuizStatus | None
+    read_version: int | None = None
 
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
 
     @property
+    def changed_since_read(self) -> bool:
+        """The module's file changed after the trainee read it."""
+        return self.is_read and self.read_version != self.module.version
+
+    @property
     def state(self) -> str:
         if self.quiz is not None and self.quiz.passed:
             return QUIZ_PASSED
+        if self.quiz is not None and self.quiz.open_attempt_id is not None:
+            return QUIZ_IN_PROGRESS  # the open attempt may still pass: never "locked" yet
         if self.quiz is not None and self.quiz.attempts_used and self.quiz.best_score is not None:
             return QUIZ_FAILED if self.quiz.attempts_left != 0 else QUIZ_LOCKED
         if self.is_read:
@@ -67,6 +76,10 @@ class ModuleState:
 class CurriculumProgress:
     curriculum: Curriculum
     modules: list[ModuleState]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.modules
 
     @property
     def next_step(self) -> ModuleState | None:
@@ -102,11 +115,11 @@ def trainee_progress(session: Session, person_id: int,
         .options(selectinload(Module.quiz).selectinload(Quiz.current_version))
         .order_by(Module.curriculum_id, Module.position)
     ))
-    read = dict(session.execute(
-        select(ModuleProgress.module_id, ModuleProgress.read_at).where(
+    read = {module_id: (read_at, version) for module_id, read_at, version in session.execute(
+        select(ModuleProgress.module_id, ModuleProgress.read_at,
+               ModuleProgress.module_version).where(
             ModuleProgress.person_id == person_id,
-            ModuleProgress.module_id.in_([m.id for m in modules]))
-    ).all())
+            ModuleProgress.module_id.in_([m.id for m in modules])))}
     live_quizzes = [m.quiz for m in modules
                     if m.quiz is not None and not m.quiz.retired and m.quiz.current_version]
     summaries = summarise_attempts(session, person_id, [q.id for q in live_quizzes])
@@ -117,9 +130,20 @@ def trainee_progress(session: Session, person_id: int,
         status = None
         if quiz is not None and quiz.id in summaries:
             status = status_from_summary(quiz.current_version, summaries[quiz.id], now)
+        read_at, read_version = read.get(module.id, (None, None))
         by_curriculum[module.curriculum_id].append(
-            ModuleState(module=module, read_at=read.get(module.id), quiz=status))
+            ModuleState(module=module, read_at=read_at, quiz=status, read_version=read_version))
     return [CurriculumProgress(c, by_curriculum[c.id]) for c in curricula]
+
+
+def visible_curricula(session: Session, person_id: int, *, staff: bool) -> list[Curriculum]:
+    """Staff see every curriculum; a trainee only those they are enrolled in. Modules loaded
+    in one more query."""
+    query = select(Curriculum).options(selectinload(Curriculum.modules)).order_by(
+        Curriculum.title)
+    if not staff:
+        query = query.where(Curriculum.id.in_(enrolled_curriculum_ids(session, person_id)))
+    return list(session.scalars(query))
 
 
 def module_for_person(session: Session, person_id: int, slug: str, *,
@@ -145,9 +169,10 @@ def neighbours(session: Session, module: Module) -> tuple[Module | None, Module 
     return previous, following
 
 
-def is_read(session: Session, person_id: int, module: Module) -> bool:
-    return session.scalar(select(ModuleProgress.id).where(
-        ModuleProgress.person_id == person_id, ModuleProgress.module_id == module.id)) is not None
+def reading(session: Session, person_id: int, module: Module) -> ModuleProgress | None:
+    """The person's record of reading the module (its ``module_version`` says which version)."""
+    return session.scalar(select(ModuleProgress).where(
+        ModuleProgress.person_id == person_id, ModuleProgress.module_id == module.id))
 
 
 def mark_read(session: Session, person_id: int, module: Module,

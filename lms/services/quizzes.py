@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lms.models import Answer, Attempt, Question, Quiz, QuizVersion
@@ -112,7 +113,8 @@ def status_from_summary(version: QuizVersion, summary: AttemptSummary,
         return status
     if version.attempts_allowed and summary.used >= version.attempts_allowed:
         status.can_start = False
-        status.reason = "You have used all your attempts. Talk to your trainer."
+        status.reason = ("You have passed and used all your attempts." if summary.passed
+                         else "You have used all your attempts. Talk to your trainer.")
         return status
     if summary.last_failed_at and version.retake_wait_minutes and not summary.passed:
         wait_until = summary.last_failed_at + timedelta(minutes=version.retake_wait_minutes)
@@ -147,8 +149,17 @@ def start_attempt(session: Session, person_id: int, quiz: Quiz, now: datetime | 
         (rng or random.SystemRandom()).shuffle(keys)
     attempt = Attempt(person_id=person_id, quiz_id=quiz.id, quiz_version_id=version.id,
                       question_order=keys, started_at=now)
+    savepoint = session.begin_nested()
     session.add(attempt)
-    session.flush()
+    try:
+        savepoint.commit()
+    except IntegrityError:
+        # Another request opened an attempt at the same moment (one open attempt per person
+        # and quiz is a unique index): use theirs.
+        open_id = quiz_status(session, person_id, quiz, now).open_attempt_id
+        if open_id is None:
+            raise
+        return session.get(Attempt, open_id)
     return attempt
 
 
@@ -189,18 +200,23 @@ def submit_attempt(session: Session, person_id: int, attempt: Attempt,
     if missing:
         raise IncompleteSubmission(missing, responses)
     questions = attempt.quiz_version.questions
-    total = 0.0
+    marks = {q.id: get_type(q.type).score(q.correct, responses[q.key]) for q in questions}
+    score = round(100.0 * sum(marks.values()) / len(questions), 2) if questions else 0.0
+    passed = score >= attempt.quiz_version.pass_mark
+    # Close the attempt only if it is still open: of two submissions racing each other, exactly
+    # one changes the row; the other is told the attempt was already submitted.
+    closed = session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .values(submitted_at=now, score=score, passed=passed)
+        .execution_options(synchronize_session=False))
+    if closed.rowcount != 1:
+        session.rollback()
+        raise TamperedSubmission("This attempt was already submitted.")
     for question in questions:
-        mark = get_type(question.type).score(question.correct, responses[question.key])
-        total += mark
         session.add(Answer(attempt_id=attempt.id, question_id=question.id,
-                           response=responses[question.key], mark=mark))
-    score = round(100.0 * total / len(questions), 2) if questions else 0.0
-    attempt.score = score
-    attempt.passed = score >= attempt.quiz_version.pass_mark
-    attempt.submitted_at = now
-    # Guard against a double submission racing this one: only an open attempt may be closed.
+                           response=responses[question.key], mark=marks[question.id]))
     session.flush()
+    session.refresh(attempt)
     return attempt
 
 
@@ -230,8 +246,10 @@ def review(session: Session, attempt: Attempt) -> list[ReviewItem]:
     return items
 
 
-def attempt_history(session: Session, person_id: int) -> list[Attempt]:
-    return list(session.scalars(
-        select(Attempt).where(Attempt.person_id == person_id)
-        .order_by(Attempt.started_at.desc(), Attempt.id.desc())
-    ))
+def attempt_history(session: Session, person_id: int,
+                    quiz_id: int | None = None) -> list[Attempt]:
+    """A person's attempts, newest first (at one quiz if ``quiz_id`` is given)."""
+    query = select(Attempt).where(Attempt.person_id == person_id)
+    if quiz_id is not None:
+        query = query.where(Attempt.quiz_id == quiz_id)
+    return list(session.scalars(query.order_by(Attempt.started_at.desc(), Attempt.id.desc())))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 from lms.web import admin, auth, home, trainee, trainer
+from lms.web.blueprint import IdConverter
 
 # Holds the templates and static files; a host's templates/lms/*.html override ours.
 assets = Blueprint("lms", __name__, template_folder="../templates", static_folder="../static",
@@ -14,6 +15,7 @@ BLUEPRINTS = (auth.bp, home.bp, trainee.bp, trainer.bp, admin.bp)
 
 
 def register_blueprints(app: Flask, prefix: str) -> None:
+    app.url_map.converters.setdefault("id", IdConverter)
     app.register_blueprint(assets, url_prefix=prefix or None)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp, url_prefix=(prefix + (bp.url_prefix or "")) or None)

@@ -56,12 +56,20 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
 
 def login_required(view: F) -> F:
-    """Any logged-in person, whatever their roles."""
+    """Any logged-in person, whatever their roles (even none: they may still log out)."""
     from lms.models.people import ROLES
 
-    wrapped = roles_required(*ROLES)(view)
-    wrapped.lms_any_person = True  # type: ignore[attr-defined]
-    return wrapped
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_person() is None:
+            if current_app.config.get("LMS_CURRENT_PERSON") is not None:
+                abort(401)
+            return redirect(url_for("lms_auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    wrapper.lms_roles = frozenset(ROLES)  # type: ignore[attr-defined]
+    wrapper.lms_any_person = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
 
 
 def public(view: F) -> F:

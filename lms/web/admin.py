@@ -53,7 +53,7 @@ def new_person():
     return render_template("lms/admin/person_new.html", form=form), status
 
 
-@bp.route("/people/<int:person_id>", methods=["GET", "POST"])
+@bp.route("/people/<id:person_id>", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def edit_person(person_id: int):
     session = db_session()
@@ -66,31 +66,19 @@ def edit_person(person_id: int):
         form.roles.data = sorted(person.roles)
     status = 200
     if form.validate_on_submit():
-        me = current_person()
-        new_roles = set(form.roles.data or [])
-        if person.id == me.id and ADMIN not in new_roles:
-            form.roles.errors = [_("You cannot take the admin role away from yourself.")]
-            status = 422
-        elif person.id == me.id and not form.active.data:
-            form.active.errors = [_("You cannot switch off your own account.")]
+        try:
+            accounts.update_person(session, current_person(), person, name=form.name.data,
+                                   roles=form.roles.data or [], active=bool(form.active.data),
+                                   new_password=form.new_password.data or None)
+            _enrol_if_chosen(session, person, form.cohort_id.data)
+        except accounts.AccountError as exc:
+            session.rollback()
+            getattr(form, exc.field or "name").errors.append(str(exc))
             status = 422
         else:
-            try:
-                person.name = form.name.data.strip()
-                person.active = bool(form.active.data)
-                accounts.set_roles(session, person, new_roles)
-                if form.new_password.data:
-                    accounts.set_password(session, person, form.new_password.data)
-                _enrol_if_chosen(session, person, form.cohort_id.data)
-            except accounts.AccountError as exc:
-                session.rollback()
-                field = {"password": "new_password"}.get(exc.field or "", exc.field or "name")
-                getattr(form, field).errors.append(str(exc))
-                status = 422
-            else:
-                session.commit()
-                flash(_("Saved."), "success")
-                return redirect(url_for("lms_admin.people"))
+            session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("lms_admin.people"))
     elif request.method == "POST":
         status = 422
     return render_template("lms/admin/person_edit.html", form=form, person=person), status

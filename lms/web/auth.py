@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
@@ -26,6 +26,16 @@ def _policy() -> login_throttle.ThrottlePolicy:
     )
 
 
+def _uses_own_accounts() -> bool:
+    return current_app.config.get("LMS_CURRENT_PERSON") is None
+
+
+def _own_accounts_only() -> None:
+    """When the host app supplies the person, log-in and log-out are the host's business."""
+    if not _uses_own_accounts():
+        abort(404, description="Log in and out through the host application.")
+
+
 def _safe_next(target: str | None) -> str | None:
     """Only same-site paths: never redirect to another host after log-in."""
     if not target:
@@ -39,6 +49,7 @@ def _safe_next(target: str | None) -> str | None:
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
+    _own_accounts_only()
     form = LoginForm()
     if current_person() is not None and request.method == "GET":
         return redirect(url_for("lms_home.index"))
@@ -72,6 +83,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    _own_accounts_only()
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("lms_auth.login"))
@@ -80,6 +92,7 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
+    _own_accounts_only()
     form = ChangePasswordForm()
     status = 200
     if form.validate_on_submit():
@@ -93,7 +106,8 @@ def change_password():
             status = 422
         else:
             session.commit()
-            login_user(person)  # the session id includes the password stamp: renew it
+            if _uses_own_accounts():
+                login_user(person)  # the session id includes the password stamp: renew it
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("lms_home.index"))
     elif request.method == "POST":

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
 
 ERROR_CODES = (400, 401, 403, 404, 405, 409, 422, 429)
+
+
+def check_request() -> None:
+    """Refuse what no lms page can use, before any view runs.
+
+    NUL characters cannot be stored in PostgreSQL text, so they are refused with a reason
+    rather than failing deep inside a query.
+    """
+    if "\x00" in request.path or any("\x00" in v for v in request.args.values()) or \
+            any("\x00" in v for v in request.form.values()):
+        abort(400, description="The request contains a NUL character.")
+    check_csrf()
 
 
 def check_csrf() -> None:
@@ -29,9 +42,17 @@ def error_page(error):
                            description=getattr(error, "description", None)), code
 
 
+class IdConverter(IntegerConverter):
+    """Whole-number ids that fit every database's integer column (PostgreSQL's is 32-bit)."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def make_blueprint(name: str, import_name: str, url_prefix: str | None = None) -> Blueprint:
     bp = Blueprint(name, import_name, url_prefix=url_prefix)
-    bp.before_request(check_csrf)
+    bp.before_request(check_request)
     for code in ERROR_CODES:
         bp.register_error_handler(code, error_page)
     return bp

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask import redirect, render_template, url_for
-from sqlalchemy import select
 
-from lms.models import Curriculum
-from lms.models.people import TRAINEE
+from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
+from lms.services import progress
 from lms.web.access import current_person, db_session, login_required
 from lms.web.blueprint import make_blueprint
 
@@ -26,6 +25,7 @@ def index():
 @login_required
 def curricula():
     """Every curriculum and its modules: staff preview content here; trainees see theirs too."""
-    session = db_session()
-    items = list(session.scalars(select(Curriculum).order_by(Curriculum.title)))
-    return render_template("lms/home/curricula.html", curricula=items, person=current_person())
+    person = current_person()
+    items = progress.visible_curricula(db_session(), person.id,
+                                       staff=person.has_role(TRAINER, SUPERVISOR, ADMIN))
+    return render_template("lms/home/curricula.html", curricula=items, person=person)

@@ -38,12 +38,12 @@ def module(slug: str):
     if found is None:
         abort(404, description=_("There is no module with that name in your training."))
     previous, following = progress.neighbours(session, found)
-    read = is_trainee and progress.is_read(session, person.id, found)
+    reading = progress.reading(session, person.id, found) if is_trainee else None
     quiz_state = None
     if is_trainee and found.quiz is not None and not found.quiz.retired:
         quiz_state = quizzes.quiz_status(session, person.id, found.quiz)
     return render_template("lms/trainee/module.html", module=found, previous=previous,
-                           following=following, is_read=read, quiz_state=quiz_state,
+                           following=following, reading=reading, quiz_state=quiz_state,
                            is_trainee=is_trainee)
 
 
@@ -80,7 +80,7 @@ def _trainee_quiz(slug: str):
 def quiz(slug: str):
     session, person, found = _trainee_quiz(slug)
     status = quizzes.quiz_status(session, person.id, found.quiz)
-    history = [a for a in quizzes.attempt_history(session, person.id) if a.quiz_id == found.quiz.id]
+    history = quizzes.attempt_history(session, person.id, found.quiz.id)
     return render_template("lms/trainee/quiz_intro.html", module=found, status=status,
                            history=history)
 
@@ -107,7 +107,7 @@ def _own_attempt(attempt_id: int) -> Attempt:
     return attempt
 
 
-@bp.route("/attempts/<int:attempt_id>", methods=["GET"])
+@bp.route("/attempts/<id:attempt_id>", methods=["GET"])
 @roles_required(TRAINEE)
 def attempt(attempt_id: int):
     found = _own_attempt(attempt_id)
@@ -117,7 +117,7 @@ def attempt(attempt_id: int):
                            questions=quizzes.ordered_questions(found), responses={}, missing=[])
 
 
-@bp.route("/attempts/<int:attempt_id>", methods=["POST"])
+@bp.route("/attempts/<id:attempt_id>", methods=["POST"])
 @roles_required(TRAINEE)
 def submit(attempt_id: int):
     session = db_session()
@@ -137,7 +137,7 @@ def submit(attempt_id: int):
     return redirect(url_for("lms_trainee.result", attempt_id=found.id))
 
 
-@bp.route("/attempts/<int:attempt_id>/result")
+@bp.route("/attempts/<id:attempt_id>/result")
 @roles_required(TRAINEE)
 def result(attempt_id: int):
     session = db_session()
@@ -198,7 +198,7 @@ def my_agenda_ics():
     return ics_response(sessions, _("My training"), "my-training.ics")
 
 
-@bp.route("/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
+@bp.route("/sessions/<id:session_id>/feedback", methods=["GET", "POST"])
 @roles_required(TRAINEE)
 def session_feedback(session_id: int):
     session = db_session()

@@ -95,15 +95,14 @@ def new_cohort():
     status = 200
     if form.validate_on_submit():
         try:
-            trainers = [session.get(Person, pid) for pid in form.trainers.data or []]
-            if me.has_role(TRAINER) and not me.has_role(ADMIN) and me not in trainers:
-                trainers.append(me)  # a trainer always trains the cohorts they create
             cohort = cohorts.create_cohort(
-                session, name=form.name.data, curriculum=session.get(Curriculum,
-                                                                     form.curriculum_id.data),
+                session, name=form.name.data,
+                curriculum=session.get(Curriculum, form.curriculum_id.data),
                 starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                timezone=form.timezone.data.strip(), trainers=trainers,
-                supervisors=[session.get(Person, pid) for pid in form.supervisors.data or []])
+                timezone=form.timezone.data.strip(),
+                trainers=[session.get(Person, pid) for pid in form.trainers.data or []],
+                supervisors=[session.get(Person, pid) for pid in form.supervisors.data or []],
+                actor=me)
         except cohorts.CohortError as exc:
             session.rollback()
             getattr(form, exc.field or "name").errors.append(str(exc))
@@ -117,7 +116,7 @@ def new_cohort():
     return render_template("lms/trainer/cohort_form.html", form=form, cohort=None), status
 
 
-@bp.route("/<int:cohort_id>")
+@bp.route("/<id:cohort_id>")
 @roles_required(*STAFF)
 def cohort(cohort_id: int):
     found = _cohort(cohort_id)
@@ -137,7 +136,7 @@ def _supervisor_choices(cohort: Cohort):
     return choices([(0, _("— none —"))] + [(p.id, p.name) for p in people])
 
 
-@bp.route("/<int:cohort_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:cohort_id>/edit", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def edit_cohort(cohort_id: int):
     found = _cohort(cohort_id)
@@ -154,13 +153,11 @@ def edit_cohort(cohort_id: int):
             cohorts.update_cohort(session, found, name=form.name.data,
                                   starts_on=form.starts_on.data, ends_on=form.ends_on.data,
                                   timezone=form.timezone.data.strip())
-            trainers = [session.get(Person, pid) for pid in form.trainers.data or []]
-            me = current_person()
-            if not me.has_role(ADMIN) and me.id not in [t.id for t in trainers]:
-                raise cohorts.CohortError(_("You cannot remove yourself as a trainer."),
-                                          "trainers")
-            cohorts.set_staff(session, found, trainers=trainers, supervisors=[
-                session.get(Person, pid) for pid in form.supervisors.data or []])
+            cohorts.set_staff(
+                session, found,
+                trainers=[session.get(Person, pid) for pid in form.trainers.data or []],
+                supervisors=[session.get(Person, pid) for pid in form.supervisors.data or []],
+                actor=current_person())
         except cohorts.CohortError as exc:
             session.rollback()
             getattr(form, exc.field or "name").errors.append(str(exc))
@@ -174,7 +171,7 @@ def edit_cohort(cohort_id: int):
     return render_template("lms/trainer/cohort_form.html", form=form, cohort=found), status
 
 
-@bp.route("/<int:cohort_id>/enrol", methods=["POST"])
+@bp.route("/<id:cohort_id>/enrol", methods=["POST"])
 @roles_required(*STAFF)
 def enrol_one(cohort_id: int):
     found = _cohort(cohort_id)
@@ -188,7 +185,8 @@ def enrol_one(cohort_id: int):
         row = cohorts.EnrolmentRow(1, one.name.data.strip(), one.email.data.strip(),
                                    supervisor.email if supervisor else "")
         try:
-            result = cohorts.enrol_rows(session, found, [row], utcnow().date())
+            result = cohorts.enrol_rows(session, found, [row], utcnow().date(),
+                                        actor=current_person())
         except cohorts.EnrolmentErrors as exc:
             session.rollback()
             one.email.errors.append("; ".join(reason for _n, reason in exc.errors))
@@ -201,7 +199,7 @@ def enrol_one(cohort_id: int):
                            csv_form=EnrolCsvForm(prefix="csv"), result=result), 422
 
 
-@bp.route("/<int:cohort_id>/enrol-csv", methods=["POST"])
+@bp.route("/<id:cohort_id>/enrol-csv", methods=["POST"])
 @roles_required(*STAFF)
 def enrol_csv(cohort_id: int):
     found = _cohort(cohort_id)
@@ -212,7 +210,8 @@ def enrol_csv(cohort_id: int):
         try:
             rows = cohorts.parse_enrolment_csv(
                 csv_form.file.data.read(cohorts.MAX_CSV_BYTES + 1))
-            result = cohorts.enrol_rows(session, found, rows, utcnow().date())
+            result = cohorts.enrol_rows(session, found, rows, utcnow().date(),
+                                        actor=current_person())
         except cohorts.EnrolmentErrors as exc:
             session.rollback()
             errors = exc.errors
@@ -235,7 +234,7 @@ def _after_enrolment(cohort: Cohort, result: cohorts.EnrolmentResult):
 # --- the agenda ---------------------------------------------------------------------------
 
 
-@bp.route("/<int:cohort_id>/agenda")
+@bp.route("/<id:cohort_id>/agenda")
 @roles_required(*STAFF)
 def cohort_agenda(cohort_id: int):
     found = _cohort(cohort_id)
@@ -265,8 +264,8 @@ def _session_input(form: SessionForm) -> agenda.SessionInput:
         activities=form.activities.data or [], is_core=bool(form.is_core.data))
 
 
-@bp.route("/<int:cohort_id>/sessions/new", methods=["GET", "POST"])
-@bp.route("/<int:cohort_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:cohort_id>/sessions/new", methods=["GET", "POST"])
+@bp.route("/<id:cohort_id>/sessions/<id:session_id>/edit", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def edit_session(cohort_id: int, session_id: int | None = None):
     found = _cohort(cohort_id)
@@ -299,7 +298,7 @@ def edit_session(cohort_id: int, session_id: int | None = None):
                            item=item), status
 
 
-@bp.route("/<int:cohort_id>/sessions/<int:session_id>/move", methods=["POST"])
+@bp.route("/<id:cohort_id>/sessions/<id:session_id>/move", methods=["POST"])
 @roles_required(*STAFF)
 def move_session(cohort_id: int, session_id: int):
     found = _cohort(cohort_id)
@@ -312,7 +311,7 @@ def move_session(cohort_id: int, session_id: int):
     return redirect(url_for("lms_trainer.cohort_agenda", cohort_id=found.id))
 
 
-@bp.route("/<int:cohort_id>/sessions/<int:session_id>/cancel", methods=["POST"])
+@bp.route("/<id:cohort_id>/sessions/<id:session_id>/cancel", methods=["POST"])
 @roles_required(*STAFF)
 def cancel_session(cohort_id: int, session_id: int):
     found = _cohort(cohort_id)
@@ -329,7 +328,7 @@ def cancel_session(cohort_id: int, session_id: int):
     return redirect(url_for("lms_trainer.cohort_agenda", cohort_id=found.id))
 
 
-@bp.route("/<int:cohort_id>/sessions/<int:session_id>/reinstate", methods=["POST"])
+@bp.route("/<id:cohort_id>/sessions/<id:session_id>/reinstate", methods=["POST"])
 @roles_required(*STAFF)
 def reinstate_session(cohort_id: int, session_id: int):
     found = _cohort(cohort_id)
@@ -338,7 +337,7 @@ def reinstate_session(cohort_id: int, session_id: int):
     return redirect(url_for("lms_trainer.cohort_agenda", cohort_id=found.id))
 
 
-@bp.route("/<int:cohort_id>/agenda/copy", methods=["GET", "POST"])
+@bp.route("/<id:cohort_id>/agenda/copy", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def copy_agenda(cohort_id: int):
     found = _cohort(cohort_id)
@@ -367,7 +366,7 @@ def copy_agenda(cohort_id: int):
     return render_template("lms/trainer/copy_agenda.html", form=form, cohort=found), status
 
 
-@bp.route("/<int:cohort_id>/agenda/print")
+@bp.route("/<id:cohort_id>/agenda/print")
 @roles_required(*STAFF)
 def print_agenda(cohort_id: int):
     found = _cohort(cohort_id)
@@ -375,7 +374,7 @@ def print_agenda(cohort_id: int):
                            sessions=agenda.agenda(db_session(), found.id))
 
 
-@bp.route("/<int:cohort_id>/agenda.ics")
+@bp.route("/<id:cohort_id>/agenda.ics")
 @roles_required(*STAFF)
 def agenda_ics(cohort_id: int):
     found = _cohort(cohort_id)
@@ -392,7 +391,7 @@ def ics_response(sessions, name: str, filename: str) -> Response:
 # --- attendance -----------------------------------------------------------------------------
 
 
-@bp.route("/<int:cohort_id>/sessions/<int:session_id>/register", methods=["GET", "POST"])
+@bp.route("/<id:cohort_id>/sessions/<id:session_id>/register", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def session_register(cohort_id: int, session_id: int):
     found = _cohort(cohort_id)
@@ -404,26 +403,10 @@ def session_register(cohort_id: int, session_id: int):
     reason = ""
     if request.method == "POST":
         reason = request.form.get("reason", "")[:500]
-        everyone = request.form.get("everyone") == "present"
-        marks = []
-        for row in rows:
-            pid = row.person.id
-            status = request.form.get(f"status-{pid}", "")
-            minutes_text = request.form.get(f"minutes-{pid}", "").strip()
-            if everyone and not status:
-                status = "present"
-            submitted[pid] = (status, minutes_text)
-            if not status:
-                continue  # left unmarked
-            if status not in STATUSES:
-                abort(400, description=_("Unknown attendance status."))
-            try:
-                minutes = int(minutes_text) if minutes_text else None
-            except ValueError:
-                problems[pid] = _("%(name)s: minutes must be a whole number.",
-                                  name=row.person.name)
-                continue
-            marks.append(attendance.Mark(pid, status, minutes))
+        try:
+            marks, submitted, problems = attendance.marks_from_form(rows, request.form)
+        except ValueError as exc:
+            abort(400, description=str(exc))
         if not problems:
             try:
                 changed = attendance.record_register(session, item, marks, current_person(),
@@ -444,7 +427,7 @@ def session_register(cohort_id: int, session_id: int):
                            started=item.starts_at <= utcnow()), status_code
 
 
-@bp.route("/<int:cohort_id>/sessions/<int:session_id>/history")
+@bp.route("/<id:cohort_id>/sessions/<id:session_id>/history")
 @roles_required(*STAFF)
 def register_history(cohort_id: int, session_id: int):
     found = _cohort(cohort_id)
@@ -454,7 +437,7 @@ def register_history(cohort_id: int, session_id: int):
                            labels=attendance.STATUS_LABELS)
 
 
-@bp.route("/<int:cohort_id>/sessions/<int:session_id>/make-up", methods=["GET", "POST"])
+@bp.route("/<id:cohort_id>/sessions/<id:session_id>/make-up", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def make_up(cohort_id: int, session_id: int):
     found = _cohort(cohort_id)
@@ -495,7 +478,7 @@ def make_up(cohort_id: int, session_id: int):
 # --- the grid, statistics and feedback -----------------------------------------------------
 
 
-@bp.route("/<int:cohort_id>/grid")
+@bp.route("/<id:cohort_id>/grid")
 @roles_required(*STAFF)
 def grid(cohort_id: int):
     found = _cohort(cohort_id)
@@ -510,7 +493,7 @@ def grid(cohort_id: int):
                            only_behind=only_behind)
 
 
-@bp.route("/<int:cohort_id>/grid.csv")
+@bp.route("/<id:cohort_id>/grid.csv")
 @roles_required(*STAFF)
 def grid_csv(cohort_id: int):
     found = _cohort(cohort_id)
@@ -522,7 +505,7 @@ def grid_csv(cohort_id: int):
                              f'attachment; filename="cohort-{found.id}-grid.csv"'})
 
 
-@bp.route("/<int:cohort_id>/statistics/<slug>")
+@bp.route("/<id:cohort_id>/statistics/<slug>")
 @roles_required(*STAFF)
 def cohort_statistics(cohort_id: int, slug: str):
     found = _cohort(cohort_id)
@@ -530,8 +513,9 @@ def cohort_statistics(cohort_id: int, slug: str):
 
 
 @bp.route("/statistics/<slug>")
-@roles_required(*STAFF)
+@roles_required(ADMIN)
 def statistics(slug: str):
+    """Over every cohort: admins only, since a trainer sees only their own cohorts' trainees."""
     return _statistics(slug, None)
 
 
@@ -550,7 +534,7 @@ def _statistics(slug: str, cohort: Cohort | None):
                            stats=result, minimum=item_statistics.MIN_ATTEMPTS_FOR_FLAGS)
 
 
-@bp.route("/<int:cohort_id>/feedback")
+@bp.route("/<id:cohort_id>/feedback")
 @roles_required(*STAFF)
 def cohort_feedback(cohort_id: int):
     found = _cohort(cohort_id)
