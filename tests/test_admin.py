@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from lms.models import Enrolment, Person
+from tests.conftest import log_in
 from tests.factories import PASSWORD
 
 
@@ -80,3 +81,14 @@ def test_admin_sets_a_password(db, make_person, login, trainee, app):
 
 def test_unknown_person_is_404(make_person, login):
     assert login(make_person("admin")).get("/admin/people/9999").status_code == 404
+
+
+def test_admin_cannot_switch_off_own_account(client, db, make_person):
+    admin = make_person("admin")
+    log_in(client, admin)
+    response = client.post(f"/admin/people/{admin.id}", data={
+        "name": admin.name, "roles": ["admin"], "cohort_id": "0"})
+    assert response.status_code == 422
+    assert "cannot switch off your own account" in response.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Person, admin.id).active

@@ -88,3 +88,23 @@ def test_calendar_is_valid_icalendar(db, cohort, module):
     assert all(len(line.encode()) <= 75 for line in lines)
     agenda.cancel_session(db, item, "Storm")
     assert "STATUS:CANCELLED" in agenda.calendar([item], "x")
+
+
+def test_far_future_dates_are_refused(db, content, make_person, make_cohort):
+    cohort = make_cohort()
+    with pytest.raises(AgendaError, match="between 2000 and 2100"):
+        agenda.add_session(db, cohort, SessionInput("Far", date(9999, 12, 31), time(23),
+                                                    60))
+    agenda.add_session(db, cohort, SessionInput("Now", date(2026, 1, 5), time(9), 60))
+    target = make_cohort()
+    with pytest.raises(AgendaError, match="between 2000 and 2100"):
+        agenda.copy_agenda(db, cohort, target, date(9999, 1, 1))
+
+
+def test_calendar_lines_cannot_be_injected(db, content, make_cohort):
+    cohort = make_cohort()
+    with pytest.raises(AgendaError) as info:
+        agenda.add_session(db, cohort, SessionInput(
+            "Title\r\nBEGIN:VALARM", date(2026, 1, 5), time(9), 60,
+            venue="Hall\nX-EVIL:1", online_link="https://x.example/\r\nBEGIN:VALARM"))
+    assert set(info.value.problems) == {"title", "venue", "online_link"}

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from lms.models import Enrolment
 from lms.models._types import utcnow
 from lms.services import attendance
 from lms.services.attendance import AttendanceError, Mark, cohort_attendance
@@ -203,3 +205,17 @@ def test_trainee_sees_own_attendance_per_cohort(db, setting, make_session):
     [(seen_cohort, result)] = attendance.trainee_attendance(db, trainee.id, now)
     assert seen_cohort.id == cohort.id and result.percentage == 100.0
     assert date.today() >= item.on_date
+
+
+def test_make_up_must_come_from_another_cohort(db, trainee, make_person, make_session, module):
+    trainer = make_person("trainer")
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
+    enrolment.enrolled_on = (utcnow() - timedelta(days=30)).date()
+    now = utcnow()
+    missed = make_session(enrolment.cohort, now - timedelta(days=5), 60,
+                          modules=[module("listening")], core=True)
+    same = make_session(enrolment.cohort, now - timedelta(days=2), 60,
+                        modules=[module("listening")])
+    attendance.record_register(db, missed, [attendance.Mark(trainee.id, "absent")], trainer)
+    with pytest.raises(attendance.AttendanceError, match="another cohort"):
+        attendance.record_make_up(db, trainee, missed, recorder=trainer, via=same)

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from lms.models import Person
 from lms.services import accounts
 from tests.conftest import log_in
 from tests.factories import PASSWORD
@@ -170,3 +171,40 @@ def test_create_person_refuses_duplicates_and_weak_passwords(db, trainee):
         accounts.create_person(db, email="a@b.org", name="X", password="short")
     with pytest.raises(accounts.AccountError, match="Unknown role"):
         accounts.create_person(db, email="a@b.org", name="X", password="x" * 12, roles=["god"])
+
+
+def test_person_without_roles_can_still_log_out(client, make_person):
+    person = make_person("trainee")
+    person.role_rows.clear()
+    from tests.factories import _Session
+
+    _Session.current.commit()
+    log_in(client, person)
+    assert client.post("/logout").status_code == 302
+
+
+@pytest.mark.settings(LMS_CURRENT_PERSON=lambda: None)
+def test_host_mode_has_no_lms_log_in(client):
+    assert client.get("/login").status_code == 404
+    assert client.post("/logout").status_code in (401, 404)
+    assert client.get("/dashboard").status_code == 401
+
+
+def test_switched_off_account_loses_its_session(app, db, trainee):
+    client = app.test_client()
+    log_in(client, trainee)
+    db.get(Person, trainee.id).active = False
+    db.commit()
+    response = client.get("/dashboard")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example", "https://evil.example"])
+def test_next_never_leaves_the_site(client, trainee, target):
+    response = client.post(f"/login?next={target}",
+                           data={"email": trainee.email, "password": PASSWORD})
+    from urllib.parse import urlsplit
+
+    assert response.status_code == 302
+    parts = urlsplit(response.location)
+    assert not parts.scheme and not parts.netloc and not response.location.startswith("//")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from lms.content.loader import ContentError
 from lms.models import Attempt, Module, Question, Quiz, QuizVersion
-from lms.services import quizzes
+from lms.services import content_sync, quizzes
 from lms.services.content_sync import sync_folders
 from tests.conftest import TEST_CONTENT
 
@@ -120,3 +120,38 @@ def test_shipped_content_syncs(db):
     report = sync_folders(db, ROOT / "curricula", ROOT / "quizzes")
     assert report.created
     assert db.scalar(select(func.count()).select_from(Module)) >= 6
+
+
+def test_quiz_prompts_options_and_rationales_are_sanitised_at_sync(db, tree):
+    quiz = tree / "quizzes" / "privacy.yaml"
+    quiz.write_text(quiz.read_text()
+                    .replace("prompt: Who may you", "prompt: <script>alert(1)</script>Who may you")
+                    .replace("text: Your neighbour", "text: '<img src=x onerror=alert(2)>'")
+                    .replace("rationale: Never.", "rationale: '[x](javascript:alert(3))'"))
+    content_sync.sync_folders(db, tree / "curricula", tree / "quizzes")
+    quiz_row = db.scalar(select(Quiz).join(Quiz.module).where(Module.slug == "privacy"))
+    html = " ".join(q.prompt_html + q.rationale_html + str(q.options)
+                    for q in quiz_row.current_version.questions)
+    assert "<script" not in html and "onerror" not in html and "javascript:" not in html
+
+
+def test_sync_retires_a_removed_quiz_and_restores_a_returning_module(db, tree):
+    content_sync.sync_folders(db, tree / "curricula", tree / "quizzes")
+    saved = (tree / "quizzes" / "privacy.yaml").read_text()
+    (tree / "quizzes" / "privacy.yaml").unlink()
+    report = content_sync.sync_folders(db, tree / "curricula", tree / "quizzes")
+    assert "quiz privacy" in report.retired
+    (tree / "quizzes" / "privacy.yaml").write_text(saved)
+    module_file = tree / "curricula" / "mini" / "wellbeing.md"
+    module_text = module_file.read_text()
+    module_file.unlink()
+    curriculum = tree / "curricula" / "mini" / "curriculum.yaml"
+    curriculum_text = curriculum.read_text()
+    curriculum.write_text(curriculum_text.replace("  - wellbeing\n", ""))
+    content_sync.sync_folders(db, tree / "curricula", tree / "quizzes")
+    module_file.write_text(module_text)
+    curriculum.write_text(curriculum_text)
+    content_sync.sync_folders(db, tree / "curricula", tree / "quizzes")
+    assert db.scalar(select(Module).where(Module.slug == "wellbeing")).retired is False
+    quiz_row = db.scalar(select(Quiz).join(Quiz.module).where(Module.slug == "privacy"))
+    assert quiz_row.retired is False

@@ -138,3 +138,21 @@ def test_database_url_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://user@db.example/lms")
     app = create_app({"SECRET_KEY": "x", "LMS_AUTO_UPGRADE": False})
     assert app.extensions["lms"].db.url == "postgresql+psycopg://user@db.example/lms"
+
+
+def test_environment_numbers_are_numbers(monkeypatch, tmp_path):
+    from lms import create_app
+    from lms.app import ConfigurationError
+
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LMS_LOGIN_THROTTLE_PER_ACCOUNT", "10")
+    monkeypatch.setenv("LMS_DEMO", "1")
+    app = create_app({"SECRET_KEY": "x", "LMS_DATABASE_URI": "sqlite://",
+                      "LMS_AUTO_UPGRADE": False})
+    assert app.config["LMS_LOGIN_THROTTLE_PER_ACCOUNT"] == 10
+    assert app.config["LMS_DEMO"] is True
+    assert app.config["MAX_CONTENT_LENGTH"] == 8 * 1024 * 1024
+    monkeypatch.setenv("LMS_LOGIN_THROTTLE_PER_ACCOUNT", "ten")
+    with pytest.raises(ConfigurationError, match="whole number"):
+        create_app({"SECRET_KEY": "x", "LMS_DATABASE_URI": "sqlite://",
+                    "LMS_AUTO_UPGRADE": False})

@@ -217,3 +217,42 @@ def test_every_problem_is_reported_at_once(tree):
     found = problems(tree)
     assert any(f.startswith("quizzes/listening.yaml:18:") for f in found)
     assert any(f.startswith("curricula/mini/privacy.md:4:") for f in found)
+
+
+def test_second_quiz_file_for_a_module(tree):
+    shutil.copy(tree / "quizzes" / "privacy.yaml", tree / "quizzes" / "privacy.yml")
+    assert problems(tree) == [
+        "quizzes/privacy.yml:1: a second quiz for module 'privacy' (the first is "
+        "quizzes/privacy.yaml)"]
+
+
+def test_yaml_aliases_are_refused_with_their_line(tree):
+    quiz = tree / "quizzes" / "privacy.yaml"
+    text = quiz.read_text()
+    quiz.write_text(text + "extra: &a [*a]\n")
+    found = problems(tree)
+    assert len(found) == 1 and "anchors and aliases" in found[0]
+    assert found[0].startswith(f"quizzes/privacy.yaml:{text.count(chr(10)) + 1}:")
+
+
+def test_too_long_title_and_bad_folder_name(tree):
+    path = tree / "curricula" / "mini" / "privacy.md"
+    path.write_text(path.read_text().replace("title: Privacy", "title: " + "P" * 201))
+    (tree / "curricula" / "mini").rename(tree / "curricula" / "Mini Course")
+    found = problems(tree)
+    assert any("privacy.md:3: 'title'" in f for f in found)
+    assert any("folder name 'Mini Course'" in f for f in found)
+
+
+def test_byte_order_mark_is_fine(tree):
+    path = tree / "curricula" / "mini" / "privacy.md"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    load_content(tree / "curricula", tree / "quizzes", root=tree)
+
+
+def test_unknown_option_field_is_reported(tree):
+    quiz = tree / "quizzes" / "privacy.yaml"
+    quiz.write_text(quiz.read_text().replace("        text: Your supervisor",
+                                             "        text: Your supervisor\n"
+                                             "        correct: true"))
+    assert any("unknown field 'correct' in an option" in f for f in problems(tree))

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.models import Answer, Module, Quiz
+from lms.models import Answer, Attempt, Module, Quiz
 from lms.models._types import utcnow
 from lms.question_types import QUESTION_TYPES, ResponseError
 from lms.services import quizzes
@@ -120,3 +120,49 @@ def test_each_question_type_refuses_options_it_does_not_have(name):
     qtype = QUESTION_TYPES[name]
     with pytest.raises(ResponseError):
         qtype.parse_response(["nope"], ["a", "b"])
+
+
+def test_racing_submissions_store_one_result(app, db, trainee, module):
+    quiz = module("listening").quiz
+    attempt = quizzes.start_attempt(db, trainee.id, quiz)
+    db.commit()
+    # A second request loads the open attempt before the first one closes it.
+    other = app.extensions["lms"].db.session()
+    stale = other.get(Attempt, attempt.id)
+    assert stale.submitted_at is None and len(stale.quiz_version.questions) == 4
+    other.commit()  # end its read transaction; the object keeps its stale state
+    quizzes.submit_attempt(db, trainee.id, attempt, {k: [v] if isinstance(v, str) else v
+                                                     for k, v in RIGHT.items()})
+    db.commit()
+    with pytest.raises(quizzes.TamperedSubmission, match="already submitted"):
+        quizzes.submit_attempt(other, trainee.id, stale, {"q-l1": ["a"], "q-l2": ["a"],
+                                                          "q-l3": ["false"], "q-l4": ["y"]})
+    other.close()
+    db.expire_all()
+    assert db.get(Attempt, attempt.id).score == 100.0
+
+
+def test_one_open_attempt_per_person_and_quiz(db, trainee, module):
+    from sqlalchemy.exc import IntegrityError
+
+    quiz = module("listening").quiz
+    quizzes.start_attempt(db, trainee.id, quiz)
+    db.commit()
+    db.add(Attempt(person_id=trainee.id, quiz_id=quiz.id,
+                   quiz_version_id=quiz.current_version_id, question_order=[]))
+    with pytest.raises(IntegrityError):
+        db.flush()
+
+
+def test_open_attempt_counts_towards_the_limit(db, trainee, module):
+    quiz = module("listening").quiz  # two attempts allowed
+    now = utcnow()
+    first = quizzes.start_attempt(db, trainee.id, quiz, now=now)
+    quizzes.submit_attempt(db, trainee.id, first, {"q-l1": ["a"], "q-l2": ["b"],
+                                                   "q-l3": ["false"], "q-l4": ["y"]}, now=now)
+    later = now + timedelta(hours=1)
+    quizzes.start_attempt(db, trainee.id, quiz, now=later)  # the second, left open
+    db.commit()
+    status = quizzes.quiz_status(db, trainee.id, quiz, now=later)
+    assert status.attempts_used == 2 and status.attempts_left == 0
+    assert status.open_attempt_id is not None

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from lms.models import Answer, Attempt, ModuleProgress
-from tests.conftest import field_names
+from lms.models._types import utcnow
+from lms.services import quizzes
+from tests.conftest import field_names, log_in
 
 RIGHT = {"q-l1": "b", "q-l2": ["a", "c"], "q-l3": "true", "q-l4": "x"}
 
@@ -186,4 +189,73 @@ def test_dashboard_query_count_does_not_grow_with_attempts(db, trainee, login, c
         client.post(f"/modules/{slug}/read")
     with count_queries() as many:
         client.get("/dashboard")
+    assert len(many) == len(few)
+
+
+def test_progress_page_shows_only_own_attempts(app, db, trainee, make_person, make_cohort,
+                                               module):
+    other = make_person("trainee")
+    make_cohort(other)
+    quiz = module("listening").quiz
+    attempt = quizzes.start_attempt(db, other.id, quiz)
+    quizzes.submit_attempt(db, other.id, attempt, {"q-l1": ["a"], "q-l2": ["b"],
+                                                   "q-l3": ["true"], "q-l4": ["x"]})
+    db.commit()
+    client = app.test_client()
+    log_in(client, trainee)
+    page = client.get("/progress").get_data(as_text=True)
+    assert "50%" not in page and "No quiz attempts yet." in page
+
+
+def test_staff_can_preview_modules(client, make_person, content):
+    log_in(client, make_person("supervisor"))
+    response = client.get("/modules/listening")
+    assert response.status_code == 200 and "Listen with care." in response.get_data(as_text=True)
+    assert "Mark as read" not in response.get_data(as_text=True)
+
+
+def test_last_open_attempt_is_in_progress_not_locked(db, trainee, module, login):
+    quiz = module("listening").quiz
+    now = utcnow() - timedelta(hours=2)
+    first = quizzes.start_attempt(db, trainee.id, quiz, now=now)
+    quizzes.submit_attempt(db, trainee.id, first, {"q-l1": ["a"], "q-l2": ["b"],
+                                                   "q-l3": ["false"], "q-l4": ["y"]}, now=now)
+    quizzes.start_attempt(db, trainee.id, quiz)
+    db.commit()
+    page = login(trainee).get("/dashboard").get_data(as_text=True)
+    assert "Quiz in progress" in page and "no attempts left" not in page
+
+
+def test_attempt_page_follows_the_shuffled_order(db, trainee, module, login):
+    quiz = module("privacy").quiz  # shuffled
+    attempt = quizzes.start_attempt(db, trainee.id, quiz)
+    attempt.question_order = ["p2", "p1"]
+    db.commit()
+    page = login(trainee).get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    assert page.index('name="q-p2"') < page.index('name="q-p1"')
+
+
+def test_changed_module_can_be_read_again(db, trainee, module, login):
+    client = login(trainee)
+    client.post("/modules/wellbeing/read")
+    wellbeing = module("wellbeing")
+    wellbeing.version += 1
+    db.commit()
+    page = client.get("/modules/wellbeing").get_data(as_text=True)
+    assert "has changed since you read it" in page and "Mark as read" in page
+    client.post("/modules/wellbeing/read")
+    assert "You have marked this module as read." in client.get("/modules/wellbeing").get_data(
+        as_text=True)
+
+
+def test_my_progress_query_count_does_not_grow(db, trainee, login, count_queries):
+    client = login(trainee)
+    client.get("/progress")
+    with count_queries() as few:
+        client.get("/progress")
+    for slug in ("listening", "privacy"):
+        attempt_url = client.post(f"/modules/{slug}/quiz").location
+        client.post(attempt_url, data={"q-l1": "a"})
+    with count_queries() as many:
+        client.get("/progress")
     assert len(many) == len(few)

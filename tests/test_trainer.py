@@ -20,6 +20,7 @@ from lms.models import (
     TrainingSession,
 )
 from lms.models._types import utcnow
+from lms.services import agenda
 from tests.conftest import log_in
 
 
@@ -300,3 +301,59 @@ def test_calendars_and_print(db, cohort, trainer, trainee, client_for, make_sess
     printable = client_for(trainer).get(f"/cohorts/{cohort.id}/agenda/print")
     assert "@media print" in printable.get_data(as_text=True)
     assert "Boundaries day" in printable.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("zone", ["America", "Etc", "../../etc/passwd", "Mars/Base"])
+def test_time_zone_that_is_a_folder_is_a_form_error(content, make_person, client, zone):
+    log_in(client, make_person("trainer"))
+    response = client.post("/cohorts/new", data={"name": "Z", "curriculum_id": str(content.id),
+                                                 "timezone": zone})
+    assert response.status_code == 422 and "Unknown time zone" in response.get_data(as_text=True)
+
+
+def test_trainer_cannot_pull_another_cohorts_trainee_into_their_cohort(
+        db, app, make_person, make_cohort, trainee):
+    trainer = make_person("trainer")
+    mine = make_cohort()
+    db.add(CohortStaff(cohort_id=mine.id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    client = app.test_client()
+    log_in(client, trainer)
+    response = client.post(f"/cohorts/{mine.id}/enrol", data={
+        "one-name": "X", "one-email": trainee.email, "one-supervisor_id": "0"})
+    assert response.status_code == 422
+    assert "already has an account; ask an admin" in response.get_data(as_text=True)
+    staff_email = make_person("supervisor").email
+    response = client.post(f"/cohorts/{mine.id}/enrol", data={
+        "one-name": "X", "one-email": staff_email, "one-supervisor_id": "0"})
+    assert "already has an account; ask an admin" in response.get_data(as_text=True)
+    assert db.scalar(select(Enrolment).where(Enrolment.cohort_id == mine.id)) is None
+
+
+def test_copy_from_a_cohort_you_do_not_train_is_refused(db, app, make_person, make_cohort,
+                                                        make_session):
+    trainer = make_person("trainer")
+    mine, theirs = make_cohort(), make_cohort()
+    make_session(theirs, utcnow() - timedelta(days=3), 60)
+    db.add(CohortStaff(cohort_id=mine.id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    client = app.test_client()
+    log_in(client, trainer)
+    response = client.post(f"/cohorts/{mine.id}/agenda/copy",
+                           data={"source_id": str(theirs.id), "first_date": "2027-01-04"})
+    assert response.status_code in (403, 422)
+    assert agenda.agenda(db, mine.id) == []
+
+
+def test_upload_over_the_limit_is_413(app, db, make_person, make_cohort):
+    trainer = make_person("trainer")
+    cohort = make_cohort()
+    db.add(CohortStaff(cohort_id=cohort.id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    client = app.test_client()
+    log_in(client, trainer)
+    response = client.post(f"/cohorts/{cohort.id}/enrol-csv", data={
+        "csv-file": (io.BytesIO(b"a,b@example.org\n" * 200), "big.csv")},
+        content_type="multipart/form-data")
+    assert response.status_code == 413
