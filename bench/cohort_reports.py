@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lms import create_app  # noqa: E402
+from harness import ROOT, bench_app, page, timed  # noqa: E402
+
 from lms.models import (  # noqa: E402
     Answer,
     Attempt,
@@ -152,17 +150,6 @@ def build(session, args, rng: random.Random) -> tuple[int, int, str]:
     return cohort.id, len(rows), trainer_email
 
 
-def timed(run, requests: int) -> tuple[float, float]:
-    run()
-    samples = []
-    for _ in range(requests):
-        start = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trainees", type=int, default=200)
@@ -171,13 +158,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
-        app = create_app({"SECRET_KEY": "bench", "LMS_DATABASE_URI": url,
-                          "LMS_AUTO_UPGRADE": False, "WTF_CSRF_ENABLED": False})
+    with bench_app(args.database_url) as app:
         db = app.extensions["lms"].db
-        db.drop_all()
-        db.create_all()
         session = db.session()
         started = time.perf_counter()
         cohort_id, attempts, trainer_email = build(session, args, random.Random(11))
@@ -192,31 +174,22 @@ def main() -> None:
         assert admin.post("/login", data={"email": "admin0@bench.example",
                                           "password": PASSWORD}).status_code == 302
 
-        def page(url: str, as_client=client):
-            def run():
-                response = as_client.get(url)
-                assert response.status_code == 200, (url, response.status_code)
-            return run
-
         def attendance_only():
             with db.session() as s:
                 cohort_attendance(s, s.get(Cohort, cohort_id))
 
         checks = {
-            "progress grid (page)": page(f"/cohorts/{cohort_id}/grid"),
-            "progress grid (CSV)": page(f"/cohorts/{cohort_id}/grid.csv"),
+            "progress grid (page)": page(client, f"/cohorts/{cohort_id}/grid"),
+            "progress grid (CSV)": page(client, f"/cohorts/{cohort_id}/grid.csv"),
             "attendance, whole cohort (service)": attendance_only,
             f"item statistics, {args.attempts} first attempts (page)":
-                page("/cohorts/statistics/confidentiality", admin),
+                page(admin, "/cohorts/statistics/confidentiality"),
         }
         print(f"{'report':<50}{'median ms':>10}{'p95 ms':>10}   ({args.requests} runs each)")
         for name, run in checks.items():
             median, p95 = timed(run, args.requests)
             print(f"{name:<50}{median:>10.1f}{p95:>10.1f}")
         session.close()
-        if db.engine.dialect.name != "sqlite":
-            db.drop_all()
-        db.dispose()
 
 
 if __name__ == "__main__":

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lms import create_app  # noqa: E402
+from harness import ROOT, bench_app, timed  # noqa: E402
+from harness import page as get_page  # noqa: E402
+
 from lms.models import (  # noqa: E402
     Answer,
     Attempt,
@@ -91,18 +90,6 @@ def build(session, trainees: int, rng: random.Random) -> int:
     return ids[len(ids) // 2]
 
 
-def timed(client, url: str, requests: int) -> tuple[float, float]:
-    client.get(url)  # warm caches and templates
-    samples = []
-    for _ in range(requests):
-        start = time.perf_counter()
-        response = client.get(url)
-        samples.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trainees", type=int, default=2000)
@@ -110,13 +97,8 @@ def main() -> None:
     parser.add_argument("--database-url")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
-        app = create_app({"SECRET_KEY": "bench", "LMS_DATABASE_URI": url,
-                          "LMS_AUTO_UPGRADE": False, "WTF_CSRF_ENABLED": False})
+    with bench_app(args.database_url) as app:
         db = app.extensions["lms"].db
-        db.drop_all()
-        db.create_all()
         session = db.session()
         started = time.perf_counter()
         person_id = build(session, args.trainees, random.Random(7))
@@ -142,11 +124,8 @@ def main() -> None:
         }
         print(f"{'page':<14}{'median ms':>10}{'p95 ms':>10}   ({args.requests} requests each)")
         for name, page in pages.items():
-            median, p95 = timed(client, page, args.requests)
+            median, p95 = timed(get_page(client, page), args.requests)
             print(f"{name:<14}{median:>10.1f}{p95:>10.1f}")
-        if db.engine.dialect.name != "sqlite":
-            db.drop_all()
-        db.dispose()
 
 
 if __name__ == "__main__":

@@ -7,21 +7,14 @@ from wtforms import (
     EmailField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from lms.forms.choices import CheckboxesField
 from lms.forms.messages import PASSWORD_RULE
 from lms.models.people import ROLES
-
-
-class RolesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
 
 ROLE_CHOICES = [SelectChoice(r, r.capitalize()) for r in ROLES]
 
@@ -31,13 +24,13 @@ class PersonForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password (at least 10 characters)"),
                              validators=[DataRequired(), PASSWORD_RULE])
-    roles = RolesField(_l("Roles"), choices=ROLE_CHOICES, validators=[Optional()])
+    roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES, validators=[Optional()])
     cohort_id = SelectField(_l("Enrol in cohort (trainees)"), coerce=int, default=0)
 
 
 class PersonEditForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    roles = RolesField(_l("Roles"), choices=ROLE_CHOICES, validators=[Optional()])
+    roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES, validators=[Optional()])
     active = BooleanField(_l("Can log in"))
     new_password = PasswordField(_l("Set a new password (leave empty to keep)"),
                                  validators=[Optional(), PASSWORD_RULE])
