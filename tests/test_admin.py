@@ -92,3 +92,21 @@ def test_admin_cannot_switch_off_own_account(client, db, make_person):
     assert "cannot switch off your own account" in response.get_data(as_text=True)
     db.expire_all()
     assert db.get(Person, admin.id).active
+
+
+def test_roles_rules_on_edit(db, make_person, login, trainee):
+    """At least one role; an enrolled trainee stays a trainee."""
+    admin = make_person("admin")
+    client = login(admin)
+    response = client.post(f"/admin/people/{trainee.id}", data={
+        "name": trainee.name, "roles": [], "active": "y", "cohort_id": "0"})
+    assert response.status_code == 422
+    assert "Choose at least one role." in response.get_data(as_text=True)
+    response = client.post(f"/admin/people/{trainee.id}", data={
+        "name": trainee.name, "roles": ["supervisor"], "active": "y", "cohort_id": "0"})
+    assert response.status_code == 422
+    assert "stays a trainee while enrolled" in response.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Person, trainee.id).roles == {"trainee"}
+    page = client.get(f"/admin/people/{trainee.id}").get_data(as_text=True)
+    assert "Enrolled in:" in page

@@ -168,7 +168,10 @@ def test_create_person_refuses_duplicates_and_weak_passwords(db, trainee):
     with pytest.raises(accounts.AccountError, match="already uses"):
         accounts.create_person(db, email=trainee.email.upper(), name="X", password="x" * 12)
     with pytest.raises(accounts.AccountError, match="at least 10"):
-        accounts.create_person(db, email="a@b.org", name="X", password="short")
+        accounts.create_person(db, email="a@b.org", name="X", password="short",
+                               roles=["trainee"])
+    with pytest.raises(accounts.AccountError, match="at least one role"):
+        accounts.create_person(db, email="a@b.org", name="X", password="x" * 12, roles=[])
     with pytest.raises(accounts.AccountError, match="Unknown role"):
         accounts.create_person(db, email="a@b.org", name="X", password="x" * 12, roles=["god"])
 

@@ -357,3 +357,39 @@ def test_upload_over_the_limit_is_413(app, db, make_person, make_cohort):
         "csv-file": (io.BytesIO(b"a,b@example.org\n" * 200), "big.csv")},
         content_type="multipart/form-data")
     assert response.status_code == 413
+
+
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
+def test_enrol_forms_work_with_csrf_on(db, cohort, trainer, app):
+    """The cohort page has two prefixed forms; their tokens are accepted, a missing one is not."""
+    client = app.test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+    client.post("/login", data={"email": trainer.email, "password": "correct horse battery",
+                                "csrf_token": token})
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    one_token = re.search(r'name="one-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    csv_token = re.search(r'name="csv-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(f"/cohorts/{cohort.id}/enrol", data={
+        "one-csrf_token": one_token, "one-name": "Ola", "one-email": "ola@example.org",
+        "one-supervisor_id": "0"})
+    assert response.status_code == 200 and "1 trainee enrolled" in response.get_data(as_text=True)
+    response = client.post(f"/cohorts/{cohort.id}/enrol-csv", data={
+        "csv-csrf_token": csv_token,
+        "csv-file": (io.BytesIO(b"Pat,pat@example.org\n"), "t.csv")},
+        content_type="multipart/form-data")
+    assert response.status_code == 200 and "1 trainee enrolled" in response.get_data(as_text=True)
+    response = client.post(f"/cohorts/{cohort.id}/enrol", data={
+        "one-name": "No Token", "one-email": "nt@example.org", "one-supervisor_id": "0"})
+    assert response.status_code == 400
+
+
+def test_trainer_lands_on_cohorts_and_rated_sessions_say_so(db, cohort, trainer, trainee,
+                                                            client_for, make_session):
+    response = client_for(trainer).get("/")
+    assert response.location.endswith("/cohorts")
+    item = make_session(cohort, utcnow() - timedelta(days=1), 60)
+    mine = client_for(trainee)
+    mine.post(f"/sessions/{item.id}/feedback", data={"rating": "5"})
+    page = mine.get("/my/agenda").get_data(as_text=True)
+    assert "You rated this session" in page and "Rate this session" not in page

@@ -34,4 +34,4 @@ class PersonEditForm(FlaskForm):
     active = BooleanField(_l("Can log in"))
     new_password = PasswordField(_l("Set a new password (leave empty to keep)"),
                                  validators=[Optional(), PASSWORD_RULE])
-    cohort_id = SelectField(_l("Enrol in cohort"), coerce=int, default=0)
+    cohort_id = SelectField(_l("Also enrol in cohort"), coerce=int, default=0)

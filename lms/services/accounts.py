@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms.models import ROLES, Person, PersonRole
+from lms.models import ROLES, Cohort, Enrolment, Person, PersonRole
 from lms.models._types import utcnow
-from lms.models.people import ADMIN
+from lms.models.people import ADMIN, TRAINEE
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -62,6 +62,8 @@ def create_person(
     unknown = roles - set(ROLES)
     if unknown:
         raise AccountError(f"Unknown role: {', '.join(sorted(unknown))}.", "roles")
+    if not roles:
+        raise AccountError("Choose at least one role.", "roles")
     person = Person(email=email, name=name.strip(), is_demo=is_demo, active=True)
     if password is not None:
         problem = password_problem(password)
@@ -159,6 +161,16 @@ def update_person(session: Session, actor: Person, person: Person, *, name: str,
         raise AccountError("You cannot switch off your own account.", "active")
     if not name.strip():
         raise AccountError("Enter a name.", "name")
+    if not roles:
+        raise AccountError("Choose at least one role.", "roles")
+    if TRAINEE in person.roles and TRAINEE not in roles:
+        enrolled = session.scalars(select(Cohort.name).join(
+            Enrolment, Enrolment.cohort_id == Cohort.id).where(Enrolment.person_id == person.id))
+        names = ", ".join(enrolled)
+        if names:
+            # Their attendance and results belong to the cohort; they stay a trainee there.
+            raise AccountError(f"{person.name} is enrolled in {names} and stays a trainee "
+                               "while enrolled.", "roles")
     person.name = name.strip()[:200]
     person.active = active
     set_roles(session, person, roles)

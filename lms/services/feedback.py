@@ -56,6 +56,11 @@ def rate(session: Session, person_id: int, training_session: TrainingSession, ra
     return feedback
 
 
+def rated_session_ids(session: Session, person_id: int) -> set[int]:
+    return set(session.scalars(select(SessionFeedback.session_id).where(
+        SessionFeedback.person_id == person_id)))
+
+
 @dataclass
 class Aggregate:
     count: int

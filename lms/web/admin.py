@@ -81,7 +81,8 @@ def edit_person(person_id: int):
             return redirect(url_for("lms_admin.people"))
     elif request.method == "POST":
         status = 422
-    return render_template("lms/admin/person_edit.html", form=form, person=person), status
+    return render_template("lms/admin/person_edit.html", form=form, person=person,
+                           enrolments=cohorts.enrolments_of(session, person.id)), status
 
 
 def _enrol_if_chosen(session, person: Person, cohort_id: int | None) -> None:

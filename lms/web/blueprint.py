@@ -28,7 +28,9 @@ def check_csrf() -> None:
         return
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return
-    token = request.form.get("csrf_token") or request.headers.get("X-CSRFToken")
+    # A prefixed WTForms form (two forms on one page) names its token "<prefix>-csrf_token".
+    token = request.form.get("csrf_token") or request.headers.get("X-CSRFToken") or next(
+        (value for key, value in request.form.items() if key.endswith("-csrf_token")), None)
     try:
         validate_csrf(token)
     except (ValidationError, CSRFError):

@@ -18,6 +18,8 @@ def index():
     person = current_person()
     if person.roles == {TRAINEE}:
         return redirect(url_for("lms_trainee.dashboard"))
+    if person.has_role(TRAINER, ADMIN):
+        return redirect(url_for("lms_trainer.list_cohorts"))
     return redirect(url_for("lms_home.curricula"))
 
 

@@ -186,7 +186,8 @@ def _my_sessions():
 @bp.route("/my/agenda")
 @roles_required(TRAINEE)
 def my_agenda():
-    return render_template("lms/trainee/agenda.html", agendas=_my_sessions(), now=utcnow())
+    return render_template("lms/trainee/agenda.html", agendas=_my_sessions(), now=utcnow(),
+                           rated=feedback.rated_session_ids(db_session(), current_person().id))
 
 
 @bp.route("/my/agenda.ics")

@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from lms.forms.choices import choices
@@ -416,7 +417,8 @@ def session_register(cohort_id: int, session_id: int):
                 problems = exc.problems
             else:
                 session.commit()
-                flash(_("Register saved: %(n)d marks recorded or changed.", n=changed),
+                flash(ngettext("Register saved: %(num)d mark recorded or changed.",
+                               "Register saved: %(num)d marks recorded or changed.", changed),
                       "success")
                 return redirect(url_for("lms_trainer.session_register", cohort_id=found.id,
                                         session_id=item.id))

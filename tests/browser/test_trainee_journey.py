@@ -8,7 +8,8 @@ import pytest
 
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.browser
+# Real conditions: CSRF on, as in production.
+pytestmark = [pytest.mark.browser, pytest.mark.settings(WTF_CSRF_ENABLED=True)]
 
 
 def test_trainee_reads_takes_quiz_and_sees_progress(phone_page, trainee):

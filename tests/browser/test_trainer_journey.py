@@ -11,7 +11,8 @@ from lms.models import CohortStaff, Enrolment
 from lms.models._types import utcnow
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.browser
+# Real conditions: CSRF on, as in production.
+pytestmark = [pytest.mark.browser, pytest.mark.settings(WTF_CSRF_ENABLED=True)]
 
 
 def test_trainer_builds_agenda_takes_register_and_reads_grid(phone_page, db, trainee,
@@ -28,6 +29,15 @@ def test_trainer_builds_agenda_takes_register_and_reads_grid(phone_page, db, tra
     page.fill("#email", trainer.email)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
+    # Enrol two more trainees from a CSV file through the page.
+    page.goto(f"/cohorts/{cohort_id}")
+    page.set_input_files("#csv-file", files=[{
+        "name": "trainees.csv", "mimeType": "text/csv",
+        "buffer": b"name,email\nAma Mensah,ama@example.org\nBo Lin,bo@example.org\n"}])
+    page.click("button:has-text('Upload and enrol')")
+    assert "2 trainees enrolled" in page.content()
+    assert page.locator("code").count() == 2  # first passwords, shown once
+
     page.goto(f"/cohorts/{cohort_id}/sessions/new")
     yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
     page.fill("#title", "Active listening practice")
@@ -45,7 +55,8 @@ def test_trainer_builds_agenda_takes_register_and_reads_grid(phone_page, db, tra
     page.check("input[name=everyone]")
     page.click("button:has-text('Save register')")
     page.wait_for_url("**/register")
-    assert "Register saved: 1 marks" in page.locator(".flash").inner_text()
+    # Tess was enrolled a month ago; the two new trainees only today, after this session.
+    assert "Register saved: 1 mark recorded" in page.locator(".flash").inner_text()
     assert page.is_checked(f"input[name=status-{trainee.id}][value=present]")
 
     page.goto(f"/cohorts/{cohort_id}/grid")
