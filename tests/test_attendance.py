@@ -135,7 +135,8 @@ def test_core_session_missed_then_made_up_by_another_cohorts_session(
     result = figures(db, cohort, trainee, now)
     assert result.core_missed == []
     assert [s.id for s in result.core_made_up] == [missed.id]
-    assert (result.scheduled_minutes, result.attended_minutes) == (120, 120)
+    # The make-up credits its own length (90 minutes) against the missed 120.
+    assert (result.scheduled_minutes, result.attended_minutes) == (120, 90)
     with pytest.raises(AttendanceError, match="already been made up"):
         attendance.record_make_up(db, trainee, missed, recorder=trainer, activity="x",
                                   minutes=10, now=now)
@@ -154,7 +155,9 @@ def test_make_up_activity_credits_its_minutes(db, setting, make_session):
                               minutes=60, now=now)
     db.commit()
     result = figures(db, cohort, trainee, now)
-    assert (result.scheduled_minutes, result.attended_minutes) == (120, 60)
+    # Excused, then made up: only the make-up's minutes enter the figure, on both sides.
+    assert (result.scheduled_minutes, result.attended_minutes) == (60, 60)
+    assert result.excused_minutes == 60
     assert result.core_missed == [] and len(result.core_made_up) == 1
 
 
@@ -219,3 +222,70 @@ def test_make_up_must_come_from_another_cohort(db, trainee, make_person, make_se
     attendance.record_register(db, missed, [attendance.Mark(trainee.id, "absent")], trainer)
     with pytest.raises(attendance.AttendanceError, match="another cohort"):
         attendance.record_make_up(db, trainee, missed, recorder=trainer, via=same)
+
+
+def test_present_follows_the_session_length_and_partial_minutes_are_capped(
+        db, setting, make_session):
+    now, trainer, trainee, cohort = setting
+    present = make_session(cohort, now - timedelta(days=3), 120)
+    late = make_session(cohort, now - timedelta(days=2), 120)
+    mark(db, present, trainer, trainee, "present", now=now)
+    mark(db, late, trainer, trainee, "late", 100, now=now)
+    present.duration_minutes = late.duration_minutes = 60  # edited after marking
+    db.commit()
+    result = figures(db, cohort, trainee, now)
+    assert (result.scheduled_minutes, result.attended_minutes) == (120, 120)
+    # Saving the unchanged register again is not a correction.
+    assert attendance.record_register(db, present, [Mark(trainee.id, "present")], trainer,
+                                      now=now) == 0
+
+
+def test_make_up_of_an_excused_session_never_lowers_the_figure(db, setting, make_session):
+    now, trainer, trainee, cohort = setting
+    a = make_session(cohort, now - timedelta(days=3), 120)
+    b = make_session(cohort, now - timedelta(days=2), 120, core=True)
+    mark(db, a, trainer, trainee, "present", now=now)
+    mark(db, b, trainer, trainee, "excused", now=now)
+    assert figures(db, cohort, trainee, now).percentage == 100.0
+    assert [s.id for s in figures(db, cohort, trainee, now).core_missed] == [b.id]
+    attendance.record_make_up(db, trainee, b, recorder=trainer, activity="Catch-up", minutes=30,
+                              now=now)
+    db.commit()
+    result = figures(db, cohort, trainee, now)
+    assert result.percentage == 100.0 and result.core_missed == []
+    assert (result.scheduled_minutes, result.attended_minutes) == (150, 150)
+
+
+def test_a_correction_to_present_drops_the_make_up(db, setting, make_session):
+    now, trainer, trainee, cohort = setting
+    item = make_session(cohort, now - timedelta(days=3), 120, core=True)
+    mark(db, item, trainer, trainee, "absent", now=now)
+    attendance.record_make_up(db, trainee, item, recorder=trainer, activity="x", minutes=60,
+                              now=now)
+    mark(db, item, trainer, trainee, "present", reason="Was there after all", now=now)
+    result = figures(db, cohort, trainee, now)
+    assert result.core_made_up == [] and result.attended_minutes == 120
+    assert [line.make_up for line in result.lines] == [None]
+
+
+def test_make_up_via_a_session_of_another_curriculum_or_without_modules_is_refused(
+        db, setting, make_session, make_cohort, module):
+    from lms.models import Curriculum
+
+    now, trainer, trainee, cohort = setting
+    no_modules = make_session(cohort, now - timedelta(days=5), 120)
+    mark(db, no_modules, trainer, trainee, "absent", now=now)
+    other_curriculum = Curriculum(slug="other", title="Other", content_hash="x")
+    db.add(other_curriculum)
+    db.commit()
+    foreign = make_session(make_cohort(curriculum=other_curriculum), now - timedelta(days=1),
+                           10, modules=[module("listening")])
+    assert attendance.make_up_candidates(db, no_modules, now) == []
+    with pytest.raises(AttendanceError, match="same curriculum"):
+        attendance.record_make_up(db, trainee, no_modules, recorder=trainer, via=foreign,
+                                  now=now)
+    db.rollback()
+    sibling = make_session(make_cohort(), now - timedelta(days=1), 60)
+    with pytest.raises(AttendanceError, match="covers no modules"):
+        attendance.record_make_up(db, trainee, no_modules, recorder=trainer, via=sibling,
+                                  now=now)

@@ -72,7 +72,11 @@ def test_csv_with_mistakes_reports_each_row_and_enrols_none(db, cohort, make_per
 
 def test_csv_that_is_not_text_is_refused():
     with pytest.raises(EnrolmentErrors, match="not UTF-8"):
-        parse_enrolment_csv(b"\xff\xfe\x00garbage")
+        parse_enrolment_csv(b"\xff\xfegarbage")
+    with pytest.raises(EnrolmentErrors, match="NUL"):
+        parse_enrolment_csv(b"a\x00b,c@d.org\n")
+    with pytest.raises(EnrolmentErrors, match="cannot be read as CSV"):
+        parse_enrolment_csv(b'"' + b"x" * 140_000 + b'",a@example.org\n')
     with pytest.raises(EnrolmentErrors, match="no rows"):
         parse_enrolment_csv(b"name,email\n")
 
@@ -104,3 +108,8 @@ def test_cohort_rules(db, content, make_person):
 def test_csv_too_large_is_refused():
     with pytest.raises(EnrolmentErrors, match="larger than 2 MB"):
         parse_enrolment_csv(b"a,b@example.org\n" * 200_000)
+
+
+def test_csv_header_after_blank_lines_and_multiline_fields():
+    rows = parse_enrolment_csv(b'\n\nname,email\n"Ann\nMarie",ann@example.org\nBo,bo@example.org\n')
+    assert [(r.line, r.email) for r in rows] == [(5, "ann@example.org"), (6, "bo@example.org")]

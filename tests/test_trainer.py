@@ -393,3 +393,80 @@ def test_trainer_lands_on_cohorts_and_rated_sessions_say_so(db, cohort, trainer,
     mine.post(f"/sessions/{item.id}/feedback", data={"rating": "5"})
     page = mine.get("/my/agenda").get_data(as_text=True)
     assert "You rated this session" in page and "Rate this session" not in page
+
+
+@pytest.mark.parametrize("link", ["http://[", "https://[::1", "ftp://x", "https://a b.org"])
+def test_odd_online_links_are_form_errors(cohort, trainer, client_for, link):
+    response = client_for(trainer).post(f"/cohorts/{cohort.id}/sessions/new",
+                                        data=session_form(online_link=link))
+    assert response.status_code == 422
+    assert "starts with https://" in response.get_data(as_text=True)
+
+
+def test_cancel_reason_is_one_short_line(db, cohort, trainer, client_for, make_session):
+    item = make_session(cohort, utcnow() + timedelta(days=3), 60)
+    client = client_for(trainer)
+    client.post(f"/cohorts/{cohort.id}/sessions/{item.id}/cancel", data={"reason": "x" * 501})
+    db.expire_all()
+    assert db.get(TrainingSession, item.id).cancelled_at is None
+
+
+def test_admin_facilitator_survives_an_edit_and_a_stale_one_is_dropped_on_copy(
+        db, cohort, trainer, client_for, make_person, make_session, make_cohort):
+    admin = make_person("admin", name="Ada Admin")
+    item = make_session(cohort, utcnow() + timedelta(days=3), 60, facilitator_id=admin.id)
+    client = client_for(trainer)
+    form = client.get(f"/cohorts/{cohort.id}/sessions/{item.id}/edit").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{admin.id}">Ada Admin', form) or \
+        re.search(rf'value="{admin.id}" selected', form)
+    day = item.on_date.isoformat()
+    client.post(f"/cohorts/{cohort.id}/sessions/{item.id}/edit", data=session_form(
+        title=item.title, on_date=day, facilitator_id=str(admin.id)))
+    db.expire_all()
+    assert db.get(TrainingSession, item.id).facilitator_id == admin.id
+    gone = make_person("trainer", active=False)
+    make_session(cohort, utcnow() + timedelta(days=4), 60, facilitator_id=gone.id)
+    target = make_cohort()
+    db.add(CohortStaff(cohort_id=target.id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    response = client.post(f"/cohorts/{target.id}/agenda/copy", data={
+        "source_id": str(cohort.id), "first_date": "2027-02-01"})
+    assert response.status_code == 302
+    copies = agenda.agenda(db, target.id)
+    assert [c.facilitator_id for c in copies] == [admin.id, None]
+
+
+def test_register_query_count_does_not_grow_with_recorders(db, cohort, trainer, make_person,
+                                                          make_session, client_for,
+                                                          count_queries):
+    from lms.services import attendance as attendance_service
+
+    item = make_session(cohort, utcnow() - timedelta(days=1), 60)
+    client = client_for(trainer)
+    url = f"/cohorts/{cohort.id}/sessions/{item.id}/register"
+    client.get(url)
+    with count_queries() as few:
+        client.get(url)
+    for _n in range(8):
+        person, recorder = make_person("trainee"), make_person("trainer")
+        db.add(Enrolment(cohort_id=cohort.id, person_id=person.id,
+                         enrolled_on=(utcnow() - timedelta(days=30)).date()))
+        db.commit()
+        attendance_service.record_register(db, item, [attendance_service.Mark(
+            person.id, "present")], recorder)
+        db.commit()
+    with count_queries() as many:
+        client.get(url)
+    assert len(many) <= len(few) + 2  # the recorders and their roles: one query each
+
+
+def test_rate_link_only_for_sessions_the_trainee_may_rate(db, cohort, trainee, make_person,
+                                                         client_for, make_session):
+    old = make_session(cohort, utcnow() - timedelta(days=10), 60, title="Long ago")
+    newcomer = make_person("trainee")
+    db.add(Enrolment(cohort_id=cohort.id, person_id=newcomer.id, enrolled_on=utcnow().date()))
+    db.commit()
+    page = client_for(newcomer).get("/my/agenda").get_data(as_text=True)
+    assert "Long ago" in page and "Rate this session" not in page
+    assert "Rate this session" in client_for(trainee).get("/my/agenda").get_data(as_text=True)
+    assert old.id

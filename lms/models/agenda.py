@@ -126,6 +126,7 @@ class MakeUp(Base):
     activity a trainer records."""
 
     __tablename__ = "lms_make_up"
+    __table_args__ = (UniqueConstraint("person_id", "missed_session_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("lms_person.id", ondelete="CASCADE"),

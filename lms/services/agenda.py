@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from lms.models import Cohort, Module, Person, SessionModule, TrainingSession
+from lms.models import Cohort, Module, Person, PersonRole, SessionModule, TrainingSession
 from lms.models._types import utcnow
 from lms.models.agenda import ACTIVITIES
 from lms.models.people import ADMIN, TRAINER
@@ -93,8 +93,12 @@ def _check(session: Session, cohort: Cohort, data: SessionInput) -> None:
         problems["duration_minutes"] = "A session lasts between 1 minute and 24 hours."
     link = data.online_link.strip()
     if link and "online_link" not in problems:
-        parts = urlsplit(link)
-        if parts.scheme.lower() not in ("https", "http") or not parts.netloc or " " in link:
+        try:
+            parts = urlsplit(link)
+            valid = parts.scheme.lower() in ("https", "http") and parts.netloc and " " not in link
+        except ValueError:  # e.g. "http://[" is not a URL at all
+            valid = False
+        if not valid:
             problems["online_link"] = "An online link starts with https:// and has no spaces."
     unknown = [a for a in data.activities if a not in ACTIVITIES]
     if unknown:
@@ -107,7 +111,7 @@ def _check(session: Session, cohort: Cohort, data: SessionInput) -> None:
     if data.facilitator_id is not None:
         facilitator = session.get(Person, data.facilitator_id)
         if facilitator is None or not facilitator.has_role(TRAINER, ADMIN):
-            problems["facilitator_id"] = "The facilitator must be a trainer."
+            problems["facilitator_id"] = "The facilitator must be a trainer or an admin."
     if problems:
         raise AgendaError(problems)
 
@@ -171,6 +175,8 @@ def cancel_session(session: Session, training_session: TrainingSession, reason: 
         raise AgendaError({"reason": "This session is already cancelled."})
     if not reason.strip():
         raise AgendaError({"reason": "Say why the session is cancelled."})
+    if len(reason) > 500 or _has_control(reason):
+        raise AgendaError({"reason": "Give the reason in one line of at most 500 characters."})
     training_session.cancelled_at = now or utcnow()
     training_session.cancel_reason = reason.strip()
     session.flush()
@@ -198,16 +204,48 @@ def copy_agenda(session: Session, source: Cohort, target: Cohort,
     shift = first_date - min(s.on_date for s in sessions)
     check_date(max(s.on_date for s in sessions) + shift, "first_date")
     same_curriculum = source.curriculum_id == target.curriculum_id
+    facilitators = {p.id for p in facilitator_choices(session)}
     copies = []
     for item in sessions:
         data = SessionInput(
             title=item.title, on_date=item.on_date + shift, start_time=item.start_time,
             duration_minutes=item.duration_minutes, venue=item.venue,
-            online_link=item.online_link, facilitator_id=item.facilitator_id,
+            online_link=item.online_link,
+            # A facilitator who has since left the trainers is dropped, not a reason to fail.
+            facilitator_id=item.facilitator_id if item.facilitator_id in facilitators else None,
             module_ids=item.module_ids if same_curriculum else [],
             activities=list(item.activities), is_core=item.is_core)
         copies.append(add_session(session, target, data))
     return copies
+
+
+def facilitator_choices(session: Session, keep: int | None = None) -> list[Person]:
+    """Who may facilitate: active trainers and admins (and ``keep``, the current one)."""
+    return people_with_roles(session, (TRAINER, ADMIN), keep=keep)
+
+
+def people_with_roles(session: Session, roles: tuple[str, ...],
+                      keep: list[int] | int | None = None) -> list[Person]:
+    """Active people holding any of ``roles``, filtered in SQL; ``keep`` ids always included."""
+    keep_ids = [keep] if isinstance(keep, int) else list(keep or [])
+    holders = select(PersonRole.person_id).where(PersonRole.role.in_(roles))
+    condition = Person.id.in_(holders) & Person.active.is_(True)
+    if keep_ids:
+        condition = condition | Person.id.in_(keep_ids)
+    return list(session.scalars(select(Person).where(condition).order_by(Person.name)))
+
+
+def agenda_for_cohorts(session: Session, cohort_ids: list[int]) -> dict[int, list[TrainingSession]]:
+    """The agendas of several cohorts in one query (plus their facilitators and modules)."""
+    out: dict[int, list[TrainingSession]] = {cid: [] for cid in cohort_ids}
+    for item in session.scalars(
+            select(TrainingSession).where(TrainingSession.cohort_id.in_(cohort_ids))
+            .options(selectinload(TrainingSession.facilitator),
+                     selectinload(TrainingSession.module_links).selectinload(
+                         SessionModule.module).defer(Module.body_html))
+            .order_by(TrainingSession.position, TrainingSession.id)):
+        out[item.cohort_id].append(item)
+    return out
 
 
 def recompute_instants(session: Session, cohort: Cohort) -> None:

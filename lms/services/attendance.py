@@ -7,12 +7,16 @@ The rules, stated once (the policy trainees and trainers see):
   on or after the day they were enrolled.
 * A counted session with no mark yet is "not yet marked": it is neither attended nor absent and
   stays out of the figures until someone marks it.
-* Present credits the whole session; late and left early credit the minutes recorded; absent
+* Present credits the whole session (its length now, should it be edited after marking); late
+  and left early credit the minutes recorded, never more than the session's length; absent
   credits nothing.
-* Excused time leaves the denominator: it is neither attended nor missed.
-* A make-up (another cohort's session on the same modules, or an activity a trainer records)
-  turns a missed session back into scheduled time credited with the make-up's minutes, and
-  counts a missed core session as made up.
+* Excused time leaves the percentage: it is neither attended nor missed. An excused core session
+  still has to be made up, since the standards ask for every core session attended or made up.
+* A make-up (a session of another cohort of the same curriculum covering the same modules, or an
+  activity a trainer records) credits its minutes and counts a missed core session as made up.
+  For an absent session the whole session is scheduled time and the make-up's minutes are
+  credited against it; for an excused session only the make-up's minutes enter both sides, so a
+  make-up never lowers the figure.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
@@ -82,8 +87,14 @@ def register(session: Session, training_session: TrainingSession) -> list[Regist
                Enrolment.enrolled_on <= training_session.on_date)
         .order_by(Person.name, Person.id)).all()
     records = {r.person_id: r for r in session.scalars(
-        select(AttendanceRecord).where(AttendanceRecord.session_id == training_session.id))}
+        select(AttendanceRecord).where(AttendanceRecord.session_id == training_session.id)
+        .options(selectinload(AttendanceRecord.recorded_by)))}
     return [RegisterRow(person, records.get(person.id)) for _enrolment, person in enrolled]
+
+
+def has_register(training_session: TrainingSession, now: datetime | None = None) -> bool:
+    """A register can be taken once the session has started, unless it was cancelled."""
+    return not training_session.is_cancelled and training_session.starts_at <= (now or utcnow())
 
 
 def marks_from_form(rows: list[RegisterRow], form: Mapping[str, str]) -> tuple[
@@ -160,9 +171,9 @@ def record_register(session: Session, training_session: TrainingSession, marks: 
             problems[mark.person_id] = f"{row.person.name}: {exc}"
             continue
         record = row.record
-        if record is not None and (record.status, record.minutes_credited) == (mark.status,
-                                                                              minutes):
-            continue
+        if record is not None and record.status == mark.status and (
+                mark.status == PRESENT or record.minutes_credited == minutes):
+            continue  # unchanged (present always means the whole session)
         if record is not None and not reason.strip():
             problems[mark.person_id] = (f"{row.person.name} was already marked "
                                         f"{STATUS_LABELS[record.status].lower()}: say why you "
@@ -171,6 +182,17 @@ def record_register(session: Session, training_session: TrainingSession, marks: 
         planned.append((mark, minutes, record))
     if problems:
         raise AttendanceError(problems)
+    try:
+        _write_marks(session, training_session, planned, recorder, reason, now)
+    except IntegrityError:
+        session.rollback()
+        raise AttendanceError({0: "Someone else saved this register at the same moment. "
+                                  "Reload the page and check the marks."}) from None
+    return len(planned)
+
+
+def _write_marks(session: Session, training_session: TrainingSession, planned: list,
+                 recorder: Person, reason: str, now: datetime) -> None:
     for mark, minutes, record in planned:
         old_status = record.status if record else None
         old_minutes = record.minutes_credited if record else None
@@ -188,7 +210,6 @@ def record_register(session: Session, training_session: TrainingSession, marks: 
             old_minutes=old_minutes, new_minutes=minutes, changed_by_id=recorder.id,
             changed_at=now, reason=reason.strip() if old_status else ""))
     session.flush()
-    return len(planned)
 
 
 def history(session: Session, training_session: TrainingSession) -> list[tuple]:
@@ -224,11 +245,19 @@ def record_make_up(session: Session, person: Person, missed: TrainingSession, *,
     if via is not None:
         if via.cohort_id == missed.cohort_id:
             problems[1] = "Choose a session from another cohort."
+        elif via.cohort.curriculum_id != missed.cohort.curriculum_id:
+            problems[1] = "Choose a session of a cohort on the same curriculum."
+        elif not missed.module_ids:
+            problems[1] = ("The missed session covers no modules, so no other session can "
+                           "stand in for it: record a make-up activity instead.")
         elif via.is_cancelled or not has_happened(via, now):
             problems[1] = "That session was cancelled or has not happened yet."
         elif not set(missed.module_ids) <= set(via.module_ids):
             problems[1] = "That session does not cover the same modules."
-        credited = missed.duration_minutes
+        elif session.scalar(select(MakeUp.id).where(MakeUp.person_id == person.id,
+                                                    MakeUp.via_session_id == via.id)):
+            problems[1] = "That session already made up another missed session."
+        credited = min(via.duration_minutes, missed.duration_minutes)
     else:
         if not activity.strip():
             problems[2] = "Describe the make-up activity."
@@ -237,21 +266,32 @@ def record_make_up(session: Session, person: Person, missed: TrainingSession, *,
         credited = minutes or 0
     if problems:
         raise AttendanceError(problems)
+    if len(activity) > 2000:
+        raise AttendanceError({2: "Keep the description under 2,000 characters."})
     make_up = MakeUp(person_id=person.id, missed_session_id=missed.id,
                      via_session_id=via.id if via else None, activity=activity.strip(),
                      minutes_credited=credited, recorded_by_id=recorder.id, recorded_at=now)
+    savepoint = session.begin_nested()
     session.add(make_up)
-    session.flush()
+    try:
+        savepoint.commit()
+    except IntegrityError:
+        raise AttendanceError({0: "This session has already been made up."}) from None
     return make_up
 
 
 def make_up_candidates(session: Session, missed: TrainingSession,
                        now: datetime | None = None) -> list[TrainingSession]:
-    """Sessions of other cohorts that happened and cover the missed session's modules."""
+    """Sessions of other cohorts on the same curriculum that happened and cover the missed
+    session's modules (none if it covers no modules)."""
     now = now or utcnow()
     needed = set(missed.module_ids)
+    if not needed:
+        return []
+    same_curriculum = select(Cohort.id).where(
+        Cohort.curriculum_id == missed.cohort.curriculum_id, Cohort.id != missed.cohort_id)
     others = session.scalars(
-        select(TrainingSession).where(TrainingSession.cohort_id != missed.cohort_id,
+        select(TrainingSession).where(TrainingSession.cohort_id.in_(same_curriculum),
                                       TrainingSession.cancelled_at.is_(None),
                                       TrainingSession.starts_at <= now)
         .options(selectinload(TrainingSession.cohort))
@@ -329,7 +369,9 @@ def compute(sessions: list[TrainingSession] | list[_Facts], enrolled_on: date, p
     for fact in facts:
         counts = fact.live and fact.on_date >= enrolled_on
         record = records.get(fact.id)
-        make_up = make_ups.get(fact.id)
+        # A make-up stands only while the session is still marked as missed.
+        make_up = make_ups.get(fact.id) if record is not None and record.status in MISSED \
+            else None
         if with_lines:
             result.lines.append(SessionLine(
                 fact.session, counts, record.status if (record and counts) else None,
@@ -340,9 +382,14 @@ def compute(sessions: list[TrainingSession] | list[_Facts], enrolled_on: date, p
             result.unmarked.append(fact.session)
             continue
         status = record.status
-        if make_up is not None and status in MISSED:
-            result.scheduled_minutes += fact.minutes
-            result.attended_minutes += min(make_up.minutes_credited, fact.minutes)
+        if make_up is not None:
+            credited = min(make_up.minutes_credited, fact.minutes)
+            if status == EXCUSED:
+                result.excused_minutes += fact.minutes - credited
+                result.scheduled_minutes += credited
+            else:
+                result.scheduled_minutes += fact.minutes
+            result.attended_minutes += credited
             if fact.is_core:
                 result.core_made_up.append(fact.session)
             continue
@@ -350,7 +397,8 @@ def compute(sessions: list[TrainingSession] | list[_Facts], enrolled_on: date, p
             result.excused_minutes += fact.minutes
         else:
             result.scheduled_minutes += fact.minutes
-            result.attended_minutes += record.minutes_credited
+            result.attended_minutes += fact.minutes if status == PRESENT else \
+                min(record.minutes_credited, fact.minutes)
         if fact.is_core and status in MISSED:
             result.core_missed.append(fact.session)
     return result

@@ -122,7 +122,7 @@ def behind_reasons(row: GridRow, modules: list[Module], covered: set[int],
     reasons = []
     percentage = row.attendance.percentage
     if percentage is not None and percentage < behind_below:
-        reasons.append(f"attendance {percentage:.0f}% (below {behind_below:.0f}%)")
+        reasons.append(f"attendance {percentage:.1f}% (below {behind_below:g}%)")
     if row.attendance.core_missed:
         reasons.append(f"{len(row.attendance.core_missed)} core session(s) missed, "
                        "not made up")

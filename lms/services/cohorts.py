@@ -196,6 +196,8 @@ def parse_enrolment_csv(data: bytes) -> list[EnrolmentRow]:
     """Read ``name,email[,supervisor]`` rows. A header row is recognised and skipped."""
     if len(data) > MAX_CSV_BYTES:
         raise EnrolmentErrors([(1, "the file is larger than 2 MB; split it")])
+    if b"\x00" in data:
+        raise EnrolmentErrors([(1, "the file holds NUL characters: save it as CSV text")])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -203,20 +205,27 @@ def parse_enrolment_csv(data: bytes) -> list[EnrolmentRow]:
     rows: list[EnrolmentRow] = []
     errors: list[tuple[int, str]] = []
     reader = csv.reader(io.StringIO(text))
-    for number, cells in enumerate(reader, start=1):
-        cells = [c.strip() for c in cells]
-        if not any(cells):
-            continue
-        if number == 1 and cells and cells[0].lower() in ("name", "full name") and \
-                len(cells) > 1 and "email" in cells[1].lower():
-            continue
-        if len(rows) + len(errors) >= MAX_CSV_ROWS:
-            errors.append((number, f"a file may hold at most {MAX_CSV_ROWS} rows"))
-            break
-        if len(cells) < 2 or len(cells) > 3:
-            errors.append((number, "expected name, email and an optional supervisor email"))
-            continue
-        rows.append(EnrolmentRow(number, cells[0], cells[1], cells[2] if len(cells) > 2 else ""))
+    seen_content = False
+    try:
+        for cells in reader:
+            number = reader.line_num  # the file's line (a quoted field may span lines)
+            cells = [c.strip() for c in cells]
+            if not any(cells):
+                continue
+            first, seen_content = not seen_content, True
+            if first and cells[0].lower() in ("name", "full name") and \
+                    len(cells) > 1 and "email" in cells[1].lower():
+                continue  # the header row
+            if len(rows) + len(errors) >= MAX_CSV_ROWS:
+                errors.append((number, f"a file may hold at most {MAX_CSV_ROWS} rows"))
+                break
+            if len(cells) < 2 or len(cells) > 3:
+                errors.append((number, "expected name, email and an optional supervisor email"))
+                continue
+            rows.append(EnrolmentRow(number, cells[0], cells[1],
+                                     cells[2] if len(cells) > 2 else ""))
+    except csv.Error as exc:
+        errors.append((reader.line_num, f"the file cannot be read as CSV: {exc}"))
     if errors:
         raise EnrolmentErrors(errors)
     if not rows:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lms.models import Enrolment, Person, SessionFeedback, TrainingSession
@@ -51,9 +52,25 @@ def rate(session: Session, person_id: int, training_session: TrainingSession, ra
         raise FeedbackError(f"Keep the comment under {MAX_COMMENT} characters.", "comment")
     feedback = SessionFeedback(session_id=training_session.id, person_id=person_id,
                                rating=rating, comment=comment.strip(), created_at=now or utcnow())
+    savepoint = session.begin_nested()
     session.add(feedback)
-    session.flush()
+    try:
+        savepoint.commit()
+    except IntegrityError:  # the same trainee, twice at once: the first one counts
+        raise FeedbackError("You have already rated this session. Thank you!") from None
     return feedback
+
+
+def rateable_session_ids(session: Session, person_id: int, sessions: list[TrainingSession],
+                         now: datetime | None = None) -> set[int]:
+    """Which of ``sessions`` the person may rate now (one query for enrolments and ratings)."""
+    now = now or utcnow()
+    enrolled = dict(session.execute(select(Enrolment.cohort_id, Enrolment.enrolled_on).where(
+        Enrolment.person_id == person_id)).all())
+    rated = rated_session_ids(session, person_id)
+    return {s.id for s in sessions
+            if s.cohort_id in enrolled and enrolled[s.cohort_id] <= s.on_date
+            and not s.is_cancelled and has_happened(s, now) and s.id not in rated}
 
 
 def rated_session_ids(session: Session, person_id: int) -> set[int]:

@@ -16,8 +16,9 @@ def check_request() -> None:
     NUL characters cannot be stored in PostgreSQL text, so they are refused with a reason
     rather than failing deep inside a query.
     """
-    if "\x00" in request.path or any("\x00" in v for v in request.args.values()) or \
-            any("\x00" in v for v in request.form.values()):
+    values = [v for _k, vs in request.args.lists() for v in vs] + \
+        [v for _k, vs in request.form.lists() for v in vs]
+    if "\x00" in request.path or any("\x00" in v for v in values):
         abort(400, description="The request contains a NUL character.")
     check_csrf()
 

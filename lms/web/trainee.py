@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 
 from lms.forms.cohorts import FeedbackForm
 from lms.models import Attempt, TrainingSession
-from lms.models._types import utcnow
 from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
 from lms.services import agenda, attendance, feedback, progress, quizzes
 from lms.services import cohorts as cohorts_service
@@ -171,23 +170,28 @@ def my_progress():
 def my_attendance():
     person = current_person()
     return render_template("lms/trainee/attendance.html",
-                           cohorts=attendance.trainee_attendance(db_session(), person.id))
+                           cohorts=attendance.trainee_attendance(db_session(), person.id),
+                           partial=attendance.PARTIAL)
 
 
 def _my_sessions():
     session = db_session()
     person = current_person()
-    out = []
-    for enrolment in cohorts_service.enrolments_of(session, person.id):
-        out.append((enrolment.cohort, agenda.agenda(session, enrolment.cohort_id)))
-    return out
+    enrolments = cohorts_service.enrolments_of(session, person.id)
+    agendas = agenda.agenda_for_cohorts(session, [e.cohort_id for e in enrolments])
+    return [(e.cohort, agendas[e.cohort_id]) for e in enrolments]
 
 
 @bp.route("/my/agenda")
 @roles_required(TRAINEE)
 def my_agenda():
-    return render_template("lms/trainee/agenda.html", agendas=_my_sessions(), now=utcnow(),
-                           rated=feedback.rated_session_ids(db_session(), current_person().id))
+    agendas = _my_sessions()
+    session = db_session()
+    person_id = current_person().id
+    every = [s for _cohort, items in agendas for s in items]
+    return render_template("lms/trainee/agenda.html", agendas=agendas,
+                           rated=feedback.rated_session_ids(session, person_id),
+                           rateable=feedback.rateable_session_ids(session, person_id, every))
 
 
 @bp.route("/my/agenda.ics")

@@ -31,7 +31,6 @@ from lms.models._types import utcnow
 from lms.models.agenda import STATUSES
 from lms.models.people import ADMIN, SUPERVISOR, TRAINER
 from lms.services import (
-    accounts,
     agenda,
     attendance,
     cohort_grid,
@@ -62,8 +61,6 @@ def _session_of(cohort: Cohort, session_id: int) -> TrainingSession:
     return item
 
 
-def _people_with(role: str) -> list[Person]:
-    return [p for p in accounts.list_people(db_session()) if p.has_role(role) and p.active]
 
 
 # --- cohorts ----------------------------------------------------------------------------
@@ -76,12 +73,18 @@ def list_cohorts():
                            cohorts=cohorts.cohorts_for(db_session(), current_person()))
 
 
-def _cohort_form_choices(form: CohortForm) -> None:
+def _cohort_form_choices(form: CohortForm, cohort: Cohort | None = None) -> None:
     session = db_session()
+    trainers = cohorts.staff_ids(cohort, TRAINER) if cohort else []
+    supervisors = cohorts.staff_ids(cohort, SUPERVISOR) if cohort else []
     form.curriculum_id.choices = choices(
         (c.id, c.title) for c in session.scalars(select(Curriculum).order_by(Curriculum.title)))
-    form.trainers.choices = choices((p.id, p.name) for p in _people_with(TRAINER))
-    form.supervisors.choices = choices((p.id, p.name) for p in _people_with(SUPERVISOR))
+    # Current staff stay in the lists even if switched off, so saving never drops them quietly.
+    form.trainers.choices = choices(
+        (p.id, p.name) for p in agenda.people_with_roles(session, (TRAINER,), keep=trainers))
+    form.supervisors.choices = choices(
+        (p.id, p.name)
+        for p in agenda.people_with_roles(session, (SUPERVISOR,), keep=supervisors))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -126,13 +129,12 @@ def cohort(cohort_id: int):
     one.supervisor_id.choices = _supervisor_choices(found)
     return render_template("lms/trainer/cohort.html", cohort=found,
                            enrolments=cohorts.enrolments(session, found.id),
-                           sessions=agenda.agenda(session, found.id),
                            one=one, csv_form=EnrolCsvForm(prefix="csv"), result=None)
 
 
 def _supervisor_choices(cohort: Cohort):
     staff = set(cohorts.staff_ids(cohort, SUPERVISOR))
-    people = [p for p in _people_with(SUPERVISOR)]
+    people = agenda.people_with_roles(db_session(), (SUPERVISOR,))
     people.sort(key=lambda p: (p.id not in staff, p.name))
     return choices([(0, _("— none —"))] + [(p.id, p.name) for p in people])
 
@@ -143,7 +145,7 @@ def edit_cohort(cohort_id: int):
     found = _cohort(cohort_id)
     session = db_session()
     form = CohortForm(obj=found if request.method == "GET" else None)
-    _cohort_form_choices(form)
+    _cohort_form_choices(form, found)
     form.curriculum_id.data = found.curriculum_id  # a cohort keeps its curriculum
     if request.method == "GET":
         form.trainers.data = cohorts.staff_ids(found, TRAINER)
@@ -196,8 +198,7 @@ def enrol_one(cohort_id: int):
             return _after_enrolment(found, result)
     return render_template("lms/trainer/cohort.html", cohort=found,
                            enrolments=cohorts.enrolments(session, found.id),
-                           sessions=agenda.agenda(session, found.id), one=one,
-                           csv_form=EnrolCsvForm(prefix="csv"), result=result), 422
+                           one=one, csv_form=EnrolCsvForm(prefix="csv"), result=result), 422
 
 
 @bp.route("/<id:cohort_id>/enrol-csv", methods=["POST"])
@@ -223,8 +224,7 @@ def enrol_csv(cohort_id: int):
     one.supervisor_id.choices = _supervisor_choices(found)
     return render_template("lms/trainer/cohort.html", cohort=found,
                            enrolments=cohorts.enrolments(session, found.id),
-                           sessions=agenda.agenda(session, found.id), one=one,
-                           csv_form=csv_form, csv_errors=errors, result=None), 422
+                           one=one, csv_form=csv_form, csv_errors=errors, result=None), 422
 
 
 def _after_enrolment(cohort: Cohort, result: cohorts.EnrolmentResult):
@@ -243,13 +243,18 @@ def cohort_agenda(cohort_id: int):
     return render_template("lms/trainer/agenda.html", cohort=found,
                            sessions=agenda.agenda(session, found.id),
                            ratings=feedback.per_session(session, found.id),
-                           now=utcnow(), cancel_form=CancelForm())
+                           registers={s.id for s in agenda.agenda(session, found.id)
+                                      if attendance.has_register(s)},
+                           cancel_form=CancelForm())
 
 
-def _session_form_choices(form: SessionForm, cohort: Cohort) -> None:
+def _session_form_choices(form: SessionForm, cohort: Cohort,
+                          item: TrainingSession | None = None) -> None:
     session = db_session()
+    keep = item.facilitator_id if item else None
     form.facilitator_id.choices = choices(
-        [(0, _("— none —"))] + [(p.id, p.name) for p in _people_with(TRAINER)])
+        [(0, _("— none —"))] +
+        [(p.id, p.name) for p in agenda.facilitator_choices(session, keep=keep)])
     form.module_ids.choices = choices(
         (m.id, m.title) for m in session.scalars(
             select(Module).where(Module.curriculum_id == cohort.curriculum_id,
@@ -273,7 +278,7 @@ def edit_session(cohort_id: int, session_id: int | None = None):
     session = db_session()
     item = _session_of(found, session_id) if session_id else None
     form = SessionForm(obj=item if (item and request.method == "GET") else None)
-    _session_form_choices(form, found)
+    _session_form_choices(form, found, item)
     if item and request.method == "GET":
         form.module_ids.data = item.module_ids
         form.facilitator_id.data = item.facilitator_id or 0
@@ -426,7 +431,8 @@ def session_register(cohort_id: int, session_id: int):
     return render_template("lms/trainer/register.html", cohort=found, item=item, rows=rows,
                            statuses=STATUSES, labels=attendance.STATUS_LABELS,
                            problems=problems, submitted=submitted, reason=reason,
-                           started=item.starts_at <= utcnow()), status_code
+                           has_register=attendance.has_register(item),
+                           partial=attendance.PARTIAL), status_code
 
 
 @bp.route("/<id:cohort_id>/sessions/<id:session_id>/history")
