@@ -247,7 +247,9 @@ def test_too_long_title_and_bad_folder_name(tree):
 def test_byte_order_mark_is_fine(tree):
     path = tree / "curricula" / "mini" / "privacy.md"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
-    load_content(tree / "curricula", tree / "quizzes", root=tree)
+    bundle = load_content(tree / "curricula", tree / "quizzes", root=tree)
+    privacy = next(m for m in bundle.curricula[0].modules if m.slug == "privacy")
+    assert privacy.title == "Privacy" and not privacy.body.startswith("\ufeff")
 
 
 def test_unknown_option_field_is_reported(tree):
