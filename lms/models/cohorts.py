@@ -23,6 +23,8 @@ class Cohort(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     # Sessions are planned in local time; this zone turns them into instants (and .ics times).
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Secret part of the cohort's calendar feed URL, for its trainers' calendar apps.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     curriculum: Mapped[Curriculum] = relationship()

@@ -29,6 +29,8 @@ class Person(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Secret part of the person's calendar feed URL (calendar apps cannot log in).
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     role_rows: Mapped[list[PersonRole]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from lms.forms.cohorts import FeedbackForm
 from lms.models import Attempt, TrainingSession
 from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
-from lms.services import agenda, attendance, feedback, progress, quizzes
+from lms.services import agenda, attendance, calendar_feeds, feedback, progress, quizzes
 from lms.services import cohorts as cohorts_service
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.blueprint import make_blueprint
@@ -189,9 +189,21 @@ def my_agenda():
     session = db_session()
     person_id = current_person().id
     every = [s for _cohort, items in agendas for s in items]
-    return render_template("lms/trainee/agenda.html", agendas=agendas,
+    token = current_person().calendar_token
+    feed_url = url_for("lms_calendar.feed", token=token, _external=True) if token else None
+    return render_template("lms/trainee/agenda.html", agendas=agendas, feed_url=feed_url,
                            rated=feedback.rated_session_ids(session, person_id),
                            rateable=feedback.rateable_session_ids(session, person_id, every))
+
+
+@bp.route("/my/agenda/feed", methods=["POST"])
+@roles_required(TRAINEE)
+def my_calendar_feed():
+    session = db_session()
+    calendar_feeds.person_token(session, current_person(), renew=True)
+    session.commit()
+    flash(_("Your calendar link is ready. Any earlier link no longer works."), "success")
+    return redirect(url_for("lms_trainee.my_agenda"))
 
 
 @bp.route("/my/agenda.ics")

@@ -33,6 +33,7 @@ from lms.models.people import ADMIN, SUPERVISOR, TRAINER
 from lms.services import (
     agenda,
     attendance,
+    calendar_feeds,
     cohort_grid,
     cohorts,
     feedback,
@@ -245,6 +246,8 @@ def cohort_agenda(cohort_id: int):
                            ratings=feedback.per_session(session, found.id),
                            registers={s.id for s in agenda.agenda(session, found.id)
                                       if attendance.has_register(s)},
+                           feed_url=url_for("lms_calendar.feed", token=found.calendar_token,
+                                            _external=True) if found.calendar_token else None,
                            cancel_form=CancelForm())
 
 
@@ -378,6 +381,16 @@ def print_agenda(cohort_id: int):
     found = _cohort(cohort_id)
     return render_template("lms/agenda_print.html", cohort=found,
                            sessions=agenda.agenda(db_session(), found.id))
+
+
+@bp.route("/<id:cohort_id>/agenda/feed", methods=["POST"])
+@roles_required(*STAFF)
+def cohort_calendar_feed(cohort_id: int):
+    found = _cohort(cohort_id)
+    calendar_feeds.cohort_token(db_session(), found, renew=True)
+    db_session().commit()
+    flash(_("The cohort's calendar link is ready. Any earlier link no longer works."), "success")
+    return redirect(url_for("lms_trainer.cohort_agenda", cohort_id=found.id))
 
 
 @bp.route("/<id:cohort_id>/agenda.ics")

@@ -1,0 +1,66 @@
+"""Calendar feeds that calendar apps subscribe to, by secret URL."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from lms.models import Cohort, CohortStaff, Enrolment, Person
+from lms.models._types import utcnow
+from tests.conftest import log_in
+
+
+def feed_path(page: str) -> str:
+    return re.search(r"<code>http://localhost(/calendar/[^<]+\.ics)</code>", page).group(1)
+
+
+def test_trainee_feed_works_without_logging_in_and_can_be_replaced(app, db, trainee,
+                                                                  make_session):
+    cohort_id = db.scalar(select(Enrolment.cohort_id).where(Enrolment.person_id == trainee.id))
+    make_session(db.get(Cohort, cohort_id), utcnow() + timedelta(days=2), 90,
+                 title="Boundaries practice")
+    client = app.test_client()
+    log_in(client, trainee)
+    assert "Make a calendar link" in client.get("/my/agenda").get_data(as_text=True)
+    client.post("/my/agenda/feed")
+    first = feed_path(client.get("/my/agenda").get_data(as_text=True))
+    assert len(first.split("/")[-1]) >= 36
+
+    calendar_app = app.test_client()  # no session, as a phone's calendar app
+    response = calendar_app.get(first)
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    assert "SUMMARY:Boundaries practice" in response.get_data(as_text=True)
+
+    client.post("/my/agenda/feed")  # replace the link: the old one stops working
+    second = feed_path(client.get("/my/agenda").get_data(as_text=True))
+    assert second != first
+    assert calendar_app.get(first).status_code == 404
+    assert calendar_app.get(second).status_code == 200
+
+    db.get(Person, trainee.id).active = False
+    db.commit()
+    assert calendar_app.get(second).status_code == 404
+
+
+def test_cohort_feed_for_its_trainers(app, db, make_person, make_cohort, make_session):
+    trainer = make_person("trainer")
+    cohort = make_cohort(name="Riverside")
+    db.add(CohortStaff(cohort_id=cohort.id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    make_session(cohort, utcnow() + timedelta(days=1), 60, title="Day one")
+    client = app.test_client()
+    log_in(client, trainer)
+    client.post(f"/cohorts/{cohort.id}/agenda/feed")
+    path = feed_path(client.get(f"/cohorts/{cohort.id}/agenda").get_data(as_text=True))
+    body = app.test_client().get(path).get_data(as_text=True)
+    assert "X-WR-CALNAME:Riverside" in body and "SUMMARY:Day one" in body
+    stranger = app.test_client()
+    log_in(stranger, make_person("trainer"))
+    assert stranger.post(f"/cohorts/{cohort.id}/agenda/feed").status_code == 403
+
+
+def test_unknown_tokens_are_404(client):
+    assert client.get("/calendar/nope.ics").status_code == 404
+    assert client.get("/calendar/" + "x" * 70 + ".ics").status_code == 404
