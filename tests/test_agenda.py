@@ -108,3 +108,18 @@ def test_calendar_lines_cannot_be_injected(db, content, make_cohort):
             "Title\r\nBEGIN:VALARM", date(2026, 1, 5), time(9), 60,
             venue="Hall\nX-EVIL:1", online_link="https://x.example/\r\nBEGIN:VALARM"))
     assert set(info.value.problems) == {"title", "venue", "online_link"}
+
+
+def test_cancel_and_reinstate_are_logged(db, cohort, make_person):
+    trainer = make_person("trainer", name="Tia")
+    item = agenda.add_session(db, cohort, data("Day", date(2026, 3, 2)))
+    agenda.cancel_session(db, item, "Storm warning", by=trainer)
+    agenda.reinstate_session(db, item, by=trainer)
+    with pytest.raises(AgendaError, match="not cancelled"):
+        agenda.reinstate_session(db, item, by=trainer)
+    db.commit()
+    db.expire_all()
+    [again] = [s for s in agenda.agenda(db, cohort.id) if s.id == item.id]
+    assert not again.is_cancelled
+    assert [(c.kind, c.reason, c.changed_by.name) for c in again.changes] == [
+        ("cancelled", "Storm warning", "Tia"), ("reinstated", "", "Tia")]

@@ -60,6 +60,8 @@ class TrainingSession(Base):
     facilitator: Mapped[Person | None] = relationship()
     module_links: Mapped[list[SessionModule]] = relationship(
         back_populates="session", cascade="all, delete-orphan", lazy="selectin")
+    changes: Mapped[list[SessionChange]] = relationship(
+        cascade="all, delete-orphan", order_by="SessionChange.changed_at")
 
     @property
     def module_ids(self) -> list[int]:
@@ -68,6 +70,22 @@ class TrainingSession(Base):
     @property
     def is_cancelled(self) -> bool:
         return self.cancelled_at is not None
+
+
+class SessionChange(Base):
+    """Append-only log of a session's cancellations and reinstatements: who, when, why."""
+
+    __tablename__ = "lms_session_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_training_session.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # cancelled | reinstated
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_person.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    changed_by: Mapped[Person | None] = relationship()
 
 
 class SessionModule(Base):

@@ -10,7 +10,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from lms.models import Cohort, Module, Person, PersonRole, SessionModule, TrainingSession
+from lms.models import (
+    Cohort,
+    Module,
+    Person,
+    PersonRole,
+    SessionChange,
+    SessionModule,
+    TrainingSession,
+)
 from lms.models._types import utcnow
 from lms.models.agenda import ACTIVITIES
 from lms.models.people import ADMIN, TRAINER
@@ -62,7 +70,8 @@ def agenda(session: Session, cohort_id: int) -> list[TrainingSession]:
         select(TrainingSession).where(TrainingSession.cohort_id == cohort_id)
         .options(selectinload(TrainingSession.facilitator),
                  selectinload(TrainingSession.module_links).selectinload(SessionModule.module)
-                 .defer(Module.body_html))
+                 .defer(Module.body_html),
+                 selectinload(TrainingSession.changes).selectinload(SessionChange.changed_by))
         .order_by(TrainingSession.position, TrainingSession.id)))
 
 
@@ -169,7 +178,7 @@ def move_session(session: Session, training_session: TrainingSession, step: int)
 
 
 def cancel_session(session: Session, training_session: TrainingSession, reason: str,
-                   now: datetime | None = None) -> None:
+                   now: datetime | None = None, by: Person | None = None) -> None:
     """Cancel, keeping the session and its history; it then leaves the attendance figures."""
     if training_session.is_cancelled:
         raise AgendaError({"reason": "This session is already cancelled."})
@@ -177,14 +186,24 @@ def cancel_session(session: Session, training_session: TrainingSession, reason: 
         raise AgendaError({"reason": "Say why the session is cancelled."})
     if len(reason) > 500 or _has_control(reason):
         raise AgendaError({"reason": "Give the reason in one line of at most 500 characters."})
-    training_session.cancelled_at = now or utcnow()
+    now = now or utcnow()
+    training_session.cancelled_at = now
     training_session.cancel_reason = reason.strip()
+    session.add(SessionChange(session_id=training_session.id, kind="cancelled",
+                              reason=reason.strip(), changed_by_id=by.id if by else None,
+                              changed_at=now))
     session.flush()
 
 
-def reinstate_session(session: Session, training_session: TrainingSession) -> None:
+def reinstate_session(session: Session, training_session: TrainingSession,
+                      now: datetime | None = None, by: Person | None = None) -> None:
+    """Undo a cancellation; the log keeps both the cancellation and the reinstatement."""
+    if not training_session.is_cancelled:
+        raise AgendaError({"reason": "This session is not cancelled."})
     training_session.cancelled_at = None
     training_session.cancel_reason = ""
+    session.add(SessionChange(session_id=training_session.id, kind="reinstated",
+                              changed_by_id=by.id if by else None, changed_at=now or utcnow()))
     session.flush()
 
 

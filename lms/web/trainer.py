@@ -327,7 +327,7 @@ def cancel_session(cohort_id: int, session_id: int):
     item = _session_of(found, session_id)
     form = CancelForm()
     try:
-        agenda.cancel_session(db_session(), item, form.reason.data or "")
+        agenda.cancel_session(db_session(), item, form.reason.data or "", by=current_person())
     except agenda.AgendaError as exc:
         db_session().rollback()
         flash(str(exc.problems.get("reason")), "error")
@@ -341,8 +341,14 @@ def cancel_session(cohort_id: int, session_id: int):
 @roles_required(*STAFF)
 def reinstate_session(cohort_id: int, session_id: int):
     found = _cohort(cohort_id)
-    agenda.reinstate_session(db_session(), _session_of(found, session_id))
-    db_session().commit()
+    try:
+        agenda.reinstate_session(db_session(), _session_of(found, session_id),
+                                 by=current_person())
+    except agenda.AgendaError as exc:
+        db_session().rollback()
+        flash(str(exc.problems.get("reason")), "error")
+    else:
+        db_session().commit()
     return redirect(url_for("lms_trainer.cohort_agenda", cohort_id=found.id))
 
 
