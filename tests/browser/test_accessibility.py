@@ -40,7 +40,8 @@ def violations(page, axe_source: str) -> list[str]:
         const result = await axe.run(document, {resultTypes: ['violations']});
         return result.violations
             .filter(v => v.impact === 'serious' || v.impact === 'critical')
-            .map(v => v.id + ': ' + v.help + ' (' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ') + ')');
+            .map(v => v.id + ': ' + v.help + ' ('
+                 + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ') + ')');
     }""")
     return [f"{page.url}: {v}" for v in found]
 
