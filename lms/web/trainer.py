@@ -31,6 +31,7 @@ from lms.models._types import utcnow
 from lms.models.agenda import STATUSES
 from lms.models.people import ADMIN, SUPERVISOR, TRAINER
 from lms.services import (
+    accounts,
     agenda,
     attendance,
     calendar_feeds,
@@ -105,8 +106,8 @@ def new_cohort():
                 curriculum=session.get(Curriculum, form.curriculum_id.data),
                 starts_on=form.starts_on.data, ends_on=form.ends_on.data,
                 timezone=form.timezone.data.strip(),
-                trainers=[session.get(Person, pid) for pid in form.trainers.data or []],
-                supervisors=[session.get(Person, pid) for pid in form.supervisors.data or []],
+                trainers=accounts.people_by_ids(session, form.trainers.data),
+                supervisors=accounts.people_by_ids(session, form.supervisors.data),
                 actor=me)
         except cohorts.CohortError as exc:
             session.rollback()
@@ -159,8 +160,8 @@ def edit_cohort(cohort_id: int):
                                   timezone=form.timezone.data.strip())
             cohorts.set_staff(
                 session, found,
-                trainers=[session.get(Person, pid) for pid in form.trainers.data or []],
-                supervisors=[session.get(Person, pid) for pid in form.supervisors.data or []],
+                trainers=accounts.people_by_ids(session, form.trainers.data),
+                supervisors=accounts.people_by_ids(session, form.supervisors.data),
                 actor=current_person())
         except cohorts.CohortError as exc:
             session.rollback()
