@@ -12,7 +12,7 @@ from lms.models.agenda import (
 from lms.models.cohorts import Cohort, CohortStaff, Enrolment
 from lms.models.content import Curriculum, Module, Question, Quiz, QuizVersion
 from lms.models.learning import Answer, Attempt, ModuleProgress
-from lms.models.people import ROLES, LoginFailure, Person, PersonRole
+from lms.models.people import ROLES, Invitation, LoginFailure, Person, PersonRole
 
 __all__ = [
     "AttendanceChange",
@@ -29,6 +29,7 @@ __all__ = [
     "Cohort",
     "Curriculum",
     "Enrolment",
+    "Invitation",
     "LoginFailure",
     "Module",
     "ModuleProgress",

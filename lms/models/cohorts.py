@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.database import Base
@@ -59,7 +59,19 @@ class Enrolment(Base):
     )
     enrolled_on: Mapped[date] = mapped_column(Date)
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("lms_person.id"))
+    # A back-dated enrolment keeps who dated it back and why.
+    enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_person.id"))
+    backdate_reason: Mapped[str | None] = mapped_column(Text)
+    # Withdrawal keeps every record; attendance stops counting after ``withdrawn_on``.
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_person.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     cohort: Mapped[Cohort] = relationship()
     person: Mapped[Person] = relationship(foreign_keys=[person_id])
     supervisor: Mapped[Person | None] = relationship(foreign_keys=[supervisor_id])
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_on is not None

@@ -84,6 +84,9 @@ class QuizVersion(Base):
     attempts_allowed: Mapped[int] = mapped_column(Integer)  # 0 = unlimited
     retake_wait_minutes: Mapped[int] = mapped_column(Integer)
     shuffle: Mapped[bool] = mapped_column(Boolean)
+    # When the key and rationales are shown: after_pass | after_last_attempt | always.
+    review: Mapped[str] = mapped_column(String(20), default="after_pass",
+                                        server_default="after_pass")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     quiz: Mapped[Quiz] = relationship(foreign_keys=[quiz_id])

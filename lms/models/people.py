@@ -29,6 +29,9 @@ class Person(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when an admin chooses someone's password: they must choose their own at next log-in.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default="0")
     # Secret part of the person's calendar feed URL (calendar apps cannot log in).
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
@@ -90,3 +93,27 @@ class LoginFailure(Base):
     email: Mapped[str] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(Base):
+    """A single-use link to choose a password: an invitation to a new account, or a reset.
+
+    Only a hash of the token is stored, so a database reader cannot use a live link.
+    """
+
+    __tablename__ = "lms_invitation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("lms_person.id", ondelete="CASCADE"),
+                                           index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # invite | reset
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Replaced by a newer link (or by the person choosing a password) before use.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_person.id",
+                                                                 ondelete="SET NULL"))
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
