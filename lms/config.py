@@ -28,6 +28,21 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "LMS_LOGIN_THROTTLE_PER_ACCOUNT": 5,
     "LMS_LOGIN_THROTTLE_PER_ADDRESS": 20,
     "LMS_LOGIN_THROTTLE_WINDOW_MINUTES": 15,
+    # Invitation links (new accounts) and password-reset links: how long each stays valid.
+    "LMS_INVITATION_VALID_HOURS": 14 * 24,
+    "LMS_PASSWORD_RESET_VALID_HOURS": 2,
+    # Mail (optional): without a server, links are handed out on screen or as a CSV.
+    "LMS_MAIL_SERVER": None,
+    "LMS_MAIL_PORT": 587,
+    "LMS_MAIL_USE_TLS": True,
+    "LMS_MAIL_USE_SSL": False,
+    "LMS_MAIL_USERNAME": None,
+    "LMS_MAIL_PASSWORD": None,
+    "LMS_MAIL_SENDER": None,
+    # "smtp", or "memory" to keep messages in lms.mail.outbox(app) (tests, or a host's own sender).
+    "LMS_MAIL_BACKEND": "smtp",
+    # Enrolment emails at most this many invitations in one request; larger files get the CSV.
+    "LMS_MAIL_MAX_PER_REQUEST": 100,
     # The cohort grid flags a trainee as behind below this attendance (until standards files).
     "LMS_BEHIND_ATTENDANCE_PERCENT": 80,
 }

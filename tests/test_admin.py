@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from lms.models import Enrolment, Person
@@ -20,22 +22,26 @@ def test_admin_creates_a_trainee_enrolled_in_a_cohort(db, make_person, make_coho
     cohort = make_cohort(name="Spring")
     client = login(admin)
     response = client.post("/admin/people/new", data={
-        "name": "Nia New", "email": "Nia@Example.org", "password": "long enough secret",
+        "name": "Nia New", "email": "Nia@Example.org",
         "roles": ["trainee"], "cohort_id": str(cohort.id)})
-    assert response.status_code == 302
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    link = re.search(r'value="http://localhost(/invitation/[^"]+)"', page).group(1)
     person = db.scalar(select(Person).where(Person.email == "nia@example.org"))
-    assert person.roles == {"trainee"}
+    assert person.roles == {"trainee"} and person.password_hash is None
     enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == person.id))
     assert enrolment.cohort_id == cohort.id
     other = app.test_client()
-    assert other.post("/login", data={"email": "nia@example.org",
-                                      "password": "long enough secret"}).status_code == 302
+    assert other.post(link, data={"password": "long enough secret",
+                                  "confirm": "long enough secret"}).status_code == 302
+    assert app.test_client().post("/login", data={
+        "email": "nia@example.org", "password": "long enough secret"}).status_code == 302
 
 
 def test_create_person_errors_keep_what_was_typed(make_person, login, trainee):
     admin = make_person("admin")
     response = login(admin).post("/admin/people/new", data={
-        "name": "Dup Licate", "email": trainee.email, "password": "long enough secret",
+        "name": "Dup Licate", "email": trainee.email,
         "roles": ["trainer"], "cohort_id": "0"})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -48,8 +54,16 @@ def test_create_person_errors_keep_what_was_typed(make_person, login, trainee):
 def test_admin_changes_roles_and_switches_off(db, make_person, login, trainee):
     admin = make_person("admin")
     client = login(admin)
-    response = client.post(f"/admin/people/{trainee.id}", data={
-        "name": "Tess T", "roles": ["trainee", "supervisor"], "cohort_id": "0"})
+    data = {"name": "Tess T", "email": trainee.email, "roles": ["trainee", "supervisor"],
+            "cohort_id": "0"}
+    response = client.post(f"/admin/people/{trainee.id}", data=data)
+    # Switching off asks first, on a page of its own; nothing is saved yet.
+    assert response.status_code == 200
+    assert "Yes, switch off the account" in response.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Person, trainee.id).active is True
+    response = client.post(f"/admin/people/{trainee.id}", data={**data,
+                                                                 "confirm_switch_off": "1"})
     assert response.status_code == 302
     db.expire_all()
     person = db.get(Person, trainee.id)
@@ -60,7 +74,8 @@ def test_admin_changes_roles_and_switches_off(db, make_person, login, trainee):
 def test_admin_cannot_remove_own_admin_role(db, make_person, login):
     admin = make_person("admin")
     response = login(admin).post(f"/admin/people/{admin.id}", data={
-        "name": admin.name, "roles": ["trainer"], "active": "y", "cohort_id": "0"})
+        "name": admin.name, "email": admin.email, "roles": ["trainer"], "active": "y",
+        "cohort_id": "0"})
     assert response.status_code == 422
     assert "cannot take the admin role away from yourself" in response.get_data(as_text=True)
     db.expire_all()
@@ -70,13 +85,21 @@ def test_admin_cannot_remove_own_admin_role(db, make_person, login):
 def test_admin_sets_a_password(db, make_person, login, trainee, app):
     admin = make_person("admin")
     login(admin).post(f"/admin/people/{trainee.id}", data={
-        "name": trainee.name, "roles": ["trainee"], "active": "y",
+        "name": trainee.name, "email": trainee.email, "roles": ["trainee"], "active": "y",
         "new_password": "reset by the admin", "cohort_id": "0"})
     other = app.test_client()
     assert other.post("/login", data={"email": trainee.email, "password": PASSWORD}
                       ).status_code == 401
     assert other.post("/login", data={"email": trainee.email,
                                       "password": "reset by the admin"}).status_code == 302
+    # The admin knows it, so the trainee must choose their own before anything else.
+    response = other.get("/dashboard")
+    assert response.status_code == 302 and response.location.endswith("/account/password")
+    assert "set by someone else" in other.get("/account/password").get_data(as_text=True)
+    assert other.post("/account/password", data={
+        "current_password": "reset by the admin", "new_password": "only I know this one",
+        "confirm": "only I know this one"}).status_code == 302
+    assert other.get("/dashboard").status_code == 200
 
 
 def test_unknown_person_is_404(make_person, login):
@@ -87,7 +110,8 @@ def test_admin_cannot_switch_off_own_account(client, db, make_person):
     admin = make_person("admin")
     log_in(client, admin)
     response = client.post(f"/admin/people/{admin.id}", data={
-        "name": admin.name, "roles": ["admin"], "cohort_id": "0"})
+        "name": admin.name, "email": admin.email, "roles": ["admin"], "cohort_id": "0",
+        "confirm_switch_off": "1"})
     assert response.status_code == 422
     assert "cannot switch off your own account" in response.get_data(as_text=True)
     db.expire_all()
@@ -99,11 +123,13 @@ def test_roles_rules_on_edit(db, make_person, login, trainee):
     admin = make_person("admin")
     client = login(admin)
     response = client.post(f"/admin/people/{trainee.id}", data={
-        "name": trainee.name, "roles": [], "active": "y", "cohort_id": "0"})
+        "name": trainee.name, "email": trainee.email, "roles": [], "active": "y",
+        "cohort_id": "0"})
     assert response.status_code == 422
     assert "Choose at least one role." in response.get_data(as_text=True)
     response = client.post(f"/admin/people/{trainee.id}", data={
-        "name": trainee.name, "roles": ["supervisor"], "active": "y", "cohort_id": "0"})
+        "name": trainee.name, "email": trainee.email, "roles": ["supervisor"], "active": "y",
+        "cohort_id": "0"})
     assert response.status_code == 422
     assert "stays a trainee while enrolled" in response.get_data(as_text=True)
     db.expire_all()

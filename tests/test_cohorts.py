@@ -30,11 +30,13 @@ def test_csv_enrols_everyone_and_creates_accounts(db, cohort, make_person):
     existing = make_person("trainee", email="old@example.org")
     data = (b"name,email,supervisor\nAmina Diallo,amina@example.org,sup@example.org\n"
             b"Old Timer,OLD@example.org,\n\nBen Ng,ben@example.org\n")
-    result = enrol_rows(db, cohort, parse_enrolment_csv(data), utcnow().date(),
-                        password_factory=lambda: "temporary-pass-1")
+    result = enrol_rows(db, cohort, parse_enrolment_csv(data), utcnow().date())
     db.commit()
     assert enrolled(db, cohort) == 3
-    assert [p.email for p, _pw in result.new_accounts] == ["amina@example.org", "ben@example.org"]
+    assert [p.email for p in result.new_accounts] == ["amina@example.org", "ben@example.org"]
+    assert [link.person.email for link in result.links] == ["amina@example.org",
+                                                             "ben@example.org"]
+    assert all(p.password_hash is None for p in result.new_accounts)
     assert existing.id in [p.id for p in result.enrolled]
     amina = db.scalar(select(Person).where(Person.email == "amina@example.org"))
     enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == amina.id))

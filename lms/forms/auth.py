@@ -21,3 +21,19 @@ class ChangePasswordForm(FlaskForm):
                             validators=[DataRequired(),
                                         EqualTo("new_password",
                                                 message=_l("The two do not match."))])
+
+
+class ChoosePasswordForm(FlaskForm):
+    """First visit from an invitation, or a reset link: no current password to give."""
+
+    password = PasswordField(_l("Choose a password"),
+                             description=_l("At least 10 characters. A short sentence you will "
+                                            "remember is a good password."),
+                             validators=[DataRequired(), PASSWORD_RULE])
+    confirm = PasswordField(_l("Type it again"),
+                            validators=[DataRequired(),
+                                        EqualTo("password", message=_l("The two do not match."))])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Your email address"), validators=[DataRequired(), Length(max=254)])

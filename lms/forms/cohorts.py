@@ -13,10 +13,22 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from lms.forms.choices import CheckboxesField, choices
 from lms.models.agenda import ACTIVITIES
+from lms.services import time_zones
+
+
+class TimeZoneName:
+    """Accept an IANA zone or a city name, and keep the zone's canonical name."""
+
+    def __call__(self, form: FlaskForm, field: StringField) -> None:
+        zone = time_zones.resolve(field.data or "")
+        if zone is None:
+            raise ValidationError(_l("Choose a time zone from the list, or type a city such "
+                                     "as Nairobi."))
+        field.data = zone
 
 
 class CohortForm(FlaskForm):
@@ -24,19 +36,31 @@ class CohortForm(FlaskForm):
     curriculum_id = SelectField(_l("Curriculum"), coerce=int)
     starts_on = DateField(_l("Starts on"), validators=[Optional()])
     ends_on = DateField(_l("Ends on"), validators=[Optional()])
-    timezone = StringField(_l("Time zone (e.g. Africa/Nairobi)"), default="UTC",
-                           validators=[DataRequired(), Length(max=64)])
+    timezone = StringField(_l("Time zone"), default="UTC",
+                           description=_l("Type a city (Nairobi) or a zone (Africa/Nairobi)."),
+                           validators=[DataRequired(), Length(max=64), TimeZoneName()])
     trainers = CheckboxesField(_l("Trainers"), coerce=int, validators=[Optional()])
     supervisors = CheckboxesField(_l("Supervisors"), coerce=int, validators=[Optional()])
 
 
-class EnrolOneForm(FlaskForm):
+class EnrolmentDateFields:
+    """Enrolment is dated today in the cohort's zone; a trainer may back-date it with a reason."""
+
+    enrolled_on = DateField(_l("Enrolled from (optional)"),
+                            description=_l("Leave empty for today. An earlier date needs a "
+                                           "reason, which is kept."),
+                            validators=[Optional()])
+    backdate_reason = StringField(_l("Why is it back-dated?"),
+                                  validators=[Optional(), Length(max=500)])
+
+
+class EnrolOneForm(EnrolmentDateFields, FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     supervisor_id = SelectField(_l("Supervisor"), coerce=int, default=0)
 
 
-class EnrolCsvForm(FlaskForm):
+class EnrolCsvForm(EnrolmentDateFields, FlaskForm):
     file = FileField(_l("CSV file: name, email, supervisor email (optional)"),
                      validators=[FileRequired(),
                                  FileAllowed(["csv", "txt"], _l("Upload a .csv file."))])

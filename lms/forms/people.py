@@ -20,18 +20,22 @@ ROLE_CHOICES = [SelectChoice(r, r.capitalize()) for r in ROLES]
 
 
 class PersonForm(FlaskForm):
+    """A new person has no password: they choose one from the invitation link shown next."""
+
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    password = PasswordField(_l("Password (at least 10 characters)"),
-                             validators=[DataRequired(), PASSWORD_RULE])
     roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES, validators=[Optional()])
     cohort_id = SelectField(_l("Enrol in cohort (trainees)"), coerce=int, default=0)
 
 
 class PersonEditForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     roles = CheckboxesField(_l("Roles"), choices=ROLE_CHOICES, validators=[Optional()])
     active = BooleanField(_l("Can log in"))
-    new_password = PasswordField(_l("Set a new password (leave empty to keep)"),
-                                 validators=[Optional(), PASSWORD_RULE])
+    new_password = PasswordField(
+        _l("Set a new password (leave empty to keep)"),
+        description=_l("They will have to choose their own at their next log-in. A new log-in "
+                       "link is usually better: then nobody but them knows their password."),
+        validators=[Optional(), PASSWORD_RULE])
     cohort_id = SelectField(_l("Also enrol in cohort"), coerce=int, default=0)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,20 +14,29 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from lms.models import ROLES, Cohort, Enrolment, Person, PersonRole
 from lms.models._types import utcnow
 from lms.models.people import ADMIN, TRAINEE
+from lms.services.errors import ServiceError
 
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountError(ValueError):
+class AccountError(ServiceError):
     """A request about an account that cannot be carried out; the message says why."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+def email_problem(email: str) -> str | None:
+    """Why ``email`` (normalised) is not an address we accept, or None. The one email rule."""
+    if len(email) > 254:
+        return f"'{email[:40]}…' is longer than an email address can be."
+    if not _EMAIL.fullmatch(email) or any(ord(c) < 32 or ord(c) == 127 for c in email):
+        return f"'{email}' is not an email address."
+    return None
 
 
 def password_problem(password: str) -> str | None:
@@ -52,12 +62,15 @@ def create_person(
 ) -> Person:
     """Create a person; raises ``AccountError`` for a taken email, a weak password or a bad role."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
-        raise AccountError("Enter a valid email address.", "email")
+    problems: dict[str, str] = {}
+    if email_problem(email):
+        problems["email"] = "Enter a valid email address."
+    elif session.scalar(select(func.count()).select_from(Person).where(Person.email == email)):
+        problems["email"] = "Someone already uses this email address."
     if not name.strip():
-        raise AccountError("Enter a name.", "name")
-    if session.scalar(select(func.count()).select_from(Person).where(Person.email == email)):
-        raise AccountError("Someone already uses this email address.", "email")
+        problems["name"] = "Enter a name."
+    if problems:
+        raise AccountError(problems=problems)
     roles = set(roles)
     unknown = roles - set(ROLES)
     if unknown:
@@ -77,6 +90,19 @@ def create_person(
     return person
 
 
+def create_trainees(session: Session, people: Sequence[tuple[str, str]]) -> list[Person]:
+    """Trainee accounts for ``(name, email)`` pairs already checked (emails free and valid), in
+    one flush and with no password: each person chooses theirs from an invitation. No hashing
+    here, so a 2,000-row CSV costs a few inserts, not 2,000 password hashes."""
+    now = utcnow()
+    created = [Person(email=normalise_email(email), name=name.strip()[:200], active=True,
+                      is_demo=False, created_at=now, role_rows=[PersonRole(role=TRAINEE)])
+               for name, email in people]
+    session.add_all(created)
+    session.flush()
+    return created
+
+
 def set_roles(session: Session, person: Person, roles: Iterable[str]) -> None:
     roles = set(roles)
     unknown = roles - set(ROLES)
@@ -92,11 +118,14 @@ def set_roles(session: Session, person: Person, roles: Iterable[str]) -> None:
 
 
 def set_password(session: Session, person: Person, password: str,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, *, must_change: bool = False) -> None:
+    """Set a password. ``must_change`` when someone else chose it: the person must choose their
+    own at their next log-in, since nobody but them should know it."""
     problem = password_problem(password)
     if problem:
         raise AccountError(problem, "password")
     person.password_hash = generate_password_hash(password)
+    person.must_change_password = must_change
     # Moving this stamp changes the session id (Person.get_id), which ends other sessions.
     person.password_changed_at = now or utcnow()
     session.flush()
@@ -151,18 +180,32 @@ def load_person(session: Session, session_id: str) -> Person | None:
 
 
 def update_person(session: Session, actor: Person, person: Person, *, name: str,
-                  roles: Iterable[str], active: bool, new_password: str | None = None) -> None:
+                  roles: Iterable[str], active: bool, new_password: str | None = None,
+                  email: str | None = None) -> None:
     """An admin's edit of a person. An admin cannot lock themselves out: they keep the admin
-    role and their account stays on."""
+    role and their account stays on. A password an admin sets for someone else must be changed
+    at that person's next log-in."""
     roles = set(roles)
+    problems: dict[str, str] = {}
     if person.id == actor.id and ADMIN not in roles:
-        raise AccountError("You cannot take the admin role away from yourself.", "roles")
+        problems["roles"] = "You cannot take the admin role away from yourself."
+    elif not roles:
+        problems["roles"] = "Choose at least one role."
     if person.id == actor.id and not active:
-        raise AccountError("You cannot switch off your own account.", "active")
+        problems["active"] = "You cannot switch off your own account."
     if not name.strip():
-        raise AccountError("Enter a name.", "name")
-    if not roles:
-        raise AccountError("Choose at least one role.", "roles")
+        problems["name"] = "Enter a name."
+    if email is not None:
+        email = normalise_email(email)
+        if email_problem(email):
+            problems["email"] = "Enter a valid email address."
+        elif email != person.email and session.scalar(
+                select(func.count()).select_from(Person).where(Person.email == email)):
+            problems["email"] = "Someone already uses this email address."
+    if new_password and password_problem(new_password):
+        problems["new_password"] = password_problem(new_password)
+    if problems:
+        raise AccountError(problems=problems)
     if TRAINEE in person.roles and TRAINEE not in roles:
         enrolled = session.scalars(select(Cohort.name).join(
             Enrolment, Enrolment.cohort_id == Cohort.id).where(Enrolment.person_id == person.id))
@@ -173,12 +216,11 @@ def update_person(session: Session, actor: Person, person: Person, *, name: str,
                                "while enrolled.", "roles")
     person.name = name.strip()[:200]
     person.active = active
+    if email is not None:
+        person.email = email
     set_roles(session, person, roles)
     if new_password:
-        try:
-            set_password(session, person, new_password)
-        except AccountError as exc:
-            raise AccountError(str(exc), "new_password") from None
+        set_password(session, person, new_password, must_change=person.id != actor.id)
 
 
 def people_by_ids(session: Session, ids: Iterable[int] | None) -> list[Person]:
@@ -192,3 +234,33 @@ def people_by_ids(session: Session, ids: Iterable[int] | None) -> list[Person]:
 
 def list_people(session: Session) -> list[Person]:
     return list(session.scalars(select(Person).order_by(Person.name, Person.id)))
+
+
+@dataclass
+class PeoplePage:
+    people: list[Person]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_people(session: Session, query: str = "", *, page: int = 1,
+                  per_page: int = 50) -> PeoplePage:
+    """People whose name or email contains ``query`` (any case), a page at a time."""
+    condition = []
+    text = " ".join(query.split())[:200].lower()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        condition = [func.lower(Person.name).like(pattern, escape="\\")
+                     | Person.email.like(pattern, escape="\\")]
+    total = session.scalar(select(func.count()).select_from(Person).where(*condition)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    people = list(session.scalars(select(Person).where(*condition)
+                                  .order_by(Person.name, Person.id)
+                                  .offset((page - 1) * per_page).limit(per_page)))
+    return PeoplePage(people, total, page, per_page)

@@ -1,4 +1,9 @@
-"""The training agenda: add, edit, reorder, cancel and copy sessions; iCalendar output."""
+"""The training agenda: add, edit, move, cancel and copy sessions; iCalendar output.
+
+The agenda is always in date-and-time order, and a session's number is its place in that order
+(``TrainingSession.position`` is kept equal to it). "Move up" and "Move down" therefore swap a
+session's date and start time with its neighbour's: moving a session is changing its date.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +16,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
+    AttendanceRecord,
     Cohort,
     Module,
     Person,
     PersonRole,
     SessionChange,
+    SessionFeedback,
     SessionModule,
     TrainingSession,
 )
 from lms.models._types import utcnow
 from lms.models.agenda import ACTIVITIES
 from lms.models.people import ADMIN, TRAINER
+from lms.services.errors import ServiceError
 
 MAX_DURATION = 24 * 60
 # Sessions outside these years are typing mistakes (and 9999 would overflow date arithmetic).
@@ -29,12 +37,11 @@ EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 
 
-class AgendaError(ValueError):
+class AgendaError(ServiceError):
     """Input that cannot be saved; ``problems`` maps a field name to its message."""
 
     def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
-        self.problems = problems
+        super().__init__(problems=problems)
 
 
 @dataclass
@@ -65,6 +72,10 @@ def has_happened(training_session: TrainingSession, now: datetime | None = None)
     return ends_at(training_session) <= (now or utcnow())
 
 
+# The one agenda order, used by every list of sessions (page, print, .ics, attendance, grid).
+IN_ORDER = (TrainingSession.starts_at, TrainingSession.id)
+
+
 def agenda(session: Session, cohort_id: int) -> list[TrainingSession]:
     return list(session.scalars(
         select(TrainingSession).where(TrainingSession.cohort_id == cohort_id)
@@ -72,7 +83,7 @@ def agenda(session: Session, cohort_id: int) -> list[TrainingSession]:
                  selectinload(TrainingSession.module_links).selectinload(SessionModule.module)
                  .defer(Module.body_html),
                  selectinload(TrainingSession.changes).selectinload(SessionChange.changed_by))
-        .order_by(TrainingSession.position, TrainingSession.id)))
+        .order_by(*IN_ORDER)))
 
 
 def _has_control(text: str) -> bool:
@@ -145,8 +156,20 @@ def _apply(training_session: TrainingSession, cohort: Cohort, data: SessionInput
         training_session.module_links.append(SessionModule(module_id=module_id))
 
 
-def add_session(session: Session, cohort: Cohort, data: SessionInput) -> TrainingSession:
+def renumber(session: Session, cohort_id: int) -> None:
+    """Keep ``position`` equal to each session's number in date-and-time order."""
+    session.flush()
+    for number, item in enumerate(session.scalars(
+            select(TrainingSession).where(TrainingSession.cohort_id == cohort_id)
+            .order_by(*IN_ORDER)), start=1):
+        if item.position != number:
+            item.position = number
+    session.flush()
+
+
+def _add(session: Session, cohort: Cohort, data: SessionInput) -> TrainingSession:
     _check(session, cohort, data)
+    # Numbered last for now; ``renumber`` gives it its place in date order.
     last = session.scalar(select(func.max(TrainingSession.position))
                           .where(TrainingSession.cohort_id == cohort.id))
     training_session = TrainingSession(cohort_id=cohort.id, position=(last or 0) + 1)
@@ -156,25 +179,57 @@ def add_session(session: Session, cohort: Cohort, data: SessionInput) -> Trainin
     return training_session
 
 
+def add_session(session: Session, cohort: Cohort, data: SessionInput) -> TrainingSession:
+    training_session = _add(session, cohort, data)
+    renumber(session, cohort.id)
+    return training_session
+
+
 def update_session(session: Session, training_session: TrainingSession,
                    data: SessionInput) -> None:
     cohort = training_session.cohort
     _check(session, cohort, data)
     _apply(training_session, cohort, data)
-    session.flush()
+    renumber(session, cohort.id)
 
 
-def move_session(session: Session, training_session: TrainingSession, step: int) -> None:
-    """Swap a session with its neighbour (step -1: earlier, +1: later)."""
-    sessions = agenda(session, training_session.cohort_id)
-    index = next(i for i, s in enumerate(sessions) if s.id == training_session.id)
-    other = index + step
-    if not 0 <= other < len(sessions):
-        return
-    sessions[index], sessions[other] = sessions[other], sessions[index]
-    for position, item in enumerate(sessions, start=1):
-        item.position = position
-    session.flush()
+def move_session(session: Session, training_session: TrainingSession,
+                 step: int) -> TrainingSession | None:
+    """Swap the session's date and start time with its neighbour's (step -1: the session
+    before it, +1: the one after), so the agenda stays in date order and the two trade places.
+
+    Returns the neighbour, or None when there is none that way. Cancelled sessions keep their
+    dates (their history says when they were to happen): they are skipped as neighbours and
+    cannot be moved. A session with a register or feedback has happened on its date, so it is
+    not moved either. Lengths, venues and everything else stay with each session.
+    """
+    if training_session.is_cancelled:
+        raise AgendaError({"direction": "A cancelled session keeps its date. Reinstate it "
+                                        "first, or edit its date."})
+    live = [s for s in agenda(session, training_session.cohort_id) if not s.is_cancelled]
+    index = next(i for i, s in enumerate(live) if s.id == training_session.id)
+    if not 0 <= index + step < len(live):
+        return None
+    other = live[index + step]
+    mine = (training_session.on_date, training_session.start_time)
+    theirs = (other.on_date, other.start_time)
+    if mine == theirs:
+        raise AgendaError({"direction": f"“{training_session.title}” and “{other.title}” "
+                                        "start at the same time: edit one of them to change "
+                                        "the order."})
+    both = [training_session.id, other.id]
+    if session.scalar(select(AttendanceRecord.id).where(AttendanceRecord.session_id.in_(both))
+                      .limit(1)) or session.scalar(
+            select(SessionFeedback.id).where(SessionFeedback.session_id.in_(both)).limit(1)):
+        raise AgendaError({"direction": f"“{training_session.title}” or “{other.title}” already "
+                                        "has a register or feedback, so it keeps its date. "
+                                        "Edit a session to change its date."})
+    zone = training_session.cohort.timezone
+    for item, (on_date, start_time) in ((training_session, theirs), (other, mine)):
+        item.on_date, item.start_time = on_date, start_time
+        item.starts_at = to_instant(on_date, start_time, zone)
+    renumber(session, training_session.cohort_id)
+    return other
 
 
 def cancel_session(session: Session, training_session: TrainingSession, reason: str,
@@ -216,9 +271,9 @@ def copy_agenda(session: Session, source: Cohort, target: Cohort,
     """
     sessions = [s for s in agenda(session, source.id) if not s.is_cancelled]
     if not sessions:
-        raise AgendaError({"source": "That cohort has no sessions to copy."})
+        raise AgendaError({"source_id": "That cohort has no sessions to copy."})
     if source.id == target.id:
-        raise AgendaError({"source": "Choose another cohort to copy from."})
+        raise AgendaError({"source_id": "Choose another cohort to copy from."})
     check_date(first_date, "first_date")
     shift = first_date - min(s.on_date for s in sessions)
     check_date(max(s.on_date for s in sessions) + shift, "first_date")
@@ -234,7 +289,8 @@ def copy_agenda(session: Session, source: Cohort, target: Cohort,
             facilitator_id=item.facilitator_id if item.facilitator_id in facilitators else None,
             module_ids=item.module_ids if same_curriculum else [],
             activities=list(item.activities), is_core=item.is_core)
-        copies.append(add_session(session, target, data))
+        copies.append(_add(session, target, data))
+    renumber(session, target.id)
     return copies
 
 
@@ -262,7 +318,7 @@ def agenda_for_cohorts(session: Session, cohort_ids: list[int]) -> dict[int, lis
             .options(selectinload(TrainingSession.facilitator),
                      selectinload(TrainingSession.module_links).selectinload(
                          SessionModule.module).defer(Module.body_html))
-            .order_by(TrainingSession.position, TrainingSession.id)):
+            .order_by(*IN_ORDER)):
         out[item.cohort_id].append(item)
     return out
 
@@ -271,7 +327,7 @@ def recompute_instants(session: Session, cohort: Cohort) -> None:
     """After a time-zone change, the local dates and times stay; the instants move."""
     for item in agenda(session, cohort.id):
         item.starts_at = to_instant(item.on_date, item.start_time, cohort.timezone)
-    session.flush()
+    renumber(session, cohort.id)
 
 
 # --- iCalendar (RFC 5545) ---------------------------------------------------------------

@@ -4,7 +4,9 @@ attended time that every page uses.
 The rules, stated once (the policy trainees and trainers see):
 
 * A session counts for a trainee only once it has ended, if it was not cancelled, and if it falls
-  on or after the day they were enrolled.
+  on or after the day they were enrolled and, for a trainee withdrawn from the cohort, on or
+  before the day they were withdrawn. Their marks for later sessions are kept but not counted,
+  and they leave the registers of later sessions.
 * A counted session with no mark yet is "not yet marked": it is neither attended nor absent and
   stays out of the figures until someone marks it.
 * Present credits the whole session (its length now, should it be edited after marking); late
@@ -41,7 +43,8 @@ from lms.models import (
 )
 from lms.models._types import utcnow
 from lms.models.agenda import ABSENT, EXCUSED, LATE, LEFT_EARLY, PRESENT, STATUSES
-from lms.services.agenda import has_happened
+from lms.services.agenda import IN_ORDER, has_happened
+from lms.services.errors import ServiceError
 
 PARTIAL = (LATE, LEFT_EARLY)
 MISSED = (ABSENT, EXCUSED)
@@ -49,12 +52,12 @@ STATUS_LABELS = {PRESENT: "Present", LATE: "Late", LEFT_EARLY: "Left early",
                  EXCUSED: "Excused", ABSENT: "Absent"}
 
 
-class AttendanceError(ValueError):
-    """Marks that cannot be saved. ``problems`` maps a person id (or 0 for the form) to why."""
+class AttendanceError(ServiceError):
+    """Marks that cannot be saved. ``problems`` maps a person id (or 0 for the form) to why;
+    for a make-up, a form field's name (or None for the form)."""
 
-    def __init__(self, problems: dict[int, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
+    def __init__(self, problems: dict) -> None:
+        super().__init__(problems=problems)
 
 
 # --- the register ----------------------------------------------------------------------
@@ -71,25 +74,36 @@ class Mark:
 class RegisterRow:
     person: Person
     record: AttendanceRecord | None
+    # Set when the trainee has since been withdrawn (on or after this session's day).
+    withdrawn_on: date | None = None
+
+
+def in_enrolment(on_date: date, enrolled_on: date, withdrawn_on: date | None) -> bool:
+    """Whether a day falls within an enrolment: from the day enrolled to the day withdrawn."""
+    return enrolled_on <= on_date and (withdrawn_on is None or on_date <= withdrawn_on)
 
 
 def counts_for(training_session: TrainingSession, enrolled_on: date,
-               now: datetime) -> bool:
+               now: datetime, withdrawn_on: date | None = None) -> bool:
     return (not training_session.is_cancelled and has_happened(training_session, now)
-            and training_session.on_date >= enrolled_on)
+            and in_enrolment(training_session.on_date, enrolled_on, withdrawn_on))
 
 
 def register(session: Session, training_session: TrainingSession) -> list[RegisterRow]:
-    """Everyone expected at the session (enrolled on or before its day), with their mark."""
+    """Everyone expected at the session (enrolled on or before its day, and not withdrawn
+    before it), with their mark."""
+    day = training_session.on_date
     enrolled = session.execute(
-        select(Enrolment, Person).join(Person, Person.id == Enrolment.person_id)
+        select(Enrolment.withdrawn_on, Person).join(Person, Person.id == Enrolment.person_id)
         .where(Enrolment.cohort_id == training_session.cohort_id,
-               Enrolment.enrolled_on <= training_session.on_date)
+               Enrolment.enrolled_on <= day,
+               Enrolment.withdrawn_on.is_(None) | (Enrolment.withdrawn_on >= day))
         .order_by(Person.name, Person.id)).all()
     records = {r.person_id: r for r in session.scalars(
         select(AttendanceRecord).where(AttendanceRecord.session_id == training_session.id)
         .options(selectinload(AttendanceRecord.recorded_by)))}
-    return [RegisterRow(person, records.get(person.id)) for _enrolment, person in enrolled]
+    return [RegisterRow(person, records.get(person.id), withdrawn_on)
+            for withdrawn_on, person in enrolled]
 
 
 def has_register(training_session: TrainingSession, now: datetime | None = None) -> bool:
@@ -230,44 +244,46 @@ def record_make_up(session: Session, person: Person, missed: TrainingSession, *,
                    recorder: Person, via: TrainingSession | None = None, activity: str = "",
                    minutes: int | None = None, now: datetime | None = None) -> MakeUp:
     now = now or utcnow()
-    problems: dict[int, str] = {}
+    problems: dict[str | None, str] = {}
     enrolment = session.scalar(select(Enrolment).where(
         Enrolment.cohort_id == missed.cohort_id, Enrolment.person_id == person.id))
     record = session.scalar(select(AttendanceRecord).where(
         AttendanceRecord.session_id == missed.id, AttendanceRecord.person_id == person.id))
-    if enrolment is None or not counts_for(missed, enrolment.enrolled_on, now):
-        problems[0] = "That session does not count for this trainee."
+    if enrolment is None or not counts_for(missed, enrolment.enrolled_on, now,
+                                           enrolment.withdrawn_on):
+        problems[None] = "That session does not count for this trainee."
     elif record is None or record.status not in MISSED:
-        problems[0] = "Only a session marked absent or excused can be made up."
+        problems[None] = "Only a session marked absent or excused can be made up."
     elif session.scalar(select(MakeUp.id).where(MakeUp.person_id == person.id,
                                                 MakeUp.missed_session_id == missed.id)):
-        problems[0] = "This session has already been made up."
+        problems[None] = "This session has already been made up."
     if via is not None:
         if via.cohort_id == missed.cohort_id:
-            problems[1] = "Choose a session from another cohort."
+            problems["via_session_id"] = "Choose a session from another cohort."
         elif via.cohort.curriculum_id != missed.cohort.curriculum_id:
-            problems[1] = "Choose a session of a cohort on the same curriculum."
+            problems["via_session_id"] = "Choose a session of a cohort on the same curriculum."
         elif not missed.module_ids:
-            problems[1] = ("The missed session covers no modules, so no other session can "
-                           "stand in for it: record a make-up activity instead.")
+            problems["via_session_id"] = (
+                "The missed session covers no modules, so no other session can stand in for "
+                "it: record a make-up activity instead.")
         elif via.is_cancelled or not has_happened(via, now):
-            problems[1] = "That session was cancelled or has not happened yet."
+            problems["via_session_id"] = "That session was cancelled or has not happened yet."
         elif not set(missed.module_ids) <= set(via.module_ids):
-            problems[1] = "That session does not cover the same modules."
+            problems["via_session_id"] = "That session does not cover the same modules."
         elif session.scalar(select(MakeUp.id).where(MakeUp.person_id == person.id,
                                                     MakeUp.via_session_id == via.id)):
-            problems[1] = "That session already made up another missed session."
+            problems["via_session_id"] = "That session already made up another missed session."
         credited = min(via.duration_minutes, missed.duration_minutes)
     else:
         if not activity.strip():
-            problems[2] = "Describe the make-up activity."
+            problems["activity"] = "Describe the make-up activity."
         if minutes is None or not 0 < minutes <= missed.duration_minutes:
-            problems[3] = f"Credit between 1 and {missed.duration_minutes} minutes."
+            problems["minutes"] = f"Credit between 1 and {missed.duration_minutes} minutes."
         credited = minutes or 0
     if problems:
         raise AttendanceError(problems)
     if len(activity) > 2000:
-        raise AttendanceError({2: "Keep the description under 2,000 characters."})
+        raise AttendanceError({"activity": "Keep the description under 2,000 characters."})
     make_up = MakeUp(person_id=person.id, missed_session_id=missed.id,
                      via_session_id=via.id if via else None, activity=activity.strip(),
                      minutes_credited=credited, recorded_by_id=recorder.id, recorded_at=now)
@@ -276,7 +292,7 @@ def record_make_up(session: Session, person: Person, missed: TrainingSession, *,
     try:
         savepoint.commit()
     except IntegrityError:
-        raise AttendanceError({0: "This session has already been made up."}) from None
+        raise AttendanceError({None: "This session has already been made up."}) from None
     return make_up
 
 
@@ -331,6 +347,8 @@ class TraineeAttendance:
     core_missed: list[TrainingSession] = field(default_factory=list)
     core_made_up: list[TrainingSession] = field(default_factory=list)
     lines: list[SessionLine] = field(default_factory=list)
+    # The day they were withdrawn from the cohort: later sessions do not count.
+    withdrawn_on: date | None = None
 
     @property
     def percentage(self) -> float | None:
@@ -357,17 +375,17 @@ def _facts(sessions: list[TrainingSession], now: datetime) -> list[_Facts]:
 
 def compute(sessions: list[TrainingSession] | list[_Facts], enrolled_on: date, person_id: int,
             records: dict[int, Any], make_ups: dict[int, MakeUp], now: datetime,
-            with_lines: bool = True) -> TraineeAttendance:
+            with_lines: bool = True, withdrawn_on: date | None = None) -> TraineeAttendance:
     """The arithmetic for one trainee, on rows already loaded (no queries here).
 
     ``records`` maps a session id to anything with ``status`` and ``minutes_credited`` (a model
-    or a plain row).
+    or a plain row). Sessions after ``withdrawn_on`` do not count, whatever their marks.
     """
     facts = sessions if (sessions and isinstance(sessions[0], _Facts)) else \
         _facts(sessions, now)  # type: ignore[arg-type]
-    result = TraineeAttendance(person_id=person_id)
+    result = TraineeAttendance(person_id=person_id, withdrawn_on=withdrawn_on)
     for fact in facts:
-        counts = fact.live and fact.on_date >= enrolled_on
+        counts = fact.live and in_enrolment(fact.on_date, enrolled_on, withdrawn_on)
         record = records.get(fact.id)
         # A make-up stands only while the session is still marked as missed.
         make_up = make_ups.get(fact.id) if record is not None and record.status in MISSED \
@@ -415,10 +433,10 @@ def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = N
     if sessions is None:
         sessions = list(session.scalars(
             select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)
-            .order_by(TrainingSession.position, TrainingSession.id)))
-    enrolled = dict(session.execute(
-        select(Enrolment.person_id, Enrolment.enrolled_on)
-        .where(Enrolment.cohort_id == cohort.id)).all())
+            .order_by(*IN_ORDER)))
+    enrolled = {pid: (on, withdrawn_on) for pid, on, withdrawn_on in session.execute(
+        select(Enrolment.person_id, Enrolment.enrolled_on, Enrolment.withdrawn_on)
+        .where(Enrolment.cohort_id == cohort.id))}
     session_ids = [s.id for s in sessions]
     records: dict[int, dict[int, Any]] = {pid: {} for pid in enrolled}
     make_ups: dict[int, dict[int, MakeUp]] = {pid: {} for pid in enrolled}
@@ -435,8 +453,9 @@ def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = N
                     TrainingSession.cohort_id == cohort.id)))):
             make_ups.setdefault(make_up.person_id, {})[make_up.missed_session_id] = make_up
     facts = _facts(sessions, now)
-    return {pid: compute(facts, on, pid, records[pid], make_ups[pid], now, with_lines)
-            for pid, on in enrolled.items()}
+    return {pid: compute(facts, on, pid, records[pid], make_ups[pid], now, with_lines,
+                         withdrawn_on)
+            for pid, (on, withdrawn_on) in enrolled.items()}
 
 
 def trainee_attendance(session: Session, person_id: int,
@@ -449,7 +468,7 @@ def trainee_attendance(session: Session, person_id: int,
     sessions: dict[int, list[TrainingSession]] = {cid: [] for cid in cohort_ids}
     for item in session.scalars(
             select(TrainingSession).where(TrainingSession.cohort_id.in_(cohort_ids))
-            .order_by(TrainingSession.position, TrainingSession.id)):
+            .order_by(*IN_ORDER)):
         sessions[item.cohort_id].append(item)
     in_cohorts = select(TrainingSession.id).where(TrainingSession.cohort_id.in_(cohort_ids))
     records = {r.session_id: r for r in session.scalars(select(AttendanceRecord).where(
@@ -457,4 +476,5 @@ def trainee_attendance(session: Session, person_id: int,
     make_ups = {m.missed_session_id: m for m in session.scalars(select(MakeUp).where(
         MakeUp.person_id == person_id, MakeUp.missed_session_id.in_(in_cohorts)))}
     return [(e.cohort, compute(sessions[e.cohort_id], e.enrolled_on, person_id, records,
-                               make_ups, now)) for e in enrolments]
+                               make_ups, now, withdrawn_on=e.withdrawn_on))
+            for e in enrolments]

@@ -4,59 +4,61 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
 from dataclasses import dataclass, field
-from datetime import date
-from functools import lru_cache
-from zoneinfo import available_timezones
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import Cohort, CohortStaff, Curriculum, Enrolment, Person
+from lms.models._types import utcnow
 from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
-from lms.services import accounts
+from lms.services import accounts, invitations, time_zones
+from lms.services.errors import ServiceError
 
 MAX_CSV_ROWS = 2000
 MAX_CSV_BYTES = 2_000_000
 
 
-class CohortError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class CohortError(ServiceError):
+    """A cohort or enrolment request that cannot be carried out."""
 
 
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones()) | {"UTC"}
+def _cohort_problems(name: str, starts_on: date | None, ends_on: date | None,
+                     timezone: str) -> tuple[dict[str, str], str | None]:
+    """Every problem with a cohort's fields at once, so a form shows them together."""
+    problems: dict[str, str] = {}
+    if not name.strip():
+        problems["name"] = "A cohort needs a name."
+    if starts_on and ends_on and ends_on < starts_on:
+        problems["ends_on"] = "A cohort cannot end before it starts."
+    zone = time_zones.resolve(timezone)
+    if zone is None:
+        problems["timezone"] = (f"Unknown time zone '{timezone}'. Choose one from the list, "
+                                "or type a city such as Nairobi.")
+    return problems, zone
 
 
-def check_timezone(name: str) -> str:
-    # Checked against the list, not by loading: "America" names a folder and would crash.
-    if name not in _zones():
-        raise CohortError(f"Unknown time zone '{name}'. Use a name like Africa/Nairobi.",
-                          "timezone")
-    return name
-
-
-def create_cohort(session: Session, *, name: str, curriculum: Curriculum | None,
-                  starts_on: date | None = None, ends_on: date | None = None,
-                  timezone: str = "UTC", trainers: list[Person] = (),
-                  supervisors: list[Person] = (), actor: Person | None = None) -> Cohort:
+def create_cohort(session: Session, *, name: str, curriculum: Curriculum | None = None,
+                  curriculum_id: int | None = None, starts_on: date | None = None,
+                  ends_on: date | None = None, timezone: str = "UTC",
+                  trainers: list[Person] = (), supervisors: list[Person] = (),
+                  actor: Person | None = None) -> Cohort:
     """Create a cohort. A trainer (not an admin) who creates one is always among its trainers."""
     trainers = [t for t in trainers if t is not None]
     if actor is not None and actor.has_role(TRAINER) and not actor.has_role(ADMIN) \
             and actor.id not in [t.id for t in trainers]:
         trainers.append(actor)
+    if curriculum is None and curriculum_id:
+        curriculum = session.get(Curriculum, curriculum_id)
+    problems, zone = _cohort_problems(name, starts_on, ends_on, timezone)
     if curriculum is None:
-        raise CohortError("Choose a curriculum.", "curriculum_id")
-    if not name.strip():
-        raise CohortError("A cohort needs a name.", "name")
-    if starts_on and ends_on and ends_on < starts_on:
-        raise CohortError("A cohort cannot end before it starts.", "ends_on")
+        problems["curriculum_id"] = "Choose a curriculum."
+    if problems:
+        raise CohortError(problems=problems)
     cohort = Cohort(name=name.strip(), curriculum_id=curriculum.id, starts_on=starts_on,
-                    ends_on=ends_on, timezone=check_timezone(timezone))
+                    ends_on=ends_on, timezone=zone)
     session.add(cohort)
     session.flush()
     set_staff(session, cohort, trainers=trainers, supervisors=supervisors)
@@ -65,13 +67,12 @@ def create_cohort(session: Session, *, name: str, curriculum: Curriculum | None,
 
 def update_cohort(session: Session, cohort: Cohort, *, name: str, starts_on: date | None,
                   ends_on: date | None, timezone: str) -> None:
-    if not name.strip():
-        raise CohortError("A cohort needs a name.", "name")
-    if starts_on and ends_on and ends_on < starts_on:
-        raise CohortError("A cohort cannot end before it starts.", "ends_on")
-    zone_changed = cohort.timezone != timezone
+    problems, zone = _cohort_problems(name, starts_on, ends_on, timezone)
+    if problems:
+        raise CohortError(problems=problems)
+    zone_changed = cohort.timezone != zone
     cohort.name, cohort.starts_on, cohort.ends_on = name.strip(), starts_on, ends_on
-    cohort.timezone = check_timezone(timezone)
+    cohort.timezone = zone
     session.flush()
     if zone_changed:
         from lms.services.agenda import recompute_instants
@@ -127,16 +128,19 @@ def list_cohorts(session: Session) -> list[Cohort]:
     return list(session.scalars(select(Cohort).order_by(Cohort.name)))
 
 
-def enrol(session: Session, cohort: Cohort, person: Person, on: date,
-          supervisor: Person | None = None) -> Enrolment:
-    """Enrol ``person`` (idempotent: an existing enrolment is returned, its supervisor set)."""
+def enrol(session: Session, cohort: Cohort, person: Person, on: date | None = None,
+          supervisor: Person | None = None, *, now: datetime | None = None) -> Enrolment:
+    """Enrol ``person`` (idempotent: an existing enrolment is returned, its supervisor set).
+
+    ``on`` defaults to today in the cohort's time zone, the calendar its sessions use."""
     existing = session.scalar(select(Enrolment).where(
         Enrolment.cohort_id == cohort.id, Enrolment.person_id == person.id))
     if existing:
         if supervisor is not None:
             existing.supervisor_id = supervisor.id
         return existing
-    enrolment = Enrolment(cohort_id=cohort.id, person_id=person.id, enrolled_on=on,
+    enrolment = Enrolment(cohort_id=cohort.id, person_id=person.id,
+                          enrolled_on=on or time_zones.local_today(cohort.timezone, now),
                           supervisor_id=supervisor.id if supervisor else None)
     session.add(enrolment)
     session.flush()
@@ -182,11 +186,15 @@ class EnrolmentRow:
 class EnrolmentResult:
     enrolled: list[Person] = field(default_factory=list)
     already: list[Person] = field(default_factory=list)
-    # New accounts and their one-time passwords, to hand to each trainee.
-    new_accounts: list[tuple[Person, str]] = field(default_factory=list)
+    # New accounts have no password: each gets an invitation link to choose one, shown once.
+    new_accounts: list[Person] = field(default_factory=list)
+    links: list[invitations.IssuedLink] = field(default_factory=list)
+    enrolled_on: date | None = None
 
 
-class EnrolmentErrors(ValueError):
+class EnrolmentErrors(ServiceError):
+    """Every bad row of an enrolment, as (line, reason): nobody is enrolled until all are good."""
+
     def __init__(self, errors: list[tuple[int, str]]) -> None:
         super().__init__("; ".join(f"row {n}: {reason}" for n, reason in errors))
         self.errors = errors
@@ -247,17 +255,59 @@ def enrollable_existing(session: Session, actor: Person) -> set[int] | None:
     return set(session.scalars(select(Enrolment.person_id).where(Enrolment.cohort_id.in_(own))))
 
 
-def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow], on: date,
-               password_factory=None, actor: Person | None = None) -> EnrolmentResult:
+def enrolment_date(cohort: Cohort, on: date | None, reason: str,
+                   now: datetime | None = None) -> tuple[date, str | None]:
+    """The enrolment date: today in the cohort's zone unless given. A date before today is a
+    back-dated enrolment and needs a reason, which is kept."""
+    today = time_zones.local_today(cohort.timezone, now)
+    on = on or today
+    reason = " ".join((reason or "").split())
+    if on < today:
+        if not reason:
+            raise CohortError("Say why the enrolment is back-dated (for example: joined the "
+                              "first session before being enrolled).", "backdate_reason")
+        if len(reason) > 500:
+            raise CohortError("Keep the reason under 500 characters.", "backdate_reason")
+        return on, reason
+    return on, None
+
+
+def enrol_one(session: Session, cohort: Cohort, *, name: str, email: str,
+              supervisor_id: int | None = None, on: date | None = None,
+              backdate_reason: str = "", actor: Person | None = None,
+              valid_for: timedelta = timedelta(days=14),
+              now: datetime | None = None) -> EnrolmentResult:
+    """Enrol one person by name and email, as a one-row CSV would."""
+    supervisor_email = ""
+    if supervisor_id:
+        supervisor = session.get(Person, supervisor_id)
+        if supervisor is None:
+            raise CohortError("Choose a supervisor from the list.", "supervisor_id")
+        supervisor_email = supervisor.email
+    row = EnrolmentRow(1, name.strip(), email.strip(), supervisor_email)
+    return enrol_rows(session, cohort, [row], on, actor=actor, backdate_reason=backdate_reason,
+                      valid_for=valid_for, now=now)
+
+
+def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
+               on: date | None = None, *, actor: Person | None = None,
+               backdate_reason: str = "", valid_for: timedelta = timedelta(days=14),
+               now: datetime | None = None) -> EnrolmentResult:
     """Check every row first; enrol all or none. Raises ``EnrolmentErrors`` with each bad row.
 
     ``actor`` is who enrols: unless an admin, they may enrol existing accounts only from their
-    own cohorts (see ``enrollable_existing``)."""
-    password_factory = password_factory or (lambda: secrets.token_urlsafe(9))
+    own cohorts (see ``enrollable_existing``). New accounts are made in bulk with no password,
+    each with an invitation link valid for ``valid_for``."""
+    now = now or utcnow()
+    on, reason = enrolment_date(cohort, on, backdate_reason, now)
     errors: list[tuple[int, str]] = []
     emails = {accounts.normalise_email(r.email) for r in rows}
     emails |= {accounts.normalise_email(r.supervisor_email) for r in rows if r.supervisor_email}
-    known = {p.email: p for p in session.scalars(select(Person).where(Person.email.in_(emails)))}
+    known: dict[str, Person] = {}
+    wanted = list(emails)
+    for start in range(0, len(wanted), 500):  # bounded IN lists
+        known.update((p.email, p) for p in session.scalars(
+            select(Person).where(Person.email.in_(wanted[start:start + 500]))))
     allowed = enrollable_existing(session, actor) if actor is not None else None
     seen: dict[str, int] = {}
     for row in rows:
@@ -266,8 +316,9 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow], on: d
             errors.append((row.line, "the name is empty"))
         elif len(row.name) > 200:
             errors.append((row.line, "the name is longer than 200 characters"))
-        if "@" not in email or " " in email or len(email) > 254 or email.startswith("@"):
-            errors.append((row.line, f"'{row.email}' is not an email address"))
+        problem = accounts.email_problem(email)
+        if problem:
+            errors.append((row.line, problem.rstrip(".")))
         elif email in seen:
             errors.append((row.line, f"{email} is also on row {seen[email]}"))
         else:
@@ -287,23 +338,46 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow], on: d
     if errors:
         raise EnrolmentErrors(sorted(errors))
 
-    result = EnrolmentResult()
-    current = {e.person_id for e in session.scalars(
+    result = EnrolmentResult(enrolled_on=on)
+    fresh = [(row.name, accounts.normalise_email(row.email)) for row in rows
+             if accounts.normalise_email(row.email) not in known]
+    if fresh:
+        try:
+            with session.begin_nested():
+                created = accounts.create_trainees(session, fresh)
+        except IntegrityError:
+            # Someone enrolled the same new address a moment ago (a double-click): say so.
+            raise EnrolmentErrors([(1, "someone enrolled one of these addresses at the same "
+                                       "moment; reload the cohort and try again")]) from None
+        known.update((p.email, p) for p in created)
+        result.new_accounts = created
+        result.links = invitations.issue(session, created, purpose=invitations.INVITE,
+                                         valid_for=valid_for, created_by=actor, now=now)
+    current = {e.person_id: e for e in session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id))}
+    new_rows: list[Enrolment] = []
     for row in rows:
-        email = accounts.normalise_email(row.email)
-        person = known.get(email)
-        if person is None:
-            password = password_factory()
-            person = accounts.create_person(session, email=email, name=row.name,
-                                            password=password, roles=[TRAINEE])
-            known[email] = person
-            result.new_accounts.append((person, password))
+        person = known[accounts.normalise_email(row.email)]
         supervisor = known.get(accounts.normalise_email(row.supervisor_email)) \
             if row.supervisor_email else None
-        if person.id in current:
+        existing = current.get(person.id)
+        if existing is not None:
             result.already.append(person)
-        else:
-            result.enrolled.append(person)
-        enrol(session, cohort, person, on, supervisor)
+            if supervisor is not None:
+                existing.supervisor_id = supervisor.id
+            continue
+        result.enrolled.append(person)
+        enrolment = Enrolment(cohort_id=cohort.id, person_id=person.id, enrolled_on=on,
+                              supervisor_id=supervisor.id if supervisor else None,
+                              enrolled_by_id=actor.id if actor else None,
+                              backdate_reason=reason)
+        current[person.id] = enrolment
+        new_rows.append(enrolment)
+    session.add_all(new_rows)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise EnrolmentErrors([(1, "someone enrolled one of these people at the same moment; "
+                                   "reload the cohort and try again")]) from None
     return result

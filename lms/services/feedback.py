@@ -12,14 +12,13 @@ from sqlalchemy.orm import Session
 from lms.models import Enrolment, Person, SessionFeedback, TrainingSession
 from lms.models._types import utcnow
 from lms.services.agenda import has_happened
+from lms.services.errors import ServiceError
 
 MAX_COMMENT = 2000
 
 
-class FeedbackError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class FeedbackError(ServiceError):
+    """Feedback that cannot be recorded; the message says why."""
 
 
 def why_not(session: Session, person_id: int, training_session: TrainingSession,

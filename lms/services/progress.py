@@ -22,10 +22,6 @@ QUIZ_IN_PROGRESS = "quiz_in_progress"  # an attempt is open
 COMPLETE = "complete"  # read, no quiz
 
 
-class AccessDenied(Exception):
-    """The person may not see this module."""
-
-
 @dataclass
 class ModuleState:
     module: Module

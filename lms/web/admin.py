@@ -1,4 +1,4 @@
-"""Admin pages: people and their roles."""
+"""Admin pages: people, their roles, their accounts' log-in links."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.forms.people import PersonEditForm, PersonForm
 from lms.models import Cohort, Person
-from lms.models._types import utcnow
 from lms.models.people import ADMIN
-from lms.services import accounts, cohorts
+from lms.services import accounts, cohorts, invitations
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.blueprint import make_blueprint
+from lms.web.form_handling import handle_post
+from lms.web.invitation_links import link_url, mail_links, valid_for
 
 bp = make_blueprint("lms_admin", __name__, url_prefix="/admin")
+PER_PAGE = 50
 
 
 def _cohort_choices(session) -> list[SelectChoice]:
@@ -22,10 +24,23 @@ def _cohort_choices(session) -> list[SelectChoice]:
         SelectChoice(c.id, c.name) for c in cohorts.list_cohorts(session)]
 
 
+def _person(person_id: int) -> Person:
+    person = db_session().get(Person, person_id)
+    if person is None:
+        abort(404, description=_("There is no such person."))
+    return person
+
+
 @bp.route("/people")
 @roles_required(ADMIN)
 def people():
-    return render_template("lms/admin/people.html", people=accounts.list_people(db_session()))
+    query = request.args.get("q", "")[:200]
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        page = 1
+    found = accounts.search_people(db_session(), query, page=page, per_page=PER_PAGE)
+    return render_template("lms/admin/people.html", page=found, people=found.people, q=query)
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -34,55 +49,73 @@ def new_person():
     session = db_session()
     form = PersonForm()
     form.cohort_id.choices = _cohort_choices(session)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            person = accounts.create_person(session, email=form.email.data, name=form.name.data,
-                                            password=form.password.data, roles=form.roles.data)
-            _enrol_if_chosen(session, person, form.cohort_id.data)
-        except accounts.AccountError as exc:
-            session.rollback()
-            getattr(form, exc.field or "email").errors.append(str(exc))
-            status = 422
-        else:
-            session.commit()
-            flash(_("%(name)s can now log in.", name=person.name), "success")
-            return redirect(url_for("lms_admin.people"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("lms/admin/person_new.html", form=form), status
+    links: list[invitations.IssuedLink] = []
+
+    def create() -> Person:
+        person = accounts.create_person(session, email=form.email.data, name=form.name.data,
+                                        password=None, roles=form.roles.data)
+        _enrol_if_chosen(session, person, form.cohort_id.data)
+        links.extend(invitations.issue(session, [person], purpose=invitations.INVITE,
+                                       valid_for=valid_for(invitations.INVITE),
+                                       created_by=current_person()))
+        return person
+
+    outcome = handle_post(form, create)
+    if outcome.done:
+        # The link is shown once, here: only its hash is stored.
+        return render_template("lms/admin/link_issued.html", person=outcome.result,
+                               links=links, url=link_url(links[0].token),
+                               mailed=mail_links(links, invitations.INVITE), new=True)
+    return render_template("lms/admin/person_new.html", form=form), outcome.status
 
 
 @bp.route("/people/<id:person_id>", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def edit_person(person_id: int):
     session = db_session()
-    person = session.get(Person, person_id)
-    if person is None:
-        abort(404, description=_("There is no such person."))
+    person = _person(person_id)
     form = PersonEditForm(obj=person if request.method == "GET" else None)
     form.cohort_id.choices = _cohort_choices(session)
     if request.method == "GET":
         form.roles.data = sorted(person.roles)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            accounts.update_person(session, current_person(), person, name=form.name.data,
-                                   roles=form.roles.data or [], active=bool(form.active.data),
-                                   new_password=form.new_password.data or None)
-            _enrol_if_chosen(session, person, form.cohort_id.data)
-        except accounts.AccountError as exc:
-            session.rollback()
-            getattr(form, exc.field or "name").errors.append(str(exc))
-            status = 422
-        else:
-            session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("lms_admin.people"))
-    elif request.method == "POST":
-        status = 422
+    if request.method == "POST" and person.active and not request.form.get("active") and \
+            not request.form.get("confirm_switch_off") and form.validate_on_submit():
+        # Switching an account off is confirmed on a page of its own (no JavaScript needed).
+        return render_template("lms/admin/confirm_switch_off.html", person=person,
+                               fields=[(k, v) for k, vs in request.form.lists() for v in vs])
+
+    def save() -> None:
+        accounts.update_person(session, current_person(), person, name=form.name.data,
+                               email=form.email.data, roles=form.roles.data or [],
+                               active=bool(form.active.data),
+                               new_password=form.new_password.data or None)
+        _enrol_if_chosen(session, person, form.cohort_id.data)
+
+    outcome = handle_post(form, save, success=_("Saved."),
+                          redirect_to=url_for("lms_admin.people"))
+    if outcome.done:
+        return outcome.response
     return render_template("lms/admin/person_edit.html", form=form, person=person,
-                           enrolments=cohorts.enrolments_of(session, person.id)), status
+                           enrolments=cohorts.enrolments_of(session, person.id)), outcome.status
+
+
+@bp.route("/people/<id:person_id>/link", methods=["POST"])
+@roles_required(ADMIN)
+def new_link(person_id: int):
+    """A new log-in link for someone who forgot their password (or lost their invitation).
+    Their older unused links stop working."""
+    session = db_session()
+    person = _person(person_id)
+    if not person.active:
+        flash(_("Switch the account on first."), "error")
+        return redirect(url_for("lms_admin.edit_person", person_id=person.id))
+    purpose = invitations.RESET if person.password_hash else invitations.INVITE
+    links = invitations.issue(session, [person], purpose=purpose, valid_for=valid_for(purpose),
+                              created_by=current_person())
+    session.commit()
+    return render_template("lms/admin/link_issued.html", person=person, links=links,
+                           url=link_url(links[0].token), mailed=mail_links(links, purpose),
+                           new=False)
 
 
 def _enrol_if_chosen(session, person: Person, cohort_id: int | None) -> None:
@@ -91,4 +124,4 @@ def _enrol_if_chosen(session, person: Person, cohort_id: int | None) -> None:
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
         raise accounts.AccountError(_("There is no such cohort."), "cohort_id")
-    cohorts.enrol(session, cohort, person, utcnow().date())
+    cohorts.enrol(session, cohort, person)

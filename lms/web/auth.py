@@ -9,10 +9,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
-from lms.forms.auth import ChangePasswordForm, LoginForm
-from lms.services import accounts, login_throttle
+from lms import mail
+from lms.forms.auth import ChangePasswordForm, ChoosePasswordForm, ForgotPasswordForm, LoginForm
+from lms.services import accounts, invitations, login_throttle
 from lms.web.access import current_person, db_session, login_required, public
 from lms.web.blueprint import make_blueprint
+from lms.web.form_handling import handle_post
+from lms.web.invitation_links import mail_links, valid_for
 
 bp = make_blueprint("lms_auth", __name__)
 
@@ -94,22 +97,72 @@ def logout():
 def change_password():
     _own_accounts_only()
     form = ChangePasswordForm()
-    status = 200
-    if form.validate_on_submit():
+    person = current_person()
+
+    def change():
+        accounts.change_password(db_session(), person, form.current_password.data,
+                                 form.new_password.data)
+        login_user(person)  # the session id includes the password stamp: renew it
+
+    outcome = handle_post(form, change, success=_("Your password has been changed."),
+                          redirect_to=url_for("lms_home.index"))
+    if outcome.done:
+        return outcome.response
+    return render_template("lms/auth/change_password.html", form=form,
+                           forced=person.must_change_password), outcome.status
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token: str):
+    """Anyone with the link: it is the credential, used once to choose a password."""
+    _own_accounts_only()
+    session = db_session()
+    try:
+        invitation = invitations.find(session, token)
+    except invitations.InvitationError as exc:
+        return render_template("lms/auth/invitation_invalid.html", reason=exc.message), 410
+    form = ChoosePasswordForm()
+
+    def choose():
+        person = invitations.accept(session, token, form.password.data)
+        login_user(person)
+        return person
+
+    outcome = handle_post(form, choose,
+                          success=lambda p: _("Welcome, %(name)s. Your password is set; use it "
+                                              "with your email to log in.", name=p.name),
+                          redirect_to=url_for("lms_home.index"))
+    if outcome.done:
+        return outcome.response
+    return render_template("lms/auth/choose_password.html", form=form,
+                           person=invitation.person, purpose=invitation.purpose), outcome.status
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@public
+def forgot_password():
+    """With mail, a reset link is sent; the answer is the same whether the account exists or
+    not, so the page reveals nobody's address. Without mail, an admin issues a new link."""
+    _own_accounts_only()
+    form = ForgotPasswordForm()
+    can_mail = mail.configured(current_app)
+    if can_mail and form.validate_on_submit():
         session = db_session()
-        person = current_person()
-        try:
-            accounts.change_password(session, person, form.current_password.data,
-                                     form.new_password.data)
-        except accounts.AccountError as exc:
-            getattr(form, exc.field or "new_password").errors.append(str(exc))
-            status = 422
-        else:
-            session.commit()
-            if _uses_own_accounts():
-                login_user(person)  # the session id includes the password stamp: renew it
-            flash(_("Your password has been changed."), "success")
-            return redirect(url_for("lms_home.index"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("lms/auth/change_password.html", form=form), status
+        address = request.remote_addr or "unknown"
+        # Reset requests count against the same throttle as failed log-ins: no mail bombing.
+        if not login_throttle.check(session, form.email.data, address, _policy()).blocked:
+            login_throttle.record_failure(session, form.email.data, address)
+            person = accounts.find_by_email(session, form.email.data)
+            if person is not None and person.active and not person.is_demo:
+                links = invitations.issue(session, [person], purpose=invitations.RESET,
+                                          valid_for=valid_for(invitations.RESET))
+                session.commit()
+                mail_links(links, invitations.RESET)
+            else:
+                session.commit()
+        return render_template("lms/auth/forgot_password.html", form=form, can_mail=True,
+                               sent=True)
+    status = 422 if request.method == "POST" and can_mail else 200
+    return render_template("lms/auth/forgot_password.html", form=form, can_mail=can_mail,
+                           sent=False), status

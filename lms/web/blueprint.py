@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
@@ -10,7 +10,7 @@ from wtforms.validators import ValidationError
 ERROR_CODES = (400, 401, 403, 404, 405, 409, 422, 429)
 
 
-def check_request() -> None:
+def check_request():
     """Refuse what no lms page can use, before any view runs.
 
     NUL characters cannot be stored in PostgreSQL text, so they are refused with a reason
@@ -21,6 +21,26 @@ def check_request() -> None:
     if "\x00" in request.path or any("\x00" in v for v in values):
         abort(400, description="The request contains a NUL character.")
     check_csrf()
+    return check_password_change()
+
+
+# Pages open to someone who must first choose their own password.
+_OPEN_WHILE_CHANGING = frozenset({"lms_auth.change_password", "lms_auth.logout",
+                                  "lms_auth.login", "lms_auth.accept_invitation",
+                                  "lms_auth.forgot_password", "lms_calendar.feed"})
+
+
+def check_password_change():
+    """Someone whose password an admin chose must choose their own before anything else."""
+    if request.endpoint in _OPEN_WHILE_CHANGING:
+        return None
+    from lms.web.access import current_person
+
+    person = current_person()
+    if person is not None and getattr(person, "must_change_password", False) and \
+            current_app.config.get("LMS_CURRENT_PERSON") is None:
+        return redirect(url_for("lms_auth.change_password"))
+    return None
 
 
 def check_csrf() -> None:

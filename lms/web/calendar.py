@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from flask import abort
+from flask import Response, abort, request
 
-from lms.services import calendar_feeds
+from lms.models import TrainingSession
+from lms.services import agenda, calendar_feeds
 from lms.web.access import db_session, public
 from lms.web.blueprint import make_blueprint
-from lms.web.trainer import ics_response
 
 bp = make_blueprint("lms_calendar", __name__, url_prefix="/calendar")
+
+
+def ics_response(sessions: list[TrainingSession], name: str, filename: str) -> Response:
+    """An iCalendar download of ``sessions``; event ids are scoped to this host."""
+    body = agenda.calendar(sessions, name, host=request.host.split(":")[0] or "lms")
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.route("/<token>.ics")

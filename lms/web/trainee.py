@@ -12,6 +12,7 @@ from lms.services import agenda, attendance, calendar_feeds, feedback, progress,
 from lms.services import cohorts as cohorts_service
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.blueprint import make_blueprint
+from lms.web.calendar import ics_response
 
 bp = make_blueprint("lms_trainee", __name__)
 
@@ -143,10 +144,10 @@ def result(attempt_id: int):
     found = _own_attempt(attempt_id)
     if not found.is_submitted:
         return redirect(url_for("lms_trainee.attempt", attempt_id=found.id))
-    status = quizzes.quiz_status(session, found.person_id, found.quiz)
-    return render_template("lms/trainee/result.html", attempt=found,
-                           items=quizzes.review(session, found), status=status,
-                           module=found.quiz.module)
+    # The service decides whether the key may be shown; without it, `result` holds no key.
+    outcome = quizzes.attempt_result(session, found)
+    return render_template("lms/trainee/result.html", attempt=found, result=outcome,
+                           status=outcome.status, module=found.quiz.module)
 
 
 @bp.route("/progress")
@@ -209,7 +210,6 @@ def my_calendar_feed():
 @bp.route("/my/agenda.ics")
 @roles_required(TRAINEE)
 def my_agenda_ics():
-    from lms.web.trainer import ics_response
 
     sessions = [s for _cohort, items in _my_sessions() for s in items]
     return ics_response(sessions, _("My training"), "my-training.ics")

@@ -1,0 +1,69 @@
+"""The one way a view handles a form POST.
+
+Validate the form; call the service; on a ``ServiceError`` roll back and show each problem next
+to its field (every problem at once, re-rendering what the person typed); on success commit,
+flash and redirect. Views stay thin: they build the form, say what the service call is, and
+render the page when this returns ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import flash, redirect, request
+from werkzeug.wrappers import Response
+
+from lms.services.errors import ServiceError
+from lms.web.access import db_session
+
+T = TypeVar("T")
+
+
+class FormOutcome:
+    """What happened to a form. ``done`` after a success, with ``result`` (what the action
+    returned) and ``response`` (the redirect, if one was asked for); otherwise ``status`` is the
+    status to render the form with (200, or 422 after a refused POST)."""
+
+    def __init__(self, response: Response | None, status: int, result: Any = None,
+                 done: bool = False) -> None:
+        self.response = response
+        self.status = status
+        self.result = result
+        self.done = done
+
+
+def add_errors(form: Any, error: ServiceError) -> None:
+    """Put each problem of ``error`` on its field; anything else becomes a form-level error."""
+    for key, message in error.problems.items():
+        field = getattr(form, key, None) if isinstance(key, str) else None
+        if field is not None and hasattr(field, "errors"):
+            if not isinstance(field.errors, list):
+                field.errors = list(field.errors)
+            field.errors.append(str(message))
+        else:
+            form.form_errors.append(str(message))
+
+
+def handle_post(form: Any, action: Callable[[], T], *,
+                success: str | Callable[[T], str] | None = None,
+                redirect_to: str | Callable[[T], str] | None = None) -> FormOutcome:
+    """Run ``action`` for a valid POST of ``form``; see the module docstring."""
+    if request.method != "POST":
+        return FormOutcome(None, 200)
+    if not form.validate_on_submit():
+        return FormOutcome(None, 422)
+    session = db_session()
+    try:
+        result = action()
+    except ServiceError as error:
+        session.rollback()
+        add_errors(form, error)
+        return FormOutcome(None, 422)
+    session.commit()
+    if success is not None:
+        flash(success(result) if callable(success) else success, "success")
+    if redirect_to is None:  # the view renders its own answer to a success
+        return FormOutcome(None, 200, result, done=True)
+    target = redirect_to(result) if callable(redirect_to) else redirect_to
+    return FormOutcome(redirect(target), 302, result, done=True)

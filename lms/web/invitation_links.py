@@ -1,0 +1,53 @@
+"""Invitation and reset links as the web sees them: their URLs, their lifetime from config, and
+mailing them when mail is configured."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+
+from lms import mail
+from lms.services import invitations
+
+
+def link_url(token: str) -> str:
+    return url_for("lms_auth.accept_invitation", token=token, _external=True)
+
+
+def valid_for(purpose: str) -> timedelta:
+    key = "LMS_PASSWORD_RESET_VALID_HOURS" if purpose == invitations.RESET \
+        else "LMS_INVITATION_VALID_HOURS"
+    return timedelta(hours=float(current_app.config[key]))
+
+
+def mail_links(links: Sequence[invitations.IssuedLink], purpose: str) -> int:
+    """Email each person their link, when mail is configured and the batch is small enough to
+    send within one request; returns how many were sent (0 means hand them out instead)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not links or not mail.configured(app) or \
+            len(links) > int(app.config["LMS_MAIL_MAX_PER_REQUEST"]):
+        return 0
+    site = app.config["LMS_SITE_NAME"]
+    messages = []
+    for link in links:
+        if purpose == invitations.RESET:
+            subject = _("Choose a new password for %(site)s", site=site)
+            intro = _("Someone asked to reset the password of your account. If it was not you, "
+                      "ignore this message: your password stays the same.")
+        else:
+            subject = _("Your account for %(site)s", site=site)
+            intro = _("You have been given an account for %(site)s. Open this link to choose "
+                      "your password and log in.", site=site)
+        body = "\n\n".join([
+            _("Hello %(name)s,", name=link.person.name), intro, link_url(link.token),
+            _("The link works once, until %(when)s UTC.",
+              when=link.expires_at.strftime("%Y-%m-%d %H:%M"))])
+        messages.append(mail.Message(link.person.email, subject, body))
+    try:
+        return mail.send(app, messages)
+    except mail.MailError:
+        current_app.logger.exception("lms could not send %d invitation emails", len(messages))
+        return 0

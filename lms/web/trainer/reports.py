@@ -1,0 +1,81 @@
+"""Reports: the progress grid (page and CSV), item statistics, session feedback."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
+
+from lms.models import Cohort
+from lms.models.people import ADMIN
+from lms.services import agenda, catalogue, cohort_grid, feedback, item_statistics
+from lms.web.access import db_session, roles_required
+from lms.web.trainer import STAFF, bp, managed_cohort
+
+
+@bp.route("/<id:cohort_id>/grid")
+@roles_required(*STAFF)
+def grid(cohort_id: int):
+    found = managed_cohort(cohort_id)
+    sort = request.args.get("sort", "name")
+    if sort not in cohort_grid.SORTS:
+        sort = "name"
+    show = request.args.get("show", "all")
+    if show not in cohort_grid.SHOWS:
+        show = "all"
+    result = cohort_grid.cohort_grid(
+        db_session(), found, sort=sort, show=show,
+        behind_below=float(current_app.config["LMS_BEHIND_ATTENDANCE_PERCENT"]))
+    return render_template("lms/trainer/grid.html", cohort=found, grid=result, sort=sort,
+                           show=show)
+
+
+@bp.route("/<id:cohort_id>/grid.csv")
+@roles_required(*STAFF)
+def grid_csv(cohort_id: int):
+    found = managed_cohort(cohort_id)
+    result = cohort_grid.cohort_grid(
+        db_session(), found,
+        behind_below=float(current_app.config["LMS_BEHIND_ATTENDANCE_PERCENT"]))
+    return Response(cohort_grid.grid_csv(result), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="cohort-{found.id}-grid.csv"'})
+
+
+@bp.route("/<id:cohort_id>/statistics/<slug>")
+@roles_required(*STAFF)
+def cohort_statistics(cohort_id: int, slug: str):
+    return _statistics(slug, managed_cohort(cohort_id))
+
+
+@bp.route("/statistics/<slug>")
+@roles_required(ADMIN)
+def statistics(slug: str):
+    """Over every cohort: admins only, since a trainer sees only their own cohorts' trainees."""
+    return _statistics(slug, None)
+
+
+def _statistics(slug: str, cohort: Cohort | None):
+    session = db_session()
+    module = catalogue.quiz_module(session, slug)
+    if module is None:
+        abort(404, description=_("There is no quiz for that module."))
+    if cohort is not None and module.curriculum_id != cohort.curriculum_id:
+        abort(404, description=_("That quiz is not part of this cohort's curriculum."))
+    first_only = request.args.get("attempts") != "all"
+    result = item_statistics.quiz_statistics(session, module.quiz,
+                                             cohort_id=cohort.id if cohort else None,
+                                             first_only=first_only)
+    return render_template("lms/trainer/statistics.html", cohort=cohort, module=module,
+                           stats=result, minimum=item_statistics.MIN_ATTEMPTS_FOR_FLAGS)
+
+
+@bp.route("/<id:cohort_id>/feedback")
+@roles_required(*STAFF)
+def cohort_feedback(cohort_id: int):
+    found = managed_cohort(cohort_id)
+    session = db_session()
+    return render_template("lms/trainer/feedback.html", cohort=found,
+                           sessions=agenda.agenda(session, found.id),
+                           ratings=feedback.per_session(session, found.id),
+                           facilitators=feedback.per_facilitator(session, found.id),
+                           comments=feedback.comments(session, found.id))
