@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from lms.models import Module, Quiz
+from lms.models import CohortStaff, Module, Quiz
 from lms.models._types import utcnow
-from lms.services import agenda, attendance, cohort_grid, progress, quizzes
+from lms.services import agenda, attendance, cohort_grid, progress, quizzes, withdrawal
 from lms.services.attendance import Mark
 from lms.services.cohort_grid import grid_csv, neutralise
 from tests import factories
@@ -74,7 +76,7 @@ def test_grid_figures_and_behind(db, content, make_person, make_cohort, make_ses
     assert rows[late.id].attendance.percentage == 50.0
     assert any("attendance 50.0% (below 80%)" in r for r in rows[late.id].behind)
     assert any("core session" in r for r in rows[late.id].behind)
-    only = cohort_grid.cohort_grid(db, cohort, only_behind=True)
+    only = cohort_grid.cohort_grid(db, cohort, show="behind")
     assert [r.person.id for r in only.rows] == [late.id]
     by_attendance = cohort_grid.cohort_grid(db, cohort, sort="attendance")
     assert [r.person.id for r in by_attendance.rows] == [late.id, keen.id]
@@ -90,3 +92,98 @@ def test_csv_export_neutralises_formulas(db, content, make_person, make_cohort):
     for dangerous in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx"):
         assert neutralise(dangerous).startswith("'")
     assert neutralise("plain") == "plain"
+
+
+# --- who is due what: enrolment and withdrawal dates -------------------------------------
+
+
+def enrol(db, cohort, name, enrolled_on):
+    person = factories.PersonFactory(roles=("trainee",), name=name)
+    factories.EnrolmentFactory(cohort_id=cohort.id, person_id=person.id, enrolled_on=enrolled_on)
+    db.commit()
+    return person
+
+
+def test_a_module_covered_before_someone_enrolled_is_not_due_for_them(
+        db, content, make_cohort, make_session, module):
+    now = utcnow()
+    cohort = make_cohort()
+    make_session(cohort, now - timedelta(days=10), 60, modules=[module("listening")])
+    early = enrol(db, cohort, "Early", (now - timedelta(days=20)).date())
+    joiner = enrol(db, cohort, "Joiner", (now - timedelta(days=5)).date())
+    rows = {r.person.id: r for r in cohort_grid.cohort_grid(db, cohort, now=now).rows}
+    assert any(r.startswith("not finished: ") for r in rows[early.id].behind)
+    assert rows[joiner.id].behind == []
+    assert rows[joiner.id].status == "active"
+
+
+def test_a_trainee_enrolled_from_a_future_day_has_not_started_and_is_not_behind(
+        db, content, make_cohort, make_session, module):
+    now = utcnow()
+    cohort = make_cohort()
+    make_session(cohort, now - timedelta(days=10), 60, modules=[module("listening")], core=True)
+    future = enrol(db, cohort, "Future", (now + timedelta(days=3)).date())
+    grid = cohort_grid.cohort_grid(db, cohort, now=now)
+    [row] = grid.rows
+    assert row.person.id == future.id
+    assert row.not_started and row.status == "not started yet"
+    assert row.behind == []
+    assert cohort_grid.cohort_grid(db, cohort, now=now, show="behind").rows == []
+
+
+def withdrawn_setting(db, make_person, make_cohort, make_session, module):
+    """Two trainees enrolled 20 days ago, both absent from a core session 10 days ago; one of
+    them withdrawn 5 days ago."""
+    now = utcnow()
+    trainer = make_person("trainer")
+    cohort = make_cohort()
+    db.add(CohortStaff(cohort_id=cohort.id, person_id=trainer.id, role="trainer"))
+    core = make_session(cohort, now - timedelta(days=10), 60, modules=[module("listening")],
+                        core=True)
+    staying = enrol(db, cohort, "Staying", (now - timedelta(days=20)).date())
+    leaving = enrol(db, cohort, "Leaving", (now - timedelta(days=20)).date())
+    attendance.record_register(db, core, [Mark(staying.id, "absent"), Mark(leaving.id, "absent")],
+                               trainer, now=now)
+    enrolment = withdrawal.enrolment_in(db, cohort, leaving.id)
+    withdrawal.withdraw(db, enrolment, (now - timedelta(days=5)).date(), "Moved away", trainer,
+                        now=now)
+    db.commit()
+    return now, cohort, staying, leaving
+
+
+def test_withdrawn_trainees_are_shown_as_withdrawn_never_behind_and_can_be_filtered(
+        db, content, make_person, make_cohort, make_session, module):
+    now, cohort, staying, leaving = withdrawn_setting(db, make_person, make_cohort,
+                                                      make_session, module)
+    rows = {r.person.id: r for r in cohort_grid.cohort_grid(db, cohort, now=now).rows}
+    assert set(rows) == {staying.id, leaving.id}  # everyone by default
+    assert rows[leaving.id].withdrawn and rows[leaving.id].status == "withdrawn"
+    assert rows[leaving.id].behind == []
+    assert rows[leaving.id].attendance.percentage == 0.0  # their record is kept
+    assert rows[staying.id].behind and not rows[staying.id].withdrawn
+
+    def shown(show):
+        return [r.person.id for r in cohort_grid.cohort_grid(db, cohort, now=now,
+                                                             show=show).rows]
+
+    assert shown("behind") == [staying.id]
+    assert shown("active") == [staying.id]
+    assert shown("withdrawn") == [leaving.id]
+    assert sorted(shown("all")) == sorted([staying.id, leaving.id])
+
+
+def test_csv_says_who_is_withdrawn_and_when(db, content, make_person, make_cohort,
+                                            make_session, module):
+    now, cohort, staying, leaving = withdrawn_setting(db, make_person, make_cohort,
+                                                      make_session, module)
+    leaving.active = False  # a switched-off account says so in words
+    db.commit()
+    lines = list(csv.DictReader(io.StringIO(grid_csv(cohort_grid.cohort_grid(db, cohort,
+                                                                              now=now)))))
+    by_name = {line["Name"]: line for line in lines}
+    assert by_name["Leaving"]["Status"] == "withdrawn"
+    assert by_name["Leaving"]["Withdrawn on"] == (now - timedelta(days=5)).date().isoformat()
+    assert by_name["Leaving"]["Behind"] == ""
+    assert by_name["Leaving"]["Account"] == "switched off"
+    assert by_name["Staying"]["Status"] == "active" and by_name["Staying"]["Withdrawn on"] == ""
+    assert by_name["Staying"]["Behind"] != ""

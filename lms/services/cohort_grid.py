@@ -1,12 +1,19 @@
 """The cohort grid: trainees by modules, with attendance, and who is behind. Bulk queries only:
-the number of queries does not depend on the number of trainees or modules."""
+the number of queries does not depend on the number of trainees or modules.
+
+"Behind" is judged per trainee, on what was due while they were in the cohort: a module is due
+once a session covering it has happened on or after their enrolment day. A trainee whose
+enrolment starts later is "not started yet", and a withdrawn trainee is shown as withdrawn
+(with the date): neither is ever behind. The grid shows everyone by default; ``show`` narrows it
+to the active trainees, the withdrawn ones, or those behind.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer, selectinload
@@ -20,10 +27,14 @@ from lms.models import (
     TrainingSession,
 )
 from lms.models._types import utcnow
-from lms.services.agenda import has_happened
-from lms.services.attendance import TraineeAttendance, cohort_attendance
+from lms.services.agenda import IN_ORDER, has_happened
+from lms.services.attendance import TraineeAttendance, cohort_attendance, in_enrolment
+from lms.services.time_zones import local_today
 
 SORTS = ("name", "attendance", "done", "behind")
+# Who the grid shows: everyone (withdrawn trainees marked), the active ones, the withdrawn
+# ones, or those behind (never a withdrawn trainee or one not started yet).
+SHOWS = ("all", "active", "withdrawn", "behind")
 
 
 @dataclass
@@ -45,10 +56,23 @@ class GridRow:
     cells: dict[int, ModuleCell]
     attendance: TraineeAttendance
     behind: list[str] = field(default_factory=list)
+    # Enrolled from a day still to come in the cohort's zone: nothing is due from them yet.
+    not_started: bool = False
 
     @property
     def person(self):
         return self.enrolment.person
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.enrolment.is_withdrawn
+
+    @property
+    def status(self) -> str:
+        """"withdrawn", "not started yet" or "active": a word for the page and the CSV."""
+        if self.withdrawn:
+            return "withdrawn"
+        return "not started yet" if self.not_started else "active"
 
     @property
     def modules_done(self) -> int:
@@ -64,7 +88,7 @@ class Grid:
 
 def cohort_grid(session: Session, cohort: Cohort, *, behind_below: float = 80.0,
                 now: datetime | None = None, sort: str = "name",
-                only_behind: bool = False) -> Grid:
+                show: str = "all") -> Grid:
     now = now or utcnow()
     enrolments = list(session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id)
@@ -92,12 +116,15 @@ def cohort_grid(session: Session, cohort: Cohort, *, behind_below: float = 80.0,
                 for pid, qid, n, best, passed in stats}
     sessions = list(session.scalars(
         select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)
-        .order_by(TrainingSession.position, TrainingSession.id)))
+        .order_by(*IN_ORDER)))
     attendance = cohort_attendance(session, cohort, now, with_lines=False, sessions=sessions)
 
-    # Modules the agenda has already covered: a trainee who has not finished them is behind.
-    covered = {mid for s in sessions
-               if not s.is_cancelled and has_happened(s, now) for mid in s.module_ids}
+    # Sessions held so far and the modules they covered; what is due depends on each
+    # trainee's enrolment day, worked out in memory (no query per trainee).
+    held = [(s.on_date, s.module_ids) for s in sessions
+            if not s.is_cancelled and has_happened(s, now)]
+    due_from: dict[date, set[int]] = {}
+    today = local_today(cohort.timezone, now)
 
     rows = []
     for enrolment in enrolments:
@@ -108,17 +135,29 @@ def cohort_grid(session: Session, cohort: Cohort, *, behind_below: float = 80.0,
             cells[module.id] = ModuleCell(read=(pid, module.id) in read, attempts=n,
                                           best_score=best, passed=passed,
                                           has_quiz=module.id in quiz_module.values())
-        row = GridRow(enrolment, cells, attendance[pid])
-        row.behind = behind_reasons(row, modules, covered, behind_below)
+        row = GridRow(enrolment, cells, attendance[pid],
+                      not_started=enrolment.enrolled_on > today)
+        if not (row.withdrawn or row.not_started):
+            start = enrolment.enrolled_on
+            if start not in due_from:
+                due_from[start] = {mid for on_date, mids in held
+                                   if in_enrolment(on_date, start, None) for mid in mids}
+            row.behind = behind_reasons(row, modules, due_from[start], behind_below)
         rows.append(row)
-    if only_behind:
+    if show == "behind":
         rows = [r for r in rows if r.behind]
+    elif show == "active":
+        rows = [r for r in rows if not r.withdrawn]
+    elif show == "withdrawn":
+        rows = [r for r in rows if r.withdrawn]
     rows.sort(key=_sort_key(sort))
     return Grid(cohort, modules, rows)
 
 
 def behind_reasons(row: GridRow, modules: list[Module], covered: set[int],
                    behind_below: float) -> list[str]:
+    """Why a trainee is behind; ``covered`` holds the modules due for them (covered by a
+    session held since their enrolment)."""
     reasons = []
     percentage = row.attendance.percentage
     if percentage is not None and percentage < behind_below:
@@ -163,7 +202,8 @@ def grid_csv(grid: Grid) -> str:
     for module in grid.modules:
         header += [f"{module.title}: read", f"{module.title}: best score",
                    f"{module.title}: attempts", f"{module.title}: passed"]
-    header.append("Behind")
+    # New columns go last, so spreadsheets built on the earlier layout keep working.
+    header += ["Behind", "Status", "Withdrawn on", "Account"]
     writer.writerow([neutralise(h) for h in header])
     for row in grid.rows:
         att = row.attendance
@@ -175,6 +215,9 @@ def grid_csv(grid: Grid) -> str:
             line += ["yes" if cell.read else "no",
                      "" if cell.best_score is None else f"{cell.best_score:.1f}",
                      cell.attempts, ("yes" if cell.passed else "no") if cell.has_quiz else ""]
-        line.append("; ".join(row.behind))
+        withdrawn_on = row.enrolment.withdrawn_on
+        line += ["; ".join(row.behind), row.status,
+                 withdrawn_on.isoformat() if withdrawn_on else "",
+                 "active" if row.person.active else "switched off"]
         writer.writerow([neutralise(c) for c in line])
     return out.getvalue()
