@@ -58,6 +58,7 @@ def sync_command() -> None:
     session = state.db.session()
     try:
         report = sync_folders(session, state.curricula_folder, state.quizzes_folder)
+        session.commit()  # sync only flushes: the command ends the unit of work
     except ContentError as exc:
         for problem in exc.problems:
             click.echo(str(problem))

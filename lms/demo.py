@@ -28,7 +28,7 @@ DEMO_COHORT = "Demo cohort"
 
 
 def set_up_demo(session: Session, curricula: Path, quizzes: Path) -> list[tuple[str, str]]:
-    sync_folders(session, curricula, quizzes)
+    sync_folders(session, curricula, quizzes)  # flushed only: committed with the rest below
     people: dict[str, Person] = {}
     for role, email, name, roles in DEMO_PEOPLE:
         person = accounts.find_by_email(session, email)

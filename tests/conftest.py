@@ -80,6 +80,7 @@ def content(app, db):
     """The small test curriculum, synced."""
     state = app.extensions["lms"]
     sync_folders(db, state.curricula_folder, state.quizzes_folder)
+    db.commit()  # sync leaves the commit to its caller
     return db.scalar(select(Curriculum).where(Curriculum.slug == "mini"))
 
 

@@ -155,3 +155,90 @@ def test_sync_retires_a_removed_quiz_and_restores_a_returning_module(db, tree):
     assert db.scalar(select(Module).where(Module.slug == "wellbeing")).retired is False
     quiz_row = db.scalar(select(Quiz).join(Quiz.module).where(Module.slug == "privacy"))
     assert quiz_row.retired is False
+
+
+def test_sync_does_not_commit(app, db, tree):
+    sync(db, tree)
+    other = app.extensions["lms"].db.session()
+    try:
+        # Another connection sees nothing until the caller commits.
+        assert other.scalar(select(func.count()).select_from(Module)) == 0
+        other.rollback()
+        db.commit()
+        assert other.scalar(select(func.count()).select_from(Module)) == 3
+    finally:
+        other.close()
+
+
+def test_a_rolled_back_sync_leaves_nothing(db, tree):
+    sync(db, tree)
+    db.rollback()
+    assert counts(db) == (0, 0, 0, 0)
+
+
+def current_version(db, slug):
+    db.expire_all()
+    return db.scalar(select(Quiz).join(Quiz.module).where(Module.slug == slug)).current_version
+
+
+def test_review_setting_is_stored_and_a_change_makes_a_new_version(db, tree):
+    sync(db, tree)
+    assert current_version(db, "privacy").review == "after_pass"
+    path = tree / "quizzes" / "privacy.yaml"
+    path.write_text(path.read_text().replace("shuffle: true", "shuffle: true\nreview: always"))
+    report = sync(db, tree)
+    assert report.updated == ["quizzes/privacy.yaml"]
+    version = current_version(db, "privacy")
+    assert (version.number, version.review) == (2, "always")
+
+
+def test_curriculum_default_retake_wait_is_resolved_at_sync(db, tree):
+    curriculum = tree / "curricula" / "mini" / "curriculum.yaml"
+    curriculum.write_text(curriculum.read_text() + "default_retake_wait_minutes: 1440\n")
+    quiz = tree / "quizzes" / "privacy.yaml"
+    quiz.write_text(quiz.read_text().replace("retake_wait_minutes: 0\n", ""))
+    sync(db, tree)
+    assert current_version(db, "privacy").retake_wait_minutes == 1440  # the default
+    assert current_version(db, "listening").retake_wait_minutes == 30  # its own
+
+    # A new default makes a new version of the quiz that uses it, and only of that one.
+    curriculum.write_text(curriculum.read_text().replace("1440", "720"))
+    report = sync(db, tree)
+    assert sorted(report.updated) == ["curricula/mini/curriculum.yaml", "quizzes/privacy.yaml"]
+    privacy = current_version(db, "privacy")
+    assert (privacy.number, privacy.retake_wait_minutes) == (2, 720)
+    assert current_version(db, "listening").number == 1
+    assert not sync(db, tree).changed
+
+
+def test_a_quiz_setting_its_own_wait_keeps_its_version_hash(db, tree):
+    # Files that set their own wait hash as before, so adding a curriculum default to an
+    # existing deployment makes no new versions of them.
+    sync(db, tree)
+    before = current_version(db, "listening").content_hash
+    curriculum = tree / "curricula" / "mini" / "curriculum.yaml"
+    curriculum.write_text(curriculum.read_text() + "default_retake_wait_minutes: 60\n")
+    sync(db, tree)
+    assert current_version(db, "listening").content_hash == before
+    assert current_version(db, "listening").number == 1
+
+
+def test_the_default_retake_wait_is_enforced(db, tree, make_person):
+    from datetime import timedelta
+
+    from lms.models._types import utcnow
+
+    curriculum = tree / "curricula" / "mini" / "curriculum.yaml"
+    curriculum.write_text(curriculum.read_text() + "default_retake_wait_minutes: 1440\n")
+    quiz_file = tree / "quizzes" / "privacy.yaml"
+    quiz_file.write_text(quiz_file.read_text().replace("retake_wait_minutes: 0\n", ""))
+    sync(db, tree)
+    db.commit()
+    person = make_person()
+    quiz = db.scalar(select(Quiz).join(Quiz.module).where(Module.slug == "privacy"))
+    now = utcnow()
+    attempt = quizzes.start_attempt(db, person.id, quiz, now=now)
+    quizzes.submit_attempt(db, person.id, attempt, {"q-p1": ["true"], "q-p2": ["b"]}, now=now)
+    with pytest.raises(quizzes.QuizRuleError, match="short break"):
+        quizzes.start_attempt(db, person.id, quiz, now=now + timedelta(hours=23))
+    assert quizzes.start_attempt(db, person.id, quiz, now=now + timedelta(hours=25)).id

@@ -258,3 +258,57 @@ def test_unknown_option_field_is_reported(tree):
                                              "        text: Your supervisor\n"
                                              "        correct: true"))
     assert any("unknown field 'correct' in an option" in f for f in problems(tree))
+
+
+def test_review_setting_is_loaded_with_after_pass_as_default(tree):
+    quiz = tree / "quizzes" / "privacy.yaml"
+    quiz.write_text(quiz.read_text().replace("shuffle: true", "shuffle: true\nreview: always"))
+    bundle = load_content(tree / "curricula", tree / "quizzes", root=tree)
+    reviews = {q.module_slug: q.review for q in bundle.quizzes}
+    assert reviews == {"listening": "after_pass", "privacy": "always"}
+
+
+def test_unknown_review_setting_is_refused_with_its_line(tree):
+    quiz = tree / "quizzes" / "privacy.yaml"
+    quiz.write_text(quiz.read_text().replace("shuffle: true", "shuffle: true\nreview: sometimes"))
+    found = problems(tree)
+    assert len(found) == 1
+    assert found[0].startswith("quizzes/privacy.yaml:6: 'review': ")
+    assert "'after_pass', 'after_last_attempt' or 'always'" in found[0]
+
+
+def test_quiz_without_a_retake_wait_takes_the_curriculum_default(tree):
+    curriculum = tree / "curricula" / "mini" / "curriculum.yaml"
+    curriculum.write_text(curriculum.read_text() + "default_retake_wait_minutes: 1440\n")
+    quiz = tree / "quizzes" / "privacy.yaml"
+    quiz.write_text(quiz.read_text().replace("retake_wait_minutes: 0\n", ""))
+    bundle = load_content(tree / "curricula", tree / "quizzes", root=tree)
+    assert bundle.curricula[0].default_retake_wait_minutes == 1440
+    # The loader keeps each file's own value; content_sync resolves the default.
+    waits = {q.module_slug: q.retake_wait_minutes for q in bundle.quizzes}
+    assert waits == {"listening": 30, "privacy": None}
+
+
+def test_quiz_without_a_retake_wait_needs_a_curriculum_default(tree):
+    quiz = tree / "quizzes" / "privacy.yaml"
+    quiz.write_text(quiz.read_text().replace("retake_wait_minutes: 0\n", ""))
+    assert problems(tree) == [
+        "quizzes/privacy.yaml:1: missing field 'retake_wait_minutes': set it here, or set "
+        "default_retake_wait_minutes in the curriculum's curriculum.yaml"]
+
+
+@pytest.mark.parametrize("value", ["-5", "yes", "'60'", "600000"])
+def test_bad_default_retake_wait_is_refused_with_its_line(tree, value):
+    curriculum = tree / "curricula" / "mini" / "curriculum.yaml"
+    curriculum.write_text(curriculum.read_text() + f"default_retake_wait_minutes: {value}\n")
+    found = problems(tree)
+    assert len(found) == 1
+    assert found[0].startswith("curricula/mini/curriculum.yaml:7: 'default_retake_wait_minutes':")
+
+
+def test_review_modes_match_the_schema():
+    from typing import get_args
+
+    from lms.content.loader import REVIEW_MODES, ReviewMode
+
+    assert get_args(ReviewMode) == REVIEW_MODES

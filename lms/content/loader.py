@@ -12,13 +12,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from lms.content.yaml_lines import YAMLProblem, line_for, load_with_lines
 from lms.question_types import QUESTION_TYPES
 
 Slug = str
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
+#: When a trainee may see the key and the rationales of an attempt (``review`` in a quiz file).
+#: The rule itself is ``lms.services.quizzes.review_allowed``.
+ReviewMode = Literal["after_pass", "after_last_attempt", "always"]
+REVIEW_AFTER_PASS = "after_pass"  # noqa: S105 (a review setting, not a password)
+REVIEW_AFTER_LAST_ATTEMPT = "after_last_attempt"
+REVIEW_ALWAYS = "always"
+REVIEW_MODES: tuple[str, ...] = (REVIEW_AFTER_PASS, REVIEW_AFTER_LAST_ATTEMPT, REVIEW_ALWAYS)
+DEFAULT_REVIEW = REVIEW_AFTER_PASS
+# A retake wait longer than a year is a typo, not a policy.
+MAX_RETAKE_WAIT_MINUTES = 366 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,9 @@ class CurriculumFile(_Strict):
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
     modules: list[str] = Field(min_length=1)
+    # Used by every quiz of this curriculum whose file sets no retake_wait_minutes of its own.
+    default_retake_wait_minutes: StrictInt | None = Field(default=None, ge=0,
+                                                          le=MAX_RETAKE_WAIT_MINUTES)
 
 
 class Objective(_Strict):
@@ -79,7 +93,9 @@ class QuizFile(_Strict):
     module: str = Field(pattern=SLUG_PATTERN, max_length=100)
     pass_mark: int = Field(ge=1, le=100)
     attempts_allowed: int = Field(ge=0)
-    retake_wait_minutes: int = Field(ge=0)
+    # None: the curriculum's default_retake_wait_minutes applies (resolved by content_sync).
+    retake_wait_minutes: StrictInt | None = Field(default=None, ge=0, le=MAX_RETAKE_WAIT_MINUTES)
+    review: ReviewMode = DEFAULT_REVIEW
     shuffle: StrictBool = False
     questions: list[dict[str, Any]] = Field(min_length=1)
 
@@ -108,6 +124,7 @@ class CurriculumSpec:
     modules: list[ModuleSpec]
     content_hash: str
     path: str
+    default_retake_wait_minutes: int | None = None
 
 
 @dataclass
@@ -126,11 +143,13 @@ class QuizSpec:
     module_slug: str
     pass_mark: int
     attempts_allowed: int
-    retake_wait_minutes: int
+    #: The file's own value; None means the curriculum's default, resolved by content_sync.
+    retake_wait_minutes: int | None
     shuffle: bool
     questions: list[QuestionSpec]
     content_hash: str
     path: str
+    review: str = DEFAULT_REVIEW
 
 
 @dataclass
@@ -327,11 +346,16 @@ def load_curriculum(folder: Path, out: _Collector,
         modules=ordered,
         content_hash=_hash(text.encode("utf-8")),
         path=out.rel(path),
+        default_retake_wait_minutes=meta.default_retake_wait_minutes,
     )
 
 
 def load_quiz(path: Path, modules: dict[str, ModuleSpec], out: _Collector,
-              broken: frozenset[str] = frozenset()) -> QuizSpec | None:
+              broken: frozenset[str] = frozenset(),
+              default_waits: dict[str, int | None] | None = None) -> QuizSpec | None:
+    """Load one quiz file. ``default_waits`` maps a module to its curriculum's default retake
+    wait, for modules whose curriculum loaded; a quiz of another module is not told off for
+    lacking a wait, since its curriculum's own problems are reported already."""
     text = _read(path, out)
     if text is None:
         return None
@@ -360,6 +384,13 @@ def load_quiz(path: Path, modules: dict[str, ModuleSpec], out: _Collector,
                     f"quiz for unknown module '{meta.module}'")
         return None
     objective_ids = {o["id"] for o in module.objectives}
+    default_waits = default_waits or {}
+    if (meta.retake_wait_minutes is None and meta.module in default_waits
+            and default_waits[meta.module] is None):
+        out.add(path, line_for(lines, ("module",)),
+                "missing field 'retake_wait_minutes': set it here, or set "
+                "default_retake_wait_minutes in the curriculum's curriculum.yaml")
+        ok = False
 
     questions: list[QuestionSpec] = []
     seen: dict[str, int] = {}
@@ -420,6 +451,7 @@ def load_quiz(path: Path, modules: dict[str, ModuleSpec], out: _Collector,
         questions=questions,
         content_hash=_hash(text.encode("utf-8")),
         path=out.rel(path),
+        review=meta.review,
     )
 
 
@@ -451,11 +483,13 @@ def load_content(curricula_dir: Path, quizzes_dir: Path, root: Path | None = Non
             bundle.curricula.append(spec)
 
     broken_modules = frozenset(broken - set(parsed))
+    default_waits = {m.slug: c.default_retake_wait_minutes
+                     for c in bundle.curricula for m in c.modules}
     if quizzes_dir.is_dir():
         quiz_files = sorted([*quizzes_dir.glob("*.yaml"), *quizzes_dir.glob("*.yml")])
         owner: dict[str, str] = {}
         for quiz_path in quiz_files:
-            quiz = load_quiz(quiz_path, parsed, out, broken_modules)
+            quiz = load_quiz(quiz_path, parsed, out, broken_modules, default_waits)
             if quiz is None:
                 continue
             if quiz.module_slug in owner:

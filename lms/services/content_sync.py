@@ -2,11 +2,17 @@
 
 Unchanged files change nothing. A changed module file updates the module and bumps its version; a
 changed quiz file makes a new ``QuizVersion`` (with its own questions) so every stored attempt keeps
-the version it answered.
+the version it answered. A quiz file without its own ``retake_wait_minutes`` takes its curriculum's
+``default_retake_wait_minutes`` here, at sync time: the version stores the resolved number, and a
+change of that default makes a new version of each quiz that uses it.
+
+Sync never commits: the caller (the CLI command, the demo, a test) ends the unit of work, so sync
+can be one step of a larger transaction. On an error the caller rolls back.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,21 +42,44 @@ class SyncReport:
 
 
 def sync_folders(session: Session, curricula_dir: Path, quizzes_dir: Path) -> SyncReport:
-    """Validate the folders (raising ``ContentError``) and then sync them."""
+    """Validate the folders (raising ``ContentError`` before writing anything), then sync them.
+
+    Like ``sync_content``, this only flushes: the caller commits.
+    """
     bundle = load_content(curricula_dir, quizzes_dir)
     return sync_content(session, bundle)
 
 
 def sync_content(session: Session, bundle: ContentBundle) -> SyncReport:
-    """Write ``bundle`` into the database in one transaction and commit."""
+    """Write ``bundle`` into the session and flush, without committing.
+
+    The caller ends the unit of work: commit to keep the sync, roll back on any error (a failed
+    flush leaves part of the content written in the session).
+    """
     report = SyncReport()
-    try:
-        _sync(session, bundle, report)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    _sync(session, bundle, report)
     return report
+
+
+@dataclass(frozen=True)
+class QuizSettings:
+    """A quiz file's settings once the curriculum's defaults are applied."""
+
+    retake_wait_minutes: int
+    #: What identifies the version: the file's hash, plus any inherited default, so a changed
+    #: default makes a new version while files that set their own keep their hash.
+    version_hash: str
+
+
+def resolve_quiz_settings(spec: QuizSpec, default_retake_wait_minutes: int | None) -> QuizSettings:
+    if spec.retake_wait_minutes is not None:
+        return QuizSettings(spec.retake_wait_minutes, spec.content_hash)
+    if default_retake_wait_minutes is None:
+        # load_content refuses this; reaching here means a bundle was built by hand.
+        raise ValueError(f"{spec.path}: no retake_wait_minutes and no curriculum default")
+    inherited = f"{spec.content_hash}\ndefault_retake_wait_minutes={default_retake_wait_minutes}"
+    return QuizSettings(default_retake_wait_minutes,
+                        hashlib.sha256(inherited.encode("utf-8")).hexdigest())
 
 
 def _sync(session: Session, bundle: ContentBundle, report: SyncReport) -> None:
@@ -103,24 +132,29 @@ def _sync(session: Session, bundle: ContentBundle, report: SyncReport) -> None:
             module.retired = True
             report.retired.append(f"module {slug}")
 
+    default_waits = {m.slug: c.default_retake_wait_minutes
+                     for c in bundle.curricula for m in c.modules}
     seen_quizzes: set[str] = set()
     for qspec in bundle.quizzes:
         seen_quizzes.add(qspec.module_slug)
         quiz = quizzes.get(qspec.module_slug)
         module = modules[qspec.module_slug]
+        settings = resolve_quiz_settings(qspec, default_waits.get(qspec.module_slug))
         if quiz is None:
             quiz = Quiz(module_id=module.id)
             session.add(quiz)
             session.flush()
-            _add_version(session, quiz, qspec, number=1)
+            _add_version(session, quiz, qspec, settings, number=1)
             report.created.append(qspec.path)
             continue
         current = quiz.current_version
-        if current is not None and current.content_hash == qspec.content_hash and not quiz.retired:
+        if current is not None and current.content_hash == settings.version_hash \
+                and not quiz.retired:
             report.unchanged += 1
             continue
-        if current is None or current.content_hash != qspec.content_hash:
-            _add_version(session, quiz, qspec, number=(current.number + 1) if current else 1)
+        if current is None or current.content_hash != settings.version_hash:
+            _add_version(session, quiz, qspec, settings,
+                         number=(current.number + 1) if current else 1)
         quiz.retired = False
         report.updated.append(qspec.path)
 
@@ -142,15 +176,17 @@ def _copy_module(module: Module, spec, curriculum_id: int) -> None:
     module.content_hash = spec.content_hash
 
 
-def _add_version(session: Session, quiz: Quiz, spec: QuizSpec, number: int) -> QuizVersion:
+def _add_version(session: Session, quiz: Quiz, spec: QuizSpec, settings: QuizSettings,
+                 number: int) -> QuizVersion:
     version = QuizVersion(
         quiz_id=quiz.id,
         number=number,
-        content_hash=spec.content_hash,
+        content_hash=settings.version_hash,
         pass_mark=spec.pass_mark,
         attempts_allowed=spec.attempts_allowed,
-        retake_wait_minutes=spec.retake_wait_minutes,
+        retake_wait_minutes=settings.retake_wait_minutes,
         shuffle=spec.shuffle,
+        review=spec.review,
     )
     session.add(version)
     session.flush()
