@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.models import Answer, Attempt, Module, Quiz
+from lms.models import Answer, Attempt, Module, Quiz, QuizVersion
 from lms.models._types import utcnow
 from lms.question_types import QUESTION_TYPES, ResponseError
 from lms.services import quizzes
@@ -107,10 +107,13 @@ def test_shuffle_orders_questions_per_attempt(db, content, make_person):
     assert orders == {("p1", "p2"), ("p2", "p1")}
 
 
-def test_review_gives_key_and_marks_after_submission(db, trainee, listening):
-    attempt = submit(db, trainee, listening, {**RIGHT, "q-l1": ["a"]})
-    items = quizzes.review(db, attempt)
+def test_review_gives_key_and_marks_after_a_pass(db, trainee, listening):
+    attempt = submit(db, trainee, listening, {**RIGHT, "q-l1": ["a"]})  # 75%: passed
+    result = quizzes.attempt_result(db, attempt)
+    assert result.show_key and (result.right, result.total) == (3, 4)
+    items = result.items
     assert [i.question.key for i in items] == ["l1", "l2", "l3", "l4"]
+    assert [i.number for i in items] == [1, 2, 3, 4]
     assert items[0].is_correct is False and items[0].correct_ids == ["b"]
     assert items[0].response == ["a"]
 
@@ -166,3 +169,114 @@ def test_open_attempt_counts_towards_the_limit(db, trainee, module):
     status = quizzes.quiz_status(db, trainee.id, quiz, now=later)
     assert status.attempts_used == 2 and status.attempts_left == 0
     assert status.open_attempt_id is not None
+
+
+# --- when the key may be shown (QuizVersion.review) ---------------------------------------
+
+WRONG = {"q-l1": ["a"], "q-l2": ["b"], "q-l3": ["false"], "q-l4": ["y"]}
+
+
+def set_review(db, quiz, rule):
+    quiz.current_version.review = rule
+    db.commit()
+
+
+def test_after_pass_hides_the_key_of_a_failed_attempt(db, trainee, listening):
+    assert listening.current_version.review == "after_pass"  # the default
+    attempt = submit(db, trainee, listening, {**RIGHT, "q-l1": ["a"], "q-l2": ["a"]})
+    result = quizzes.attempt_result(db, attempt)
+    assert not result.show_key and result.items == []
+    assert (result.right, result.total) == (2, 4)
+    assert [(w.number, w.prompt_html) for w in result.wrong] == [
+        (1, "<p>What helps most?</p>"),
+        (2, "<p>Which are reflections? Choose all that apply.</p>")]
+    # Nothing in the result carries the key: wrong items have a number and a prompt only.
+    assert all(set(vars(w)) == {"number", "prompt_html"} for w in result.wrong)
+
+
+def test_after_pass_shows_every_attempt_once_passed(db, trainee, listening):
+    now = utcnow()
+    failed = submit(db, trainee, listening, WRONG, now=now)
+    submit(db, trainee, listening, RIGHT, now=now + timedelta(hours=1))
+    result = quizzes.attempt_result(db, failed)
+    assert result.show_key and [i.correct_ids for i in result.items][0] == ["b"]
+
+
+def test_after_last_attempt_shows_the_key_when_no_attempts_are_left(db, trainee, listening):
+    set_review(db, listening, "after_last_attempt")  # two attempts allowed
+    now = utcnow()
+    first = submit(db, trainee, listening, WRONG, now=now)
+    assert not quizzes.attempt_result(db, first, now=now).show_key
+    # The last attempt open: it is being answered, so the first one's key stays hidden.
+    later = now + timedelta(hours=1)
+    last = quizzes.start_attempt(db, trainee.id, listening, now=later)
+    db.commit()
+    assert not quizzes.attempt_result(db, first, now=later).show_key
+    quizzes.submit_attempt(db, trainee.id, last, WRONG, now=later)
+    db.commit()
+    assert quizzes.attempt_result(db, first, now=later).show_key
+    assert quizzes.attempt_result(db, last, now=later).show_key
+
+
+def test_after_last_attempt_shows_the_key_after_a_pass(db, trainee, listening):
+    set_review(db, listening, "after_last_attempt")
+    attempt = submit(db, trainee, listening, RIGHT)
+    assert quizzes.attempt_result(db, attempt).show_key
+
+
+def test_after_last_attempt_with_unlimited_attempts_waits_for_a_pass(db, trainee, module):
+    quiz = module("privacy").quiz  # attempts_allowed: 0 (no limit)
+    set_review(db, quiz, "after_last_attempt")
+    attempt = submit(db, trainee, quiz, {"q-p1": ["true"], "q-p2": ["b"]})
+    assert not quizzes.attempt_result(db, attempt).show_key
+
+
+def test_always_shows_the_key_after_a_fail(db, trainee, listening):
+    set_review(db, listening, "always")
+    attempt = submit(db, trainee, listening, WRONG)
+    result = quizzes.attempt_result(db, attempt)
+    assert result.show_key and len(result.items) == 4
+
+
+def test_an_unknown_review_setting_hides_the_key(db, trainee, listening):
+    set_review(db, listening, "whenever")
+    attempt = submit(db, trainee, listening, WRONG)
+    assert not quizzes.attempt_result(db, attempt).show_key
+
+
+def test_the_attempts_own_version_decides(db, trainee, listening):
+    # An attempt at a version that said "always" keeps showing its key after a new version
+    # with the default; an attempt at the new version does not.
+    set_review(db, listening, "always")
+    now = utcnow()
+    old = submit(db, trainee, listening, WRONG, now=now)
+    assert quizzes.attempt_result(db, old, now=now).show_key
+    old_version = listening.current_version
+    new_version = QuizVersion(quiz_id=listening.id, number=2, content_hash="x", pass_mark=75,
+                              attempts_allowed=3, retake_wait_minutes=0, shuffle=False)
+    db.add(new_version)
+    db.flush()
+    listening.current_version_id = new_version.id
+    db.commit()
+    db.refresh(listening)
+    assert old.quiz_version_id == old_version.id
+    assert quizzes.attempt_result(db, old, now=now).show_key
+    assert new_version.review == "after_pass"
+
+
+def test_reread_links_follow_the_module_objectives_and_anchors(db, trainee, listening, module):
+    listening_module = module("listening")
+    # Only listen-two has an element with its id on the module page.
+    listening_module.body_html += '<h2 id="listen-two">Reflecting</h2>'
+    db.commit()
+    attempt = submit(db, trainee, listening, {**RIGHT, "q-l2": ["a"], "q-l4": ["y"],
+                                              "q-l1": ["a"]})
+    links = quizzes.attempt_result(db, attempt).reread
+    # Wrong: l1 (listen-one), l2 and l4 (listen-two); each objective once, in module order.
+    assert [(r.objective_id, r.text, r.anchor) for r in links] == [
+        ("listen-one", "Listen well.", None), ("listen-two", "Reflect back.", "listen-two")]
+
+
+def test_reread_link_for_an_objective_the_module_no_longer_has(db, module):
+    links = quizzes.reread_links(module("listening"), ["gone"])
+    assert [(r.objective_id, r.text, r.anchor) for r in links] == [(None, None, None)]

@@ -259,3 +259,118 @@ def test_my_progress_query_count_does_not_grow(db, trainee, login, count_queries
     with count_queries() as many:
         client.get("/progress")
     assert len(many) == len(few)
+
+
+# --- the result page: the key only when the quiz's review setting allows it ---------------
+
+# Everything on a result page that gives the key away: rationales, the key's marking and the
+# options (a wrong answer to a two-option question names the right one).
+KEY_MARKERS = ("RATIONALE", 'class="key', "right answer", "Why:", "Interrupting", "Listening helps",
+               "So you felt alone.", "It sounds like a hard week.", "Pulls things together",
+               "your answer")
+FAILING = {"q-l1": ["a"], "q-l2": ["b"], "q-l3": ["true"], "q-l4": ["x"]}  # 2 of 4: 50%
+
+
+def failed_attempt(db, person, quiz, now=None):
+    attempt = quizzes.start_attempt(db, person.id, quiz, now=now)
+    quizzes.submit_attempt(db, person.id, attempt, FAILING, now=now)
+    db.commit()
+    return attempt
+
+
+def test_failed_result_page_hides_the_key_and_says_what_to_reread(db, trainee, login, module):
+    listening = module("listening")
+    listening.body_html += '<h2 id="listen-two">Reflecting</h2>'
+    db.commit()
+    client = login(trainee)
+    attempt_id = start(client)
+    client.post(f"/attempts/{attempt_id}", data={k: v for k, v in FAILING.items()})
+    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "50%" in page and "2 of 4 right" in page
+    for marker in KEY_MARKERS:
+        assert marker not in page, marker
+    # The wrong questions by number and prompt, and the sections to reread.
+    assert "Question 1." in page and "What helps most?" in page
+    assert "Question 2." in page and "Which are reflections?" in page
+    assert "Silence can help." not in page  # right: not listed
+    assert 'href="/modules/listening"' in page  # listen-one: no anchor on the page
+    assert 'href="/modules/listening#listen-two">Reflect back.' in page
+    assert "once you pass this quiz" in page
+
+
+def test_result_page_shows_the_key_after_a_pass(db, trainee, login, module):
+    quiz = module("listening").quiz
+    failed = failed_attempt(db, trainee, quiz, now=utcnow() - timedelta(hours=2))
+    client = login(trainee)
+    attempt_id = start(client)
+    client.post(f"/attempts/{attempt_id}", data=RIGHT)
+    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "RATIONALE-L1" in page and 'class="key' in page
+    # Now the earlier failed attempt's review opens too.
+    earlier = client.get(f"/attempts/{failed.id}/result").get_data(as_text=True)
+    assert "RATIONALE-L2" in earlier and "right answer" in earlier
+
+
+def test_result_page_after_last_attempt(db, trainee, login, module):
+    quiz = module("listening").quiz  # two attempts
+    quiz.current_version.review = "after_last_attempt"
+    db.commit()
+    first = failed_attempt(db, trainee, quiz, now=utcnow() - timedelta(hours=3))
+    client = login(trainee)
+    page = client.get(f"/attempts/{first.id}/result").get_data(as_text=True)
+    assert "RATIONALE" not in page and 'class="key' not in page
+    assert "or have used all your attempts" in page
+    last = failed_attempt(db, trainee, quiz, now=utcnow() - timedelta(hours=1))
+    for attempt in (first, last):
+        page = client.get(f"/attempts/{attempt.id}/result").get_data(as_text=True)
+        assert "RATIONALE-L1" in page and 'class="key' in page
+
+
+def test_result_page_always_shows_the_key(db, trainee, login, module):
+    quiz = module("listening").quiz
+    quiz.current_version.review = "always"
+    db.commit()
+    attempt = failed_attempt(db, trainee, quiz)
+    page = login(trainee).get(f"/attempts/{attempt.id}/result").get_data(as_text=True)
+    assert "RATIONALE-L1" in page and "Not passed yet" in page
+
+
+def test_no_other_trainee_page_shows_the_key(db, trainee, login, module):
+    quiz = module("listening").quiz
+    attempt = failed_attempt(db, trainee, quiz)
+    client = login(trainee)
+    for url in ("/dashboard", "/progress", "/modules/listening", "/modules/listening/quiz",
+                f"/attempts/{attempt.id}"):  # a submitted attempt redirects to its result
+        response = client.get(url, follow_redirects=True)
+        page = response.get_data(as_text=True)
+        for marker in KEY_MARKERS:
+            assert marker not in page, (url, marker)
+
+
+def test_result_page_query_count_does_not_grow(db, trainee, login, module, count_queries):
+    # The key hidden on both: a 2-question quiz after one attempt, then a 4-question quiz
+    # after two.
+    small = quizzes.start_attempt(db, trainee.id, module("privacy").quiz)
+    quizzes.submit_attempt(db, trainee.id, small, {"q-p1": ["true"], "q-p2": ["b"]})
+    db.commit()
+    failed_attempt(db, trainee, module("listening").quiz, now=utcnow() - timedelta(hours=3))
+    big = failed_attempt(db, trainee, module("listening").quiz, now=utcnow() - timedelta(hours=1))
+    client = login(trainee)
+    client.get(f"/attempts/{small.id}/result")
+    with count_queries() as few:
+        client.get(f"/attempts/{small.id}/result")
+    with count_queries() as many:
+        page = client.get(f"/attempts/{big.id}/result").get_data(as_text=True)
+    assert "Question 2." in page  # the key hidden on both pages
+    assert len(many) == len(few)
+
+
+def test_quiz_page_states_the_wait_and_when_the_key_is_shown(db, trainee, login, module):
+    client = login(trainee)
+    page = client.get("/modules/listening/quiz").get_data(as_text=True)
+    assert "wait 30 minutes" in page and "once you pass." in page
+    version = module("listening").quiz.current_version
+    version.retake_wait_minutes, version.review = 1440, "after_last_attempt"
+    db.commit()
+    page = client.get("/modules/listening/quiz").get_data(as_text=True)
+    assert "wait 1 day before" in page and "or have used all your attempts" in page

@@ -1,8 +1,19 @@
-"""Quiz rules: who may start an attempt, scoring on the server, limits and retake waits."""
+"""Quiz rules: who may start an attempt, scoring on the server, limits, retake waits, and when
+a trainee may see the key.
+
+Review (``QuizVersion.review``, set per quiz file): the key and the rationales of an attempt are
+shown when the attempt's version says ``always``; or ``after_pass`` and the trainee has passed
+the quiz; or ``after_last_attempt`` and the trainee has passed or has no attempts left (an
+attempt still open is not "no attempts left": it is the last one, being answered). Otherwise the
+result page shows the score, the questions answered wrongly (number and prompt only) and what to
+reread: a pass then means the trainee knew the answers, not that they copied them from the last
+result page. ``attempt_result`` builds the page's data so a hidden key never reaches a template.
+"""
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -11,7 +22,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lms.models import Answer, Attempt, Question, Quiz, QuizVersion
+from lms.content.loader import REVIEW_AFTER_LAST_ATTEMPT, REVIEW_AFTER_PASS, REVIEW_ALWAYS
+from lms.models import Answer, Attempt, Module, Question, Quiz, QuizVersion
 from lms.models._types import utcnow
 from lms.question_types import ResponseError, get_type
 
@@ -220,8 +232,28 @@ def submit_attempt(session: Session, person_id: int, attempt: Attempt,
     return attempt
 
 
+def review_allowed(version: QuizVersion, status: QuizStatus) -> bool:
+    """May the trainee see the key and rationales of an attempt at ``version``?
+
+    ``status`` is where the trainee stands with the quiz now (its current version), so a pass
+    at any version counts, and "no attempts left" means they cannot answer the quiz again.
+    An unknown setting hides the key: failing closed is the safe side.
+    """
+    if version.review == REVIEW_ALWAYS:
+        return True
+    if version.review == REVIEW_AFTER_PASS:
+        return status.passed
+    if version.review == REVIEW_AFTER_LAST_ATTEMPT:
+        out_of_attempts = status.attempts_left == 0 and status.open_attempt_id is None
+        return status.passed or out_of_attempts
+    return False
+
+
 @dataclass
 class ReviewItem:
+    """One question of an attempt with the key: built only when the review is allowed."""
+
+    number: int
     question: Question
     response: list[str]
     mark: float
@@ -232,18 +264,86 @@ class ReviewItem:
         return self.mark >= 1.0
 
 
-def review(session: Session, attempt: Attempt) -> list[ReviewItem]:
-    """Each question in the order shown, with the answer given, the key and the mark."""
-    answers = {a.question_id: a for a in session.scalars(
-        select(Answer).where(Answer.attempt_id == attempt.id))}
-    items = []
-    for question in ordered_questions(attempt):
-        answer = answers.get(question.id)
-        items.append(ReviewItem(question=question,
-                                response=answer.response if answer else [],
-                                mark=answer.mark if answer else 0.0,
-                                correct_ids=list(question.correct)))
-    return items
+@dataclass(frozen=True)
+class WrongItem:
+    """A question answered wrongly, as shown while the key is hidden: no options, no key."""
+
+    number: int
+    prompt_html: str
+
+
+@dataclass(frozen=True)
+class RereadLink:
+    """Part of the module to read again: an objective, and its anchor on the module page if the
+    module's HTML has an element with that objective's id (``## Heading {#objective-id}``)."""
+
+    objective_id: str | None
+    text: str | None  # None: the objective is no longer in the module; read it all
+    anchor: str | None
+
+
+@dataclass
+class AttemptResult:
+    attempt: Attempt
+    status: QuizStatus
+    show_key: bool
+    right: int
+    total: int
+    #: Every question with the key and the answer given; empty unless ``show_key``.
+    items: list[ReviewItem]
+    #: The questions answered wrongly, in the order shown, without the key.
+    wrong: list[WrongItem]
+    reread: list[RereadLink]
+
+    @property
+    def review_rule(self) -> str:
+        return self.attempt.quiz_version.review
+
+
+_ID_ATTRIBUTE = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""")
+
+
+def reread_links(module: Module, objective_ids: Sequence[str]) -> list[RereadLink]:
+    """The module's objectives behind ``objective_ids``, in the module's order, each once."""
+    wanted = set(objective_ids)
+    anchors = set(_ID_ATTRIBUTE.findall(module.body_html or ""))
+    links = [RereadLink(o["id"], o["text"], o["id"] if o["id"] in anchors else None)
+             for o in module.objectives if o["id"] in wanted]
+    if wanted - {o["id"] for o in module.objectives}:
+        links.append(RereadLink(None, None, None))
+    return links
+
+
+def attempt_result(session: Session, attempt: Attempt,
+                   now: datetime | None = None) -> AttemptResult:
+    """Everything the result page of a submitted attempt shows, with the key only if allowed.
+
+    The same number of queries whatever the number of questions or attempts: the attempt
+    summary and the answers are one query each, the version's questions one more.
+    """
+    status = quiz_status(session, attempt.person_id, attempt.quiz, now)
+    show_key = attempt.is_submitted and review_allowed(attempt.quiz_version, status)
+    answers = {question_id: (response, mark) for question_id, response, mark in session.execute(
+        select(Answer.question_id, Answer.response, Answer.mark)
+        .where(Answer.attempt_id == attempt.id))}
+    items: list[ReviewItem] = []
+    wrong: list[WrongItem] = []
+    wrong_objectives: list[str] = []
+    right = 0
+    questions = ordered_questions(attempt)
+    for number, question in enumerate(questions, start=1):
+        response, mark = answers.get(question.id, ([], 0.0))
+        if mark >= 1.0:
+            right += 1
+        else:
+            wrong.append(WrongItem(number, question.prompt_html))
+            wrong_objectives.append(question.objective)
+        if show_key:
+            items.append(ReviewItem(number=number, question=question, response=list(response),
+                                    mark=mark, correct_ids=list(question.correct)))
+    return AttemptResult(attempt=attempt, status=status, show_key=show_key, right=right,
+                         total=len(questions), items=items, wrong=wrong,
+                         reread=reread_links(attempt.quiz.module, wrong_objectives))
 
 
 def attempt_history(session: Session, person_id: int,
