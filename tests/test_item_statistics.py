@@ -10,7 +10,12 @@ from sqlalchemy import select
 from lms.models import Module, Quiz
 from lms.models._types import utcnow
 from lms.services import quizzes
-from lms.services.item_statistics import pearson, quiz_statistics
+from lms.services.item_statistics import (
+    MIN_ATTEMPTS_FOR_FLAGS,
+    discriminative_efficiency,
+    pearson,
+    quiz_statistics,
+)
 
 RIGHT = {"l1": ["b"], "l2": ["a", "c"], "l3": ["true"], "l4": ["x"]}
 WRONG = {"l1": ["a"], "l2": ["a"], "l3": ["false"], "l4": ["y"]}
@@ -54,6 +59,17 @@ def test_hand_computed_facility_discrimination_and_options(db, quiz, make_person
     # l3 marks 1,0,0,1 vs rest 3,3,2,1: r = -0.5 / sqrt(1 * 2.75) = -0.30151.
     assert by_key["l3"].discrimination == pytest.approx(-0.30151, abs=1e-5)
     assert by_key["l4"].discrimination is None  # everyone right: no spread, no correlation
+    # Efficiency, 100 * covariance / the covariance of both sorted ascending (sums of products
+    # of deviations; the n - 1 cancels). l2: actual 0.5; sorted marks 0,0,1,1 against sorted
+    # rest 2,2,2,3 (mean 2.25) give 0.125 + 0.125 - 0.125 + 0.375 = 0.5: 100%, as good as a
+    # question with these marks can be, though its index is only 0.577.
+    assert by_key["l2"].discriminative_efficiency == pytest.approx(100.0)
+    # l3: actual -0.5; sorted 0,0,1,1 against 1,2,3,3 (mean 2.25) give
+    # 0.625 + 0.125 + 0.375 + 0.375 = 1.5: -0.5 / 1.5 = -33.3%.
+    assert by_key["l3"].discriminative_efficiency == pytest.approx(-100 / 3)
+    assert by_key["l1"].discriminative_efficiency == pytest.approx(0.0)
+    assert by_key["l4"].discriminative_efficiency is None
+    assert not any(s.enough_data for s in stats.questions)
     assert by_key["l1"].option_counts == {"a": 1, "b": 3, "c": 0}
     assert by_key["l2"].option_counts == {"a": 4, "b": 0, "c": 2}
     # Fewer than 10 attempts: nothing is flagged, even the negative discrimination.
@@ -92,3 +108,68 @@ def test_pearson():
     assert pearson([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
     assert pearson([1, 1, 1], [1, 2, 3]) is None
     assert pearson([1], [1]) is None
+
+
+FIVE = {"A": {"l1", "l2", "l3", "l4"}, "B": {"l1", "l2", "l3"}, "C": {"l2", "l3"},
+        "D": {"l1"}, "E": {"l2"}}
+
+
+def test_hand_computed_discriminative_efficiency(db, quiz, make_person):
+    now = utcnow()
+    for name, right in FIVE.items():
+        answer(db, make_person("trainee", name=name), quiz, right, now)
+    # l1 marks A..E: 1 1 0 1 0 (mean 0.6); rest of the quiz: 3 2 2 0 1 (mean 1.6).
+    # Deviations: marks .4 .4 -.6 .4 -.6; rest 1.4 .4 .4 -1.6 -.6.
+    # Actual sum of products: .56 + .16 - .24 - .64 + .36 = 0.20.
+    # Sorted marks 0 0 1 1 1 against sorted rest 0 1 2 2 3: deviations -.6 -.6 .4 .4 .4 and
+    # -1.6 -.6 .4 .4 1.4; products .96 + .36 + .16 + .16 + .56 = 2.20 (the most possible).
+    # Efficiency: 100 * 0.20 / 2.20 = 100 / 11 = 9.09%.
+    # The index: sxx = 3(.16) + 2(.36) = 1.2, syy = 1.96 + .16 + .16 + 2.56 + .36 = 5.2,
+    # r = 0.2 / sqrt(6.24) = 0.0801: weak, but the most these marks allow is 2.2 / sqrt(6.24)
+    # = 0.881, so the question reaches 9% of what it could.
+    by_key = {s.question.key: s for s in quiz_statistics(db, quiz).questions}
+    l1 = by_key["l1"]
+    assert l1.discriminative_efficiency == pytest.approx(100 / 11)
+    assert l1.discrimination == pytest.approx(0.2 / 6.24 ** 0.5)
+    # Five attempts: below the minimum, so not enough data and no flag, even below 15%.
+    assert l1.n == 5 < MIN_ATTEMPTS_FOR_FLAGS and not l1.enough_data and l1.flags == []
+
+
+def test_low_efficiency_is_flagged_from_the_minimum(db, quiz, make_person):
+    now = utcnow()
+    # The same five patterns twice: every deviation repeats, so both sums double and the
+    # efficiency stays 100 / 11 = 9.09% (below 15%), now over 10 attempts.
+    for _round in range(2):
+        for right in FIVE.values():
+            answer(db, make_person("trainee"), quiz, right, now)
+    l1 = {s.question.key: s for s in quiz_statistics(db, quiz).questions}["l1"]
+    assert l1.n == 10 and l1.enough_data
+    assert l1.discriminative_efficiency == pytest.approx(100 / 11)
+    assert [f for f in l1.flags if f.startswith("barely discriminates")] == [
+        "barely discriminates: efficiency 9% (below 15%): stronger and weaker trainees do "
+        "about as well; check the wording and the options"]
+
+
+def test_discriminative_efficiency_edges():
+    assert discriminative_efficiency([0, 1], [0, 1]) == pytest.approx(100.0)
+    assert discriminative_efficiency([0, 1], [1, 0]) == pytest.approx(-100.0)
+    assert discriminative_efficiency([1, 1, 1], [0, 1, 2]) is None  # no spread in the marks
+    assert discriminative_efficiency([0, 1, 1], [2, 2, 2]) is None  # no spread in the rest
+    assert discriminative_efficiency([1], [1]) is None
+
+
+def test_statistics_page_says_not_enough_data_and_shows_efficiency(db, quiz, make_person, app):
+    from tests.conftest import log_in
+
+    now = utcnow()
+    for right in FIVE.values():
+        answer(db, make_person("trainee"), quiz, right, now)
+    client = app.test_client()
+    log_in(client, make_person("admin"))
+    page = client.get("/cohorts/statistics/listening").get_data(as_text=True)
+    assert "discrimination and efficiency: not enough data" in page
+    assert "first attempt at this version counts as a first attempt" in page
+    for right in FIVE.values():
+        answer(db, make_person("trainee"), quiz, right, now)
+    page = client.get("/cohorts/statistics/listening").get_data(as_text=True)
+    assert "efficiency: not enough data" not in page and "efficiency 9%" in page

@@ -8,11 +8,21 @@ Definitions (after Moodle's quiz statistics):
   score on the rest of the quiz (the total without this question), over the attempts counted.
   Leaving the question out of the total stops it correlating with itself. It runs from -1 to 1;
   a negative value means stronger trainees tend to get the question wrong;
+* discriminative efficiency: the discrimination as a percentage of the most the question could
+  have with these marks. Sort the question's marks and the rest-of-quiz scores separately and
+  pair them off by rank: that pairing gives the largest covariance the two score distributions
+  allow. The efficiency is the actual covariance over that maximum, times 100. An easy
+  all-or-nothing question can never reach a discrimination of 1, so the index alone understates
+  it; the efficiency says how much of its possible discrimination it achieves. Below
+  ``LOW_EFFICIENCY_BELOW`` percent the question barely tells stronger and weaker trainees apart
+  (Moodle marks such questions as dubious);
 * distractor analysis: how many attempts chose each option.
 
 By default each trainee's first submitted attempt at the quiz version counts; all attempts is
-an option. Every figure carries n, the number of attempts behind it, and nothing is flagged on
-fewer than ``MIN_ATTEMPTS_FOR_FLAGS`` attempts.
+an option. Statistics are per version, so a trainee's first attempt at a new version counts as
+a first attempt even after attempts at the previous one. Every figure carries n, the number of
+attempts behind it. On fewer than ``MIN_ATTEMPTS_FOR_FLAGS`` attempts nothing is flagged and the
+discrimination and its efficiency are shown as not enough data (they are still computed).
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from lms.models import Answer, Attempt, Enrolment, Question, Quiz, QuizVersion
 MIN_ATTEMPTS_FOR_FLAGS = 10
 TOO_EASY_ABOVE = 0.90
 TOO_HARD_BELOW = 0.30
+LOW_EFFICIENCY_BELOW = 15.0  # percent
 
 
 @dataclass
@@ -38,7 +49,13 @@ class QuestionStatistics:
     facility: float | None
     discrimination: float | None
     option_counts: dict[str, int]
+    discriminative_efficiency: float | None = None  # percent
     flags: list[str] = field(default_factory=list)
+
+    @property
+    def enough_data(self) -> bool:
+        """Enough attempts to read the discrimination figures and to flag anything."""
+        return self.n >= MIN_ATTEMPTS_FOR_FLAGS
 
 
 @dataclass
@@ -62,6 +79,21 @@ def pearson(xs: list[float], ys: list[float]) -> float | None:
         return None  # no spread: the correlation is undefined
     sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
     return sxy / math.sqrt(sxx * syy)
+
+
+def discriminative_efficiency(xs: list[float], ys: list[float]) -> float | None:
+    """The covariance of ``xs`` and ``ys`` as a percentage of the largest covariance any pairing
+    of the same values could have (both sorted, paired by rank). None without spread."""
+    n = len(xs)
+    if n < 2:
+        return None
+    mean_x, mean_y = sum(xs) / n, sum(ys) / n
+    actual = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+    # The rearrangement inequality: pairing both in ascending order maximises the sum.
+    most = sum((x - mean_x) * (y - mean_y) for x, y in zip(sorted(xs), sorted(ys), strict=True))
+    if math.isclose(most, 0.0, abs_tol=1e-12):
+        return None  # one side has no spread: no discrimination is possible
+    return 100.0 * actual / most
 
 
 def scoped_attempts(version_id: int, cohort_id: int | None, first_only: bool):
@@ -113,9 +145,12 @@ def quiz_statistics(session: Session, quiz: Quiz, *, version: QuizVersion | None
         n = len(marks)
         facility = (sum(marks.values()) / n) if n else None
         attempt_ids = list(marks)
-        discrimination = pearson([marks[a] for a in attempt_ids],
-                                 [totals[a] - marks[a] for a in attempt_ids]) if n else None
-        stats = QuestionStatistics(question, n, facility, discrimination, chosen[question.id])
+        item_marks = [marks[a] for a in attempt_ids]
+        rest = [totals[a] - marks[a] for a in attempt_ids]
+        stats = QuestionStatistics(question, n, facility,
+                                   pearson(item_marks, rest) if n else None,
+                                   chosen[question.id],
+                                   discriminative_efficiency(item_marks, rest) if n else None)
         stats.flags = flags_for(stats)
         results.append(stats)
     count = len(totals)
@@ -125,7 +160,7 @@ def quiz_statistics(session: Session, quiz: Quiz, *, version: QuizVersion | None
 
 
 def flags_for(stats: QuestionStatistics) -> list[str]:
-    if stats.n < MIN_ATTEMPTS_FOR_FLAGS:
+    if not stats.enough_data:
         return []
     flags = []
     if stats.facility is not None and stats.facility > TOO_EASY_ABOVE:
@@ -137,4 +172,10 @@ def flags_for(stats: QuestionStatistics) -> list[str]:
     if stats.discrimination is not None and stats.discrimination < 0:
         flags.append(f"discriminates negatively ({stats.discrimination:.2f}): stronger "
                      "trainees tend to get it wrong; check the key and the wording")
+    elif (stats.discriminative_efficiency is not None
+          and stats.discriminative_efficiency < LOW_EFFICIENCY_BELOW):
+        # A negative efficiency is flagged above already, as negative discrimination.
+        flags.append(f"barely discriminates: efficiency {stats.discriminative_efficiency:.0f}% "
+                     f"(below {LOW_EFFICIENCY_BELOW:.0f}%): stronger and weaker trainees do "
+                     "about as well; check the wording and the options")
     return flags
