@@ -46,9 +46,10 @@ def test_bad_session_input_names_each_field(db, cohort, content):
 def test_reorder_and_cancel(db, cohort):
     first = agenda.add_session(db, cohort, data("A", date(2026, 3, 2)))
     second = agenda.add_session(db, cohort, data("B", date(2026, 3, 3)))
-    agenda.move_session(db, second, -1)
-    assert [s.title for s in agenda.agenda(db, cohort.id)] == ["B", "A"]
-    agenda.move_session(db, second, -1)  # already first: nothing happens
+    assert agenda.move_session(db, second, -1) is first
+    assert [(s.title, s.on_date) for s in agenda.agenda(db, cohort.id)] == [
+        ("B", date(2026, 3, 2)), ("A", date(2026, 3, 3))]
+    assert agenda.move_session(db, second, -1) is None  # already first: nothing happens
     assert [s.title for s in agenda.agenda(db, cohort.id)] == ["B", "A"]
     with pytest.raises(AgendaError, match="why"):
         agenda.cancel_session(db, first, "")
@@ -123,3 +124,72 @@ def test_cancel_and_reinstate_are_logged(db, cohort, make_person):
     assert not again.is_cancelled
     assert [(c.kind, c.reason, c.changed_by.name) for c in again.changes] == [
         ("cancelled", "Storm warning", "Tia"), ("reinstated", "", "Tia")]
+
+
+def test_move_down_swaps_dates_and_times_and_the_numbers_follow_the_dates(db, cohort):
+    intro = agenda.add_session(db, cohort, data("Intro", date(2026, 11, 29)))
+    listening = agenda.add_session(db, cohort, data("Listening", date(2026, 12, 6)))
+    boundaries = agenda.add_session(db, cohort, SessionInput(
+        "Boundaries", date(2026, 12, 13), time(14, 0), 120))
+    assert agenda.move_session(db, listening, 1) is boundaries
+    listed = agenda.agenda(db, cohort.id)
+    assert [(s.title, s.on_date, s.start_time) for s in listed] == [
+        ("Intro", date(2026, 11, 29), time(9, 30)),
+        ("Boundaries", date(2026, 12, 6), time(9, 30)),
+        ("Listening", date(2026, 12, 13), time(14, 0))]
+    assert [s.position for s in listed] == [1, 2, 3]  # session numbers follow the dates
+    # The instants move with the local dates, in the cohort's zone (UTC+2).
+    assert listening.starts_at == datetime(2026, 12, 13, 12, 0, tzinfo=UTC)
+    assert boundaries.starts_at == datetime(2026, 12, 6, 7, 30, tzinfo=UTC)
+    assert listening.duration_minutes == 180 and boundaries.duration_minutes == 120
+    # Nothing beyond either end.
+    assert agenda.move_session(db, listening, 1) is None
+    assert agenda.move_session(db, intro, -1) is None
+    # Every other list of the cohort's sessions has the same order.
+    assert [s.title for s in agenda.agenda_for_cohorts(db, [cohort.id])[cohort.id]] == [
+        "Intro", "Boundaries", "Listening"]
+
+
+def test_a_new_or_edited_session_takes_its_place_in_date_order(db, cohort):
+    late = agenda.add_session(db, cohort, data("Late", date(2026, 3, 9)))
+    early = agenda.add_session(db, cohort, data("Early", date(2026, 3, 2)))
+    assert [(s.title, s.position) for s in agenda.agenda(db, cohort.id)] == [
+        ("Early", 1), ("Late", 2)]
+    agenda.update_session(db, early, data("Early", date(2026, 3, 16)))
+    assert [(s.title, s.position) for s in agenda.agenda(db, cohort.id)] == [
+        ("Late", 1), ("Early", 2)]
+    assert late.position == 1
+
+
+def test_cancelled_sessions_keep_their_dates_when_others_move(db, cohort):
+    first = agenda.add_session(db, cohort, data("First", date(2026, 3, 2)))
+    dropped = agenda.add_session(db, cohort, data("Dropped", date(2026, 3, 3)))
+    third = agenda.add_session(db, cohort, data("Third", date(2026, 3, 4)))
+    agenda.cancel_session(db, dropped, "Strike")
+    assert agenda.move_session(db, third, -1) is first  # the cancelled one is skipped
+    assert [(s.title, s.on_date) for s in agenda.agenda(db, cohort.id)] == [
+        ("Third", date(2026, 3, 2)), ("Dropped", date(2026, 3, 3)), ("First", date(2026, 3, 4))]
+    with pytest.raises(AgendaError, match="keeps its date"):
+        agenda.move_session(db, dropped, 1)
+
+
+def test_a_session_with_a_register_is_not_moved(db, cohort, make_person):
+    from lms.services.attendance import Mark, record_register
+    from tests.factories import EnrolmentFactory
+
+    trainer, trainee = make_person("trainer"), make_person("trainee")
+    EnrolmentFactory(cohort_id=cohort.id, person_id=trainee.id, enrolled_on=date(2026, 1, 1))
+    held = agenda.add_session(db, cohort, data("Held", date(2026, 3, 2)))
+    agenda.add_session(db, cohort, data("Next", date(2026, 3, 9)))
+    record_register(db, held, [Mark(trainee.id, "present")], trainer,
+                    now=datetime(2026, 3, 3, tzinfo=UTC))
+    with pytest.raises(AgendaError, match="already has a register"):
+        agenda.move_session(db, held, 1)
+    assert [s.title for s in agenda.agenda(db, cohort.id)] == ["Held", "Next"]
+
+
+def test_sessions_at_the_same_time_are_not_swapped(db, cohort):
+    one = agenda.add_session(db, cohort, data("One", date(2026, 3, 2)))
+    agenda.add_session(db, cohort, data("Two", date(2026, 3, 2)))
+    with pytest.raises(AgendaError, match="same time"):
+        agenda.move_session(db, one, 1)
