@@ -115,3 +115,81 @@ def test_csv_too_large_is_refused():
 def test_csv_header_after_blank_lines_and_multiline_fields():
     rows = parse_enrolment_csv(b'\n\nname,email\n"Ann\nMarie",ann@example.org\nBo,bo@example.org\n')
     assert [(r.line, r.email) for r in rows] == [(5, "ann@example.org"), (6, "bo@example.org")]
+
+
+def test_enrolment_is_dated_in_the_cohorts_zone(db, content, make_person):
+    """19:40 on 28 November in Los Angeles is 03:40 on the 29th in UTC: still the 28th there."""
+    from datetime import UTC, date, datetime, time
+
+    from lms.services import attendance
+    from tests import factories
+
+    cohort = cohorts.create_cohort(db, name="LA", curriculum=content,
+                                   timezone="America/Los_Angeles")
+    evening = datetime(2026, 11, 29, 3, 40, tzinfo=UTC)
+    result = cohorts.enrol_one(db, cohort, name="Late Joiner", email="late@example.org",
+                               now=evening)
+    assert result.enrolled_on == date(2026, 11, 28)
+    # A session at 20:00 that same evening (04:00 UTC on the 29th) counts for them.
+    item = factories.SessionFactory(cohort_id=cohort.id, title="Evening",
+                                    on_date=date(2026, 11, 28), start_time=time(20, 0),
+                                    starts_at=datetime(2026, 11, 29, 4, 0, tzinfo=UTC),
+                                    duration_minutes=60)
+    db.flush()
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.cohort_id == cohort.id))
+    assert attendance.counts_for(item, enrolment.enrolled_on,
+                                 datetime(2026, 11, 29, 6, 0, tzinfo=UTC))
+
+
+def test_back_dated_enrolment_needs_a_reason_that_is_kept(db, content, make_person):
+    from datetime import timedelta
+
+    from lms.services import time_zones
+
+    trainer = make_person("trainer")
+    cohort = cohorts.create_cohort(db, name="Back", curriculum=content, timezone="Africa/Nairobi",
+                                   trainers=[trainer])
+    earlier = time_zones.local_today("Africa/Nairobi") - timedelta(days=3)
+    with pytest.raises(cohorts.CohortError) as info:
+        cohorts.enrol_one(db, cohort, name="A", email="a@example.org", on=earlier, actor=trainer)
+    assert info.value.field == "backdate_reason"
+    cohorts.enrol_one(db, cohort, name="A", email="a@example.org", on=earlier, actor=trainer,
+                      backdate_reason="Came to the first session before the paperwork")
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.cohort_id == cohort.id))
+    assert enrolment.enrolled_on == earlier and enrolment.enrolled_by_id == trainer.id
+    assert enrolment.backdate_reason == "Came to the first session before the paperwork"
+
+
+def test_cohort_problems_are_reported_together(db, content):
+    from datetime import date
+
+    with pytest.raises(cohorts.CohortError) as info:
+        cohorts.create_cohort(db, name=" ", curriculum=content, timezone="Atlantis",
+                              starts_on=date(2027, 2, 1), ends_on=date(2027, 1, 1))
+    assert set(info.value.problems) == {"name", "ends_on", "timezone"}
+
+
+@pytest.mark.parametrize(("typed", "zone"), [
+    ("Nairobi", "Africa/Nairobi"), ("los angeles", "America/Los_Angeles"),
+    ("africa/nairobi", "Africa/Nairobi"), ("Nairobi, Kenya", "Africa/Nairobi"), ("UTC", "UTC")])
+def test_time_zone_by_city_or_name(typed, zone):
+    from lms.services import time_zones
+
+    assert time_zones.resolve(typed) == zone
+
+
+@pytest.mark.parametrize("typed", ["America", "Mars/Base", "../../etc/passwd", "", "Etc"])
+def test_time_zone_nonsense_is_refused(typed):
+    from lms.services import time_zones
+
+    assert time_zones.resolve(typed) is None
+
+
+def test_two_thousand_rows_enrol_in_bulk(db, cohort, count_queries):
+    """No password hashing and no query per row: the statement count stays small."""
+    rows = [cohorts.EnrolmentRow(n + 2, f"Trainee {n}", f"t{n}@example.org")
+            for n in range(2000)]
+    with count_queries() as counted:
+        result = enrol_rows(db, cohort, rows)
+    assert len(result.enrolled) == 2000 and len(result.links) == 2000
+    assert len(counted) < 60, len(counted)

@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -355,7 +355,7 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
                                          valid_for=valid_for, created_by=actor, now=now)
     current = {e.person_id: e for e in session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id))}
-    new_rows: list[Enrolment] = []
+    new_rows: list[dict] = []
     for row in rows:
         person = known[accounts.normalise_email(row.email)]
         supervisor = known.get(accounts.normalise_email(row.supervisor_email)) \
@@ -367,16 +367,15 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
                 existing.supervisor_id = supervisor.id
             continue
         result.enrolled.append(person)
-        enrolment = Enrolment(cohort_id=cohort.id, person_id=person.id, enrolled_on=on,
-                              supervisor_id=supervisor.id if supervisor else None,
-                              enrolled_by_id=actor.id if actor else None,
-                              backdate_reason=reason)
-        current[person.id] = enrolment
-        new_rows.append(enrolment)
-    session.add_all(new_rows)
+        new_rows.append({"cohort_id": cohort.id, "person_id": person.id, "enrolled_on": on,
+                         "supervisor_id": supervisor.id if supervisor else None,
+                         "enrolled_by_id": actor.id if actor else None,
+                         "backdate_reason": reason})
     try:
         with session.begin_nested():
             session.flush()
+            if new_rows:
+                session.execute(insert(Enrolment), new_rows)  # one executemany
     except IntegrityError:
         raise EnrolmentErrors([(1, "someone enrolled one of these people at the same moment; "
                                    "reload the cohort and try again")]) from None

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from lms.models import Invitation, Person
@@ -57,15 +57,14 @@ def issue(session: Session, people: Sequence[Person], *, purpose: str, valid_for
         Invitation.person_id.in_(ids), Invitation.used_at.is_(None),
         Invitation.revoked_at.is_(None)).values(revoked_at=now))
     links: list[IssuedLink] = []
-    rows: list[Invitation] = []
+    rows: list[dict] = []
     for person in people:
         token = secrets.token_urlsafe(32)
         links.append(IssuedLink(person, token, now + valid_for))
-        rows.append(Invitation(person_id=person.id, token_hash=_digest(token), purpose=purpose,
-                               created_at=now, expires_at=now + valid_for,
-                               created_by_id=created_by.id if created_by else None))
-    session.add_all(rows)
-    session.flush()
+        rows.append({"person_id": person.id, "token_hash": _digest(token), "purpose": purpose,
+                     "created_at": now, "expires_at": now + valid_for,
+                     "created_by_id": created_by.id if created_by else None})
+    session.execute(insert(Invitation), rows)  # one executemany, however many people
     return links
 
 

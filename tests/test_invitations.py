@@ -1,0 +1,156 @@
+"""Invitation and reset links: single use, expiry, replacement, and nobody else's password."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lms import mail
+from lms.models import Invitation, Person
+from lms.models._types import utcnow
+from lms.services import invitations
+from tests.conftest import log_in
+
+NEW = "my very own secret"
+
+
+def _path(page: str) -> str:
+    return re.search(r'value="http://localhost(/invitation/[^"]+)"', page).group(1)
+
+
+def _choose(client, path: str, password: str = NEW):
+    return client.post(path, data={"password": password, "confirm": password})
+
+
+def test_a_link_works_once_and_only_its_hash_is_stored(db, make_person, app):
+    person = make_person("trainee", password_hash=None)
+    [link] = invitations.issue(db, [person], purpose=invitations.INVITE,
+                               valid_for=timedelta(days=1))
+    db.commit()
+    stored = db.scalar(select(Invitation).where(Invitation.person_id == person.id))
+    assert link.token not in stored.token_hash and len(stored.token_hash) == 64
+    client = app.test_client()
+    page = client.get(f"/invitation/{link.token}").get_data(as_text=True)
+    assert "Choose your password" in page and person.email in page
+    assert _choose(client, f"/invitation/{link.token}").status_code == 302
+    assert client.get("/dashboard").status_code == 200  # logged in as themselves
+    again = app.test_client().get(f"/invitation/{link.token}")
+    assert again.status_code == 410 and "already been used" in again.get_data(as_text=True)
+    log_in(app.test_client(), person, NEW)
+
+
+def test_an_expired_link_is_refused(db, make_person, app):
+    person = make_person("trainee", password_hash=None)
+    [link] = invitations.issue(db, [person], purpose=invitations.INVITE,
+                               valid_for=timedelta(hours=1), now=utcnow() - timedelta(hours=2))
+    db.commit()
+    response = _choose(app.test_client(), f"/invitation/{link.token}")
+    assert response.status_code == 410 and "expired" in response.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Person, person.id).password_hash is None
+
+
+def test_a_new_link_replaces_the_old_one(db, make_person, app):
+    person = make_person("trainee", password_hash=None)
+    [old] = invitations.issue(db, [person], purpose=invitations.INVITE,
+                              valid_for=timedelta(days=1))
+    [new] = invitations.issue(db, [person], purpose=invitations.INVITE,
+                              valid_for=timedelta(days=1))
+    db.commit()
+    response = app.test_client().get(f"/invitation/{old.token}")
+    assert response.status_code == 410 and "replaced" in response.get_data(as_text=True)
+    assert _choose(app.test_client(), f"/invitation/{new.token}").status_code == 302
+
+
+def test_unknown_link_and_weak_password(db, make_person, app):
+    assert app.test_client().get("/invitation/not-a-token").status_code == 410
+    person = make_person("trainee", password_hash=None)
+    [link] = invitations.issue(db, [person], purpose=invitations.INVITE,
+                               valid_for=timedelta(days=1))
+    db.commit()
+    response = _choose(app.test_client(), f"/invitation/{link.token}", "short")
+    assert response.status_code == 422 and "at least 10 characters" in response.get_data(
+        as_text=True)
+    # The link still works after a refused password.
+    assert _choose(app.test_client(), f"/invitation/{link.token}").status_code == 302
+
+
+def test_two_submissions_at_once_spend_the_link_once(db, make_person):
+    person = make_person("trainee", password_hash=None)
+    [link] = invitations.issue(db, [person], purpose=invitations.INVITE,
+                               valid_for=timedelta(days=1))
+    db.commit()
+    invitations.accept(db, link.token, NEW)
+    db.commit()
+    with pytest.raises(invitations.InvitationError, match="already been used"):
+        invitations.accept(db, link.token, "another password here")
+
+
+def test_trainer_never_sees_a_password_and_links_skip_people_with_one(
+        db, app, make_person, make_cohort, login):
+    trainer = make_person("trainer")
+    cohort = make_cohort(name="Links")
+    from lms.models import CohortStaff
+    db.add(CohortStaff(cohort_id=cohort.id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    client = login(trainer)
+    data = b"name,email\nAmy One,amy@example.org\nBo Two,bo@example.org\n"
+    response = client.post(f"/cohorts/{cohort.id}/enrol-csv", data={
+        "csv-file": (io.BytesIO(data), "t.csv")}, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "First password" not in page
+    # No password exists to show: each new account waits for its owner to choose one.
+    assert db.scalars(select(Person.password_hash).where(
+        Person.email.in_(["amy@example.org", "bo@example.org"]))).all() == [None, None]
+    amy_path = re.search(r'value="http://localhost(/invitation/[^"]+)"', page).group(1)
+    assert _choose(app.test_client(), amy_path).status_code == 302
+    # The CSV holds new links only for those still without a password, and kills their old ones.
+    csv_text = client.post(f"/cohorts/{cohort.id}/invitations.csv").get_data(as_text=True)
+    assert "bo@example.org" in csv_text and "amy@example.org" not in csv_text
+    assert csv_text.splitlines()[0] == "name,email,link,valid until (UTC)"
+    # Amy's password stays hers: the trainer cannot log in as her.
+    amy = db.scalar(select(Person).where(Person.email == "amy@example.org"))
+    assert app.test_client().post("/login", data={"email": amy.email, "password": "x" * 12}
+                                  ).status_code == 401
+
+
+def test_trainee_cannot_download_links(db, trainee, make_cohort, login):
+    cohort = make_cohort()
+    assert login(trainee).post(f"/cohorts/{cohort.id}/invitations.csv").status_code == 403
+
+
+@pytest.mark.settings(LMS_MAIL_BACKEND="memory")
+def test_forgot_password_sends_a_reset_link_by_mail(db, app, make_person):
+    person = make_person("trainee")
+    client = app.test_client()
+    page = client.post("/forgot-password", data={"email": person.email}).get_data(as_text=True)
+    assert "If an account uses that address" in page
+    # An unknown address gets the same answer and no mail.
+    same = client.post("/forgot-password", data={"email": "nobody@example.org"})
+    assert "If an account uses that address" in same.get_data(as_text=True)
+    sent = mail.outbox(app)
+    assert [m.to for m in sent] == [person.email]
+    path = re.search(r"http://localhost(/invitation/\S+)", sent[0].body).group(1)
+    assert _choose(app.test_client(), path).status_code == 302
+    log_in(app.test_client(), person, NEW)
+
+
+def test_without_mail_forgot_password_says_ask_an_admin(app):
+    page = app.test_client().get("/forgot-password").get_data(as_text=True)
+    assert "Ask your trainer or your programme" in page
+    assert 'name="email"' not in page
+
+
+def test_admin_issues_a_new_link(db, app, make_person, login):
+    admin = make_person("admin")
+    person = make_person("trainee")
+    page = login(admin).post(f"/admin/people/{person.id}/link").get_data(as_text=True)
+    path = _path(page)
+    assert _choose(app.test_client(), path).status_code == 302
+    log_in(app.test_client(), person, NEW)
+    assert login(make_person("trainer")).post(
+        f"/admin/people/{person.id}/link").status_code == 403
