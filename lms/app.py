@@ -30,6 +30,8 @@ def create_app(config: dict[str, Any] | None = None, *, serving: bool = True) ->
     for key, value in os.environ.items():
         if key.startswith("LMS_") and key not in ("LMS_INSTANCE_PATH",):
             app.config[key] = _parse_env(key, value)
+    if not app.config.get("LMS_DATABASE_URI") and os.environ.get("DATABASE_URL"):
+        app.config["LMS_DATABASE_URI"] = os.environ["DATABASE_URL"]  # the usual PaaS name
     if os.environ.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is None: no limit

@@ -157,10 +157,31 @@ def _create_standalone_app():
     return create_app(serving=command == "run")
 
 
-def main() -> None:
-    """The ``lms`` console script: Flask's group (run, shell, routes) plus lms's commands."""
-    group = FlaskGroup(create_app=_create_standalone_app, add_default_commands=True,
-                       help=lms_group.help)
+class _StandaloneGroup(FlaskGroup):
+    """Flask's group for the ``lms`` script, without what makes no sense there: the nested
+    ``lms lms`` group (the app registers it for ``flask lms`` in host apps), ``--app`` (the app is
+    lms) and ``--env-file`` (python-dotenv is not a dependency)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.params = [p for p in self.params if p.name not in ("env_file", "app")]
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in super().list_commands(ctx) if name != "lms"]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return None if name == "lms" else super().get_command(ctx, name)
+
+
+def standalone_cli() -> FlaskGroup:
+    """Flask's group (run, shell, routes) plus lms's commands."""
+    group = _StandaloneGroup(create_app=_create_standalone_app, add_default_commands=True,
+                             load_dotenv=False, help=lms_group.help)
     for name, command in lms_group.commands.items():
         group.add_command(command, name)
-    group.main(prog_name="lms")
+    return group
+
+
+def main() -> None:
+    """The ``lms`` console script."""
+    standalone_cli().main(prog_name="lms")

@@ -95,3 +95,14 @@ def test_demo_twice_duplicates_nothing(runner, db, app):
     assert totals() == before
     assert before[0] == 4 and before[1] == 1 and before[4] == 6
     request_cleanup(db_state)
+
+
+def test_help_has_no_nested_group_and_no_dotenv_text():
+    from click.testing import CliRunner
+
+    from lms.cli import standalone_cli
+
+    output = CliRunner().invoke(standalone_cli(), ["--help"], prog_name="lms").output
+    assert "demo" in output and "validate" in output
+    assert "python-dotenv" not in output
+    assert not any(line.split()[:1] == ["lms"] for line in output.splitlines())
