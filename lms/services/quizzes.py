@@ -26,11 +26,12 @@ from lms.content.loader import REVIEW_AFTER_LAST_ATTEMPT, REVIEW_AFTER_PASS, REV
 from lms.models import Answer, Attempt, Module, Question, Quiz, QuizVersion
 from lms.models._types import utcnow
 from lms.question_types import ResponseError, get_type
+from lms.services.errors import ServiceError
 
 FIELD_PREFIX = "q-"
 
 
-class QuizRuleError(Exception):
+class QuizRuleError(ServiceError):
     """Starting an attempt is not allowed now; the message says why."""
 
 

@@ -13,6 +13,7 @@ from lms.services import cohorts as cohorts_service
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.blueprint import make_blueprint
 from lms.web.calendar import ics_response
+from lms.web.form_handling import handle_post
 
 bp = make_blueprint("lms_trainee", __name__)
 
@@ -225,19 +226,16 @@ def session_feedback(session_id: int):
         abort(404, description=_("There is no such session in your training."))
     reason = feedback.why_not(session, person.id, item)
     form = FeedbackForm()
-    status = 200
-    if reason is None and form.validate_on_submit():
-        try:
-            feedback.rate(session, person.id, item, form.rating.data, form.comment.data or "")
-        except feedback.FeedbackError as exc:
-            session.rollback()
-            getattr(form, exc.field or "rating").errors.append(str(exc))
-            status = 422
-        else:
-            session.commit()
-            flash(_("Thank you for your feedback."), "success")
-            return redirect(url_for("lms_trainee.my_agenda"))
-    elif request.method == "POST":
-        status = 409 if reason else 422
+    if reason is not None:
+        status = 409 if request.method == "POST" else 200
+    else:
+        outcome = handle_post(
+            form, lambda: feedback.rate(session, person.id, item, form.rating.data,
+                                        form.comment.data or ""),
+            success=_("Thank you for your feedback."),
+            redirect_to=url_for("lms_trainee.my_agenda"))
+        if outcome.done:
+            return outcome.response
+        status = outcome.status
     return render_template("lms/trainee/feedback.html", item=item, form=form,
                            reason=reason), status
