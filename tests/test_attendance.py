@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.models import Enrolment
+from lms.models import AttendanceRecord, Enrolment
 from lms.models._types import utcnow
 from lms.services import attendance
 from lms.services.attendance import AttendanceError, Mark, cohort_attendance
@@ -289,3 +289,43 @@ def test_make_up_via_a_session_of_another_curriculum_or_without_modules_is_refus
     with pytest.raises(AttendanceError, match="covers no modules"):
         attendance.record_make_up(db, trainee, no_modules, recorder=trainer, via=sibling,
                                   now=now)
+
+
+def test_sessions_after_the_withdrawal_date_do_not_count(db, setting, make_session):
+    now, trainer, trainee, cohort = setting
+    before = make_session(cohort, now - timedelta(days=20), 120, core=True)
+    on_the_day = make_session(cohort, now - timedelta(days=15), 60)
+    after = make_session(cohort, now - timedelta(days=10), 90, core=True)
+    mark(db, before, trainer, trainee, "present", now=now)
+    mark(db, on_the_day, trainer, trainee, "present", now=now)
+    mark(db, after, trainer, trainee, "absent", now=now)  # marked before the withdrawal
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
+    enrolment.withdrawn_on = (now - timedelta(days=15)).date()  # their last day
+    db.commit()
+
+    result = figures(db, cohort, trainee, now)
+    assert (result.scheduled_minutes, result.attended_minutes) == (180, 180)
+    assert result.percentage == 100.0
+    assert result.core_missed == [] and result.unmarked == []
+    assert result.withdrawn_on == enrolment.withdrawn_on
+    states = {line.session.id: line.state for line in result.lines}
+    assert states == {before.id: "present", on_the_day.id: "present", after.id: "not counted"}
+    # Their own page counts the same way.
+    [(_cohort, own)] = attendance.trainee_attendance(db, trainee.id, now)
+    assert (own.scheduled_minutes, own.withdrawn_on) == (180, enrolment.withdrawn_on)
+    # The mark is kept, but they are no longer on that session's register...
+    assert db.scalar(select(AttendanceRecord.status).where(
+        AttendanceRecord.session_id == after.id)) == "absent"
+    assert trainee.id not in [row.person.id for row in attendance.register(db, after)]
+    with pytest.raises(AttendanceError, match="not on the register"):
+        attendance.record_register(db, after, [Mark(trainee.id, "present")], trainer,
+                                   reason="Fix", now=now)
+    db.rollback()
+    # ...and nothing after the withdrawal needs making up.
+    with pytest.raises(AttendanceError, match="does not count"):
+        attendance.record_make_up(db, trainee, after, recorder=trainer, activity="Reading",
+                                  minutes=30, now=now)
+    db.rollback()
+    # They stay on the registers of earlier sessions, marked as withdrawn.
+    rows = {row.person.id: row for row in attendance.register(db, on_the_day)}
+    assert rows[trainee.id].withdrawn_on == enrolment.withdrawn_on

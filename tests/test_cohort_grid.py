@@ -126,8 +126,8 @@ def test_a_trainee_enrolled_from_a_future_day_has_not_started_and_is_not_behind(
     grid = cohort_grid.cohort_grid(db, cohort, now=now)
     [row] = grid.rows
     assert row.person.id == future.id
-    assert row.not_started and row.status == "not started yet"
     assert row.behind == []
+    assert row.not_started and row.status == "not started yet"
     assert cohort_grid.cohort_grid(db, cohort, now=now, show="behind").rows == []
 
 

@@ -1,7 +1,8 @@
 """Trainers (and admins): one blueprint, one module per domain.
 
 ``cohorts`` (cohorts and enrolment), ``agenda`` (sessions and calendars), ``registers``
-(attendance and make-ups), ``reports`` (the grid, item statistics, session feedback).
+(attendance and make-ups), ``reports`` (the grid, item statistics, session feedback),
+``withdrawal`` (withdrawing a trainee from a cohort, and reinstating them).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ def session_in(cohort: Cohort, session_id: int) -> TrainingSession:
 
 
 # The route modules register their views on ``bp`` when imported.
-from lms.web.trainer import agenda, registers, reports  # noqa: E402
+from lms.web.trainer import agenda, registers, reports, withdrawal  # noqa: E402
 from lms.web.trainer import cohorts as cohort_views  # noqa: E402
 
 __all__ = ["STAFF", "agenda", "bp", "cohort_views", "managed_cohort", "registers", "reports",
-           "session_in"]
+           "session_in", "withdrawal"]
