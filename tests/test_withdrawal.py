@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from lms.models import AttendanceRecord, Cohort, CohortStaff, Enrolment
 from lms.models._types import utcnow
-from lms.services import attendance, withdrawal
+from lms.services import attendance, calendar_feeds, feedback, withdrawal
 from lms.services.attendance import Mark
 from lms.services.errors import ServiceError
 from lms.services.withdrawal import WithdrawalError
@@ -249,3 +249,26 @@ def test_trainee_attendance_page_says_they_were_withdrawn(db, cohort, trainer, t
     db.commit()
     page = client_for(trainee).get("/my/attendance").get_data(as_text=True)
     assert "You were withdrawn from this training on" in page
+
+
+def test_a_withdrawn_trainee_no_longer_sees_or_rates_later_sessions(
+        db, cohort, trainer, trainee, client_for, make_session):
+    now = utcnow()
+    earlier = make_session(cohort, now - timedelta(days=5), 60, title="Before leaving")
+    later = make_session(cohort, now - timedelta(days=1), 60, title="After leaving")
+    make_session(cohort, now + timedelta(days=7), 60, title="Next week")
+    withdrawal.withdraw(db, enrolment_of(db, cohort, trainee), (now - timedelta(days=3)).date(),
+                        "Moved away", trainer, now=now)
+    db.commit()
+    assert feedback.why_not(db, trainee.id, earlier, now) is None
+    assert feedback.why_not(db, trainee.id, later, now) == "You were not enrolled for this session."
+    assert feedback.rateable_session_ids(db, trainee.id, [earlier, later], now) == {earlier.id}
+    client = client_for(trainee)
+    for path in ("/my/agenda", "/my/agenda.ics"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Before leaving" in page, path
+        assert "After leaving" not in page and "Next week" not in page, path
+    token = calendar_feeds.person_token(db, trainee)
+    db.commit()
+    _name, sessions = calendar_feeds.feed(db, token)
+    assert [s.title for s in sessions] == ["Before leaving"]

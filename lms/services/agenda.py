@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from lms.models import (
     AttendanceRecord,
     Cohort,
+    Enrolment,
     Module,
     Person,
     PersonRole,
@@ -321,6 +322,18 @@ def agenda_for_cohorts(session: Session, cohort_ids: list[int]) -> dict[int, lis
             .order_by(*IN_ORDER)):
         out[item.cohort_id].append(item)
     return out
+
+
+def enrolment_agendas(session: Session, enrolments: list[Enrolment],
+                      ) -> list[tuple[Cohort, list[TrainingSession]]]:
+    """A trainee's own agendas: each enrolment's cohort with its sessions, in one query.
+
+    Once they are withdrawn, sessions after their last day are left out: they are no longer
+    expected there (and their calendar app should stop showing them)."""
+    agendas = agenda_for_cohorts(session, [e.cohort_id for e in enrolments])
+    return [(e.cohort, [s for s in agendas[e.cohort_id]
+                        if e.withdrawn_on is None or s.on_date <= e.withdrawn_on])
+            for e in enrolments]
 
 
 def recompute_instants(session: Session, cohort: Cohort) -> None:

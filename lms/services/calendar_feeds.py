@@ -45,9 +45,8 @@ def feed(session: Session, token: str) -> tuple[str, list[TrainingSession]] | No
     if person is not None:
         if not person.active or not person.has_role(TRAINEE):
             return None
-        enrolments = cohorts.enrolments_of(session, person.id)
-        agendas = agenda.agenda_for_cohorts(session, [e.cohort_id for e in enrolments])
-        return "My training", [s for e in enrolments for s in agendas[e.cohort_id]]
+        agendas = agenda.enrolment_agendas(session, cohorts.enrolments_of(session, person.id))
+        return "My training", [s for _cohort, items in agendas for s in items]
     cohort = session.scalar(select(Cohort).where(Cohort.calendar_token == token))
     if cohort is not None:
         return cohort.name, agenda.agenda(session, cohort.id)

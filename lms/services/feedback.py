@@ -1,4 +1,5 @@
-"""Session feedback: trainees rate a session they were enrolled for, once, after it ends."""
+"""Session feedback: trainees rate a session they were enrolled for (on or after the day they
+were enrolled and, if they were withdrawn, on or before that day), once, after it ends."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from lms.models import Enrolment, Person, SessionFeedback, TrainingSession
 from lms.models._types import utcnow
 from lms.services.agenda import has_happened
+from lms.services.attendance import in_enrolment
 from lms.services.errors import ServiceError
 
 MAX_COMMENT = 2000
@@ -27,7 +29,8 @@ def why_not(session: Session, person_id: int, training_session: TrainingSession,
     now = now or utcnow()
     enrolment = session.scalar(select(Enrolment).where(
         Enrolment.cohort_id == training_session.cohort_id, Enrolment.person_id == person_id))
-    if enrolment is None or enrolment.enrolled_on > training_session.on_date:
+    if enrolment is None or not in_enrolment(training_session.on_date, enrolment.enrolled_on,
+                                             enrolment.withdrawn_on):
         return "You were not enrolled for this session."
     if training_session.is_cancelled:
         return "This session was cancelled."
@@ -64,11 +67,12 @@ def rateable_session_ids(session: Session, person_id: int, sessions: list[Traini
                          now: datetime | None = None) -> set[int]:
     """Which of ``sessions`` the person may rate now (one query for enrolments and ratings)."""
     now = now or utcnow()
-    enrolled = dict(session.execute(select(Enrolment.cohort_id, Enrolment.enrolled_on).where(
-        Enrolment.person_id == person_id)).all())
+    enrolled = {cohort_id: (on, withdrawn_on) for cohort_id, on, withdrawn_on in session.execute(
+        select(Enrolment.cohort_id, Enrolment.enrolled_on, Enrolment.withdrawn_on).where(
+            Enrolment.person_id == person_id))}
     rated = rated_session_ids(session, person_id)
     return {s.id for s in sessions
-            if s.cohort_id in enrolled and enrolled[s.cohort_id] <= s.on_date
+            if s.cohort_id in enrolled and in_enrolment(s.on_date, *enrolled[s.cohort_id])
             and not s.is_cancelled and has_happened(s, now) and s.id not in rated}
 
 

@@ -179,9 +179,7 @@ def my_attendance():
 def _my_sessions():
     session = db_session()
     person = current_person()
-    enrolments = cohorts_service.enrolments_of(session, person.id)
-    agendas = agenda.agenda_for_cohorts(session, [e.cohort_id for e in enrolments])
-    return [(e.cohort, agendas[e.cohort_id]) for e in enrolments]
+    return agenda.enrolment_agendas(session, cohorts_service.enrolments_of(session, person.id))
 
 
 @bp.route("/my/agenda")
