@@ -476,3 +476,25 @@ def test_rate_link_only_for_sessions_the_trainee_may_rate(db, cohort, trainee, m
     assert "Long ago" in page and "Rate this session" not in page
     assert "Rate this session" in client_for(trainee).get("/my/agenda").get_data(as_text=True)
     assert old.id
+
+
+def test_cohort_form_shows_every_error_at_once(content, trainer, client_for):
+    """A bad date and an unknown zone are both reported on the first save, input kept."""
+    response = client_for(trainer).post("/cohorts/new", data={
+        "name": "Both Wrong", "curriculum_id": str(content.id), "starts_on": "31/31/2027",
+        "timezone": "Atlantis"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Not a valid date value." in page
+    assert "Choose a time zone from the list" in page
+    assert 'value="Atlantis"' in page and 'value="Both Wrong"' in page
+
+
+def test_cohort_form_takes_a_city_for_the_time_zone(db, content, trainer, client_for):
+    response = client_for(trainer).post("/cohorts/new", data={
+        "name": "City", "curriculum_id": str(content.id), "timezone": "Nairobi"})
+    assert response.status_code == 302
+    made = db.scalar(select(Cohort).where(Cohort.name == "City"))
+    assert made.timezone == "Africa/Nairobi"
+    page = client_for(trainer).get("/cohorts/new").get_data(as_text=True)
+    assert '<datalist id="lms-zones">' in page and 'value="America/Los_Angeles"' in page
