@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from lms.models import ROLES, Cohort, Enrolment, Person, PersonRole
 from lms.models._types import utcnow
 from lms.models.people import ADMIN, TRAINEE
-from lms.services.errors import ServiceError
+from lms.services.errors import ServiceError, _l
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -33,17 +33,17 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 def email_problem(email: str) -> str | None:
     """Why ``email`` (normalised) is not an address we accept, or None. The one email rule."""
     if len(email) > 254:
-        return f"'{email[:40]}…' is longer than an email address can be."
+        return _l("'%(email)s…' is longer than an email address can be.", email=email[:40])
     if not _EMAIL.fullmatch(email) or any(ord(c) < 32 or ord(c) == 127 for c in email):
-        return f"'{email}' is not an email address."
+        return _l("'%(email)s' is not an email address.", email=email)
     return None
 
 
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
     if password.strip() == "":
-        return "A password cannot be only spaces."
+        return _l("A password cannot be only spaces.")
     return None
 
 
@@ -64,19 +64,20 @@ def create_person(
     email = normalise_email(email)
     problems: dict[str, str] = {}
     if email_problem(email):
-        problems["email"] = "Enter a valid email address."
+        problems["email"] = _l("Enter a valid email address.")
     elif session.scalar(select(func.count()).select_from(Person).where(Person.email == email)):
-        problems["email"] = "Someone already uses this email address."
+        problems["email"] = _l("Someone already uses this email address.")
     if not name.strip():
-        problems["name"] = "Enter a name."
+        problems["name"] = _l("Enter a name.")
     if problems:
         raise AccountError(problems=problems)
     roles = set(roles)
     unknown = roles - set(ROLES)
     if unknown:
-        raise AccountError(f"Unknown role: {', '.join(sorted(unknown))}.", "roles")
+        raise AccountError(_l("Unknown role: %(roles)s.", roles=", ".join(sorted(unknown))),
+                           "roles")
     if not roles:
-        raise AccountError("Choose at least one role.", "roles")
+        raise AccountError(_l("Choose at least one role."), "roles")
     person = Person(email=email, name=name.strip(), is_demo=is_demo, active=True)
     if password is not None:
         problem = password_problem(password)
@@ -119,7 +120,8 @@ def set_roles(session: Session, person: Person, roles: Iterable[str]) -> None:
     roles = set(roles)
     unknown = roles - set(ROLES)
     if unknown:
-        raise AccountError(f"Unknown role: {', '.join(sorted(unknown))}.", "roles")
+        raise AccountError(_l("Unknown role: %(roles)s.", roles=", ".join(sorted(unknown))),
+                           "roles")
     current = {r.role: r for r in person.role_rows}
     for role, row in current.items():
         if role not in roles:
@@ -145,9 +147,9 @@ def set_password(session: Session, person: Person, password: str,
 
 def change_password(session: Session, person: Person, current: str, new: str) -> None:
     if not person.password_hash or not check_password_hash(person.password_hash, current):
-        raise AccountError("Your current password is not right.", "current_password")
+        raise AccountError(_l("Your current password is not right."), "current_password")
     if current == new:
-        raise AccountError("Choose a password different from the current one.", "new_password")
+        raise AccountError(_l("Choose a password different from the current one."), "new_password")
     try:
         set_password(session, person, new)
     except AccountError as exc:
@@ -200,20 +202,20 @@ def update_person(session: Session, actor: Person, person: Person, *, name: str,
     roles = set(roles)
     problems: dict[str, str] = {}
     if person.id == actor.id and ADMIN not in roles:
-        problems["roles"] = "You cannot take the admin role away from yourself."
+        problems["roles"] = _l("You cannot take the admin role away from yourself.")
     elif not roles:
-        problems["roles"] = "Choose at least one role."
+        problems["roles"] = _l("Choose at least one role.")
     if person.id == actor.id and not active:
-        problems["active"] = "You cannot switch off your own account."
+        problems["active"] = _l("You cannot switch off your own account.")
     if not name.strip():
-        problems["name"] = "Enter a name."
+        problems["name"] = _l("Enter a name.")
     if email is not None:
         email = normalise_email(email)
         if email_problem(email):
-            problems["email"] = "Enter a valid email address."
+            problems["email"] = _l("Enter a valid email address.")
         elif email != person.email and session.scalar(
                 select(func.count()).select_from(Person).where(Person.email == email)):
-            problems["email"] = "Someone already uses this email address."
+            problems["email"] = _l("Someone already uses this email address.")
     if new_password and password_problem(new_password):
         problems["new_password"] = password_problem(new_password)
     if problems:
@@ -224,8 +226,8 @@ def update_person(session: Session, actor: Person, person: Person, *, name: str,
         names = ", ".join(enrolled)
         if names:
             # Their attendance and results belong to the cohort; they stay a trainee there.
-            raise AccountError(f"{person.name} is enrolled in {names} and stays a trainee "
-                               "while enrolled.", "roles")
+            raise AccountError(_l("%(name)s is enrolled in %(cohorts)s and stays a trainee "
+                                  "while enrolled.", name=person.name, cohorts=names), "roles")
     person.name = name.strip()[:200]
     person.active = active
     if email is not None:

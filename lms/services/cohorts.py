@@ -15,7 +15,7 @@ from lms.models import Cohort, CohortStaff, Curriculum, Enrolment, Person
 from lms.models._types import utcnow
 from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
 from lms.services import accounts, invitations, time_zones
-from lms.services.errors import ServiceError
+from lms.services.errors import ServiceError, _l
 
 MAX_CSV_ROWS = 2000
 MAX_CSV_BYTES = 2_000_000
@@ -30,13 +30,13 @@ def _cohort_problems(name: str, starts_on: date | None, ends_on: date | None,
     """Every problem with a cohort's fields at once, so a form shows them together."""
     problems: dict[str, str] = {}
     if not name.strip():
-        problems["name"] = "A cohort needs a name."
+        problems["name"] = _l("A cohort needs a name.")
     if starts_on and ends_on and ends_on < starts_on:
-        problems["ends_on"] = "A cohort cannot end before it starts."
+        problems["ends_on"] = _l("A cohort cannot end before it starts.")
     zone = time_zones.resolve(timezone)
     if zone is None:
-        problems["timezone"] = (f"Unknown time zone '{timezone}'. Choose one from the list, "
-                                "or type a city such as Nairobi.")
+        problems["timezone"] = _l("Unknown time zone '%(zone)s'. Choose one from the list, or "
+                                  "type a city such as Nairobi.", zone=timezone)
     return problems, zone
 
 
@@ -54,7 +54,7 @@ def create_cohort(session: Session, *, name: str, curriculum: Curriculum | None 
         curriculum = session.get(Curriculum, curriculum_id)
     problems, zone = _cohort_problems(name, starts_on, ends_on, timezone)
     if curriculum is None:
-        problems["curriculum_id"] = "Choose a curriculum."
+        problems["curriculum_id"] = _l("Choose a curriculum.")
     if problems:
         raise CohortError(problems=problems)
     cohort = Cohort(name=name.strip(), curriculum_id=curriculum.id, starts_on=starts_on,
@@ -88,13 +88,13 @@ def set_staff(session: Session, cohort: Cohort, *, trainers: list[Person],
     supervisors = [s for s in supervisors if s is not None]
     if actor is not None and not actor.has_role(ADMIN) and \
             actor.id not in [t.id for t in trainers]:
-        raise CohortError("You cannot remove yourself as a trainer.", "trainers")
+        raise CohortError(_l("You cannot remove yourself as a trainer."), "trainers")
     for person in trainers:
         if not person.has_role(TRAINER, ADMIN):
-            raise CohortError(f"{person.name} is not a trainer.", "trainers")
+            raise CohortError(_l("%(name)s is not a trainer.", name=person.name), "trainers")
     for person in supervisors:
         if not person.has_role(SUPERVISOR):
-            raise CohortError(f"{person.name} is not a supervisor.", "supervisors")
+            raise CohortError(_l("%(name)s is not a supervisor.", name=person.name), "supervisors")
     wanted = {(p.id, TRAINER) for p in trainers} | {(p.id, SUPERVISOR) for p in supervisors}
     for row in list(cohort.staff):
         if (row.person_id, row.role) not in wanted:
@@ -203,13 +203,14 @@ class EnrolmentErrors(ServiceError):
 def parse_enrolment_csv(data: bytes) -> list[EnrolmentRow]:
     """Read ``name,email[,supervisor]`` rows. A header row is recognised and skipped."""
     if len(data) > MAX_CSV_BYTES:
-        raise EnrolmentErrors([(1, "the file is larger than 2 MB; split it")])
+        raise EnrolmentErrors([(1, _l("the file is larger than 2 MB; split it"))])
     if b"\x00" in data:
-        raise EnrolmentErrors([(1, "the file holds NUL characters: save it as CSV text")])
+        raise EnrolmentErrors([(1, _l("the file holds NUL characters: save it as CSV text"))])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise EnrolmentErrors([(1, "the file is not UTF-8 text; save it as CSV UTF-8")]) from None
+        raise EnrolmentErrors([(1, _l("the file is not UTF-8 text; save it as CSV UTF-8"))]
+                              ) from None
     rows: list[EnrolmentRow] = []
     errors: list[tuple[int, str]] = []
     reader = csv.reader(io.StringIO(text))
@@ -225,19 +226,20 @@ def parse_enrolment_csv(data: bytes) -> list[EnrolmentRow]:
                     len(cells) > 1 and "email" in cells[1].lower():
                 continue  # the header row
             if len(rows) + len(errors) >= MAX_CSV_ROWS:
-                errors.append((number, f"a file may hold at most {MAX_CSV_ROWS} rows"))
+                errors.append((number, _l("a file may hold at most %(n)d rows", n=MAX_CSV_ROWS)))
                 break
             if len(cells) < 2 or len(cells) > 3:
-                errors.append((number, "expected name, email and an optional supervisor email"))
+                errors.append((number, _l("expected name, email and an optional supervisor email")))
                 continue
             rows.append(EnrolmentRow(number, cells[0], cells[1],
                                      cells[2] if len(cells) > 2 else ""))
     except csv.Error as exc:
-        errors.append((reader.line_num, f"the file cannot be read as CSV: {exc}"))
+        errors.append((reader.line_num, _l("the file cannot be read as CSV: %(why)s",
+                                           why=str(exc))))
     if errors:
         raise EnrolmentErrors(errors)
     if not rows:
-        raise EnrolmentErrors([(1, "the file has no rows")])
+        raise EnrolmentErrors([(1, _l("the file has no rows"))])
     return rows
 
 
@@ -264,10 +266,10 @@ def enrolment_date(cohort: Cohort, on: date | None, reason: str,
     reason = " ".join((reason or "").split())
     if on < today:
         if not reason:
-            raise CohortError("Say why the enrolment is back-dated (for example: joined the "
-                              "first session before being enrolled).", "backdate_reason")
+            raise CohortError(_l("Say why the enrolment is back-dated (for example: joined "
+                                 "the first session before being enrolled)."), "backdate_reason")
         if len(reason) > 500:
-            raise CohortError("Keep the reason under 500 characters.", "backdate_reason")
+            raise CohortError(_l("Keep the reason under 500 characters."), "backdate_reason")
         return on, reason
     return on, None
 
@@ -282,7 +284,7 @@ def enrol_one(session: Session, cohort: Cohort, *, name: str, email: str,
     if supervisor_id:
         supervisor = session.get(Person, supervisor_id)
         if supervisor is None:
-            raise CohortError("Choose a supervisor from the list.", "supervisor_id")
+            raise CohortError(_l("Choose a supervisor from the list."), "supervisor_id")
         supervisor_email = supervisor.email
     row = EnrolmentRow(1, name.strip(), email.strip(), supervisor_email)
     return enrol_rows(session, cohort, [row], on, actor=actor, backdate_reason=backdate_reason,
@@ -313,28 +315,30 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
     for row in rows:
         email = accounts.normalise_email(row.email)
         if not row.name:
-            errors.append((row.line, "the name is empty"))
+            errors.append((row.line, _l("the name is empty")))
         elif len(row.name) > 200:
-            errors.append((row.line, "the name is longer than 200 characters"))
+            errors.append((row.line, _l("the name is longer than 200 characters")))
         problem = accounts.email_problem(email)
         if problem:
             errors.append((row.line, problem.rstrip(".")))
         elif email in seen:
-            errors.append((row.line, f"{email} is also on row {seen[email]}"))
+            errors.append((row.line, _l("%(email)s is also on row %(n)d", email=email,
+                                        n=seen[email])))
         else:
             seen[email] = row.line
             person = known.get(email)
             if person is not None and allowed is not None and person.id not in allowed:
                 # The same words whoever owns the address: nothing about them is revealed.
-                errors.append((row.line, f"{email} already has an account; ask an admin to "
-                                         "enrol it"))
+                errors.append((row.line, _l("%(email)s already has an account; ask an admin "
+                                            "to enrol it", email=email)))
             elif person is not None and not person.has_role(TRAINEE):
-                errors.append((row.line, f"{email} belongs to someone who is not a trainee"))
+                errors.append((row.line, _l("%(email)s belongs to someone who is not a trainee",
+                                            email=email)))
         if row.supervisor_email:
             supervisor = known.get(accounts.normalise_email(row.supervisor_email))
             if supervisor is None or not supervisor.has_role(SUPERVISOR):
-                errors.append((row.line, f"supervisor {row.supervisor_email} is not a "
-                                         "supervisor here"))
+                errors.append((row.line, _l("supervisor %(email)s is not a supervisor here",
+                                            email=row.supervisor_email)))
     if errors:
         raise EnrolmentErrors(sorted(errors))
 
@@ -347,8 +351,9 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
                 created = accounts.create_trainees(session, fresh)
         except IntegrityError:
             # Someone enrolled the same new address a moment ago (a double-click): say so.
-            raise EnrolmentErrors([(1, "someone enrolled one of these addresses at the same "
-                                       "moment; reload the cohort and try again")]) from None
+            raise EnrolmentErrors([(1, _l("someone enrolled one of these addresses at the "
+                                          "same moment; reload the cohort and try again"))]
+                                  ) from None
         known.update((p.email, p) for p in created)
         result.new_accounts = created
         result.links = invitations.issue(session, created, purpose=invitations.INVITE,
@@ -377,6 +382,6 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
             if new_rows:
                 session.execute(insert(Enrolment), new_rows)  # one executemany
     except IntegrityError:
-        raise EnrolmentErrors([(1, "someone enrolled one of these people at the same moment; "
-                                   "reload the cohort and try again")]) from None
+        raise EnrolmentErrors([(1, _l("someone enrolled one of these people at the same "
+                                      "moment; reload the cohort and try again"))]) from None
     return result

@@ -137,7 +137,7 @@ def enrol_one(cohort_id: int):
                 valid_for=valid_for(invitations.INVITE))
         except cohorts.EnrolmentErrors as exc:
             session.rollback()
-            one.email.errors.append("; ".join(reason for _n, reason in exc.errors))
+            one.email.errors.append("; ".join(str(reason) for _n, reason in exc.errors))
         except cohorts.CohortError as exc:
             session.rollback()
             add_errors(one, exc)
