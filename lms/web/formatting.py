@@ -1,0 +1,165 @@
+"""How pages show dates, times and module sections: Jinja filters and globals, all ``lms_``.
+
+One format everywhere, in the viewer's language (Flask-Babel's locale) and in the cohort's
+time zone. Stored instants are UTC; a page passes the cohort's zone
+(``lms_datetime(cohort.timezone)``) or, on a trainee's own pages, gets the zone of the
+trainee's cohort (``lms_viewer_zone()``).
+Session dates and start times are already local wall times and are shown as they are.
+Machine formats (CSV, .ics) do not use these.
+
+Installed by ``LMS.init_app`` as a Jinja extension: ``lms.web.formatting.Formatting``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_skeleton
+from flask import g, has_request_context, request
+from flask_babel import format_date, format_time, get_locale, get_timezone
+from flask_babel import gettext as _
+from jinja2.ext import Extension
+
+from lms.content.markdown import sections
+
+EXAMPLE_DAY = date(2027, 3, 27)
+
+
+def _zone(tz: str | ZoneInfo | None):
+    if tz is None:
+        tz = lms_viewer_zone()
+    if tz is None:
+        return get_timezone()  # the host's (or Flask-Babel's default) zone
+    if isinstance(tz, str):
+        try:
+            return ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            return get_timezone()
+    return tz
+
+
+def _local(value: datetime, tz) -> datetime:
+    if value.tzinfo is None:  # stored instants are UTC
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    return value.astimezone(_zone(tz))
+
+
+def lms_date(value: date | datetime | None, style: str = "medium", weekday: bool = False,
+             tz: str | None = None) -> str:
+    """A day: "Sat, 27 Mar 2027" with ``weekday``; an instant is first moved into ``tz``."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _local(value, tz).date()
+    if weekday:
+        return format_skeleton("yMMMEd", value, locale=get_locale())
+    return format_date(value, style)
+
+
+def lms_time(value: time | datetime | None, tz: str | None = None) -> str:
+    """A time of day: a session's local start time as it is, an instant moved into ``tz``."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = _local(value, tz).time()
+    return format_time(value, "short", rebase=False)
+
+
+def lms_datetime(value: datetime | None, tz: str | None = None) -> str:
+    """An instant (stored in UTC) in the zone ``tz``, or the viewer's: "27 Mar 2027, 14:05".
+
+    Without either (staff pages that are about no cohort) the default zone is named after it.
+    """
+    if value is None:
+        return ""
+    local = _local(value, tz)
+    pattern = get_locale().datetime_formats["medium"]
+    text = str(pattern).replace("{1}", format_date(local.date(), "medium")).replace(
+        "{0}", format_time(local.time(), "short", rebase=False))
+    if tz is None and lms_viewer_zone() is None:
+        text += f" ({local.tzname()})"
+    return text
+
+
+def lms_viewer_zone() -> str | None:
+    """The zone of the signed-in trainee's cohort (their latest enrolment), else None.
+
+    One small query per request, made by the layout on every trainee page, so a page costs the
+    same number of queries whether or not it shows a time.
+    """
+    if not has_request_context():
+        return None
+    if "lms_viewer_zone" not in g:
+        from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from lms.models import Cohort, Enrolment
+        from lms.web.access import current_person, db_session
+
+        zone = None
+        try:
+            person = current_person()
+            if person is not None and person.has_role("trainee"):
+                zone = db_session().scalar(
+                    select(Cohort.timezone).join(Enrolment, Enrolment.cohort_id == Cohort.id)
+                    .where(Enrolment.person_id == person.id)
+                    .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc()).limit(1))
+        except SQLAlchemyError:  # an error page after a database error: show times in UTC
+            zone = None
+        g.lms_viewer_zone = zone
+    return g.lms_viewer_zone
+
+
+def lms_date_hint() -> str:
+    return _("For example, %(day)s. If you see a plain text box, type it as 2027-03-27.",
+             day=format_date(EXAMPLE_DAY, "long"))
+
+
+def lms_time_hint() -> str:
+    return _("For example, 14:30. If you see a plain text box, use the 24-hour clock.")
+
+
+def lms_current(*endpoints: str, section: tuple[str, ...] = ()) -> str | None:
+    """``aria-current``: "page" on one of ``endpoints``; "true" on another endpoint whose name
+    starts with one of ``section`` (a page inside that part of the site)."""
+    endpoint = request.endpoint or ""
+    if endpoint in endpoints:
+        return "page"
+    if any(endpoint.startswith(prefix) for prefix in section):
+        return "true"
+    return None
+
+
+_LEADING_H1 = re.compile(r"^\s*<h1\b[^>]*>.*?</h1>\s*", re.S | re.I)
+
+
+def lms_without_title(html: str | None) -> str:
+    """Module HTML without its leading ``# Title``: the page shows the title itself."""
+    return _LEADING_H1.sub("", html or "", count=1)
+
+
+FILTERS = {
+    "lms_date": lms_date,
+    "lms_time": lms_time,
+    "lms_datetime": lms_datetime,
+    "lms_sections": sections,
+    "lms_without_title": lms_without_title,
+}
+GLOBALS = {
+    "lms_viewer_zone": lms_viewer_zone,
+    "lms_date_hint": lms_date_hint,
+    "lms_time_hint": lms_time_hint,
+    "lms_current": lms_current,
+}
+
+
+class Formatting(Extension):
+    """``app.jinja_env.add_extension("lms.web.formatting.Formatting")`` installs the above."""
+
+    def __init__(self, environment) -> None:
+        super().__init__(environment)
+        environment.filters.update(FILTERS)
+        for name, value in GLOBALS.items():
+            environment.globals.setdefault(name, value)
