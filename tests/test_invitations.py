@@ -154,3 +154,16 @@ def test_admin_issues_a_new_link(db, app, make_person, login):
     log_in(app.test_client(), person, NEW)
     assert login(make_person("trainer")).post(
         f"/admin/people/{person.id}/link").status_code == 403
+
+
+def test_someone_logged_in_cannot_spend_another_persons_link(db, make_person, login):
+    person = make_person("trainee", password_hash=None)
+    [link] = invitations.issue(db, [person], purpose=invitations.INVITE,
+                               valid_for=timedelta(days=1))
+    db.commit()
+    trainer_client = login(make_person("trainer"))
+    response = _choose(trainer_client, f"/invitation/{link.token}")
+    assert response.status_code == 409 and "for someone else" in response.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Person, person.id).password_hash is None
+    assert invitations.find(db, link.token).person_id == person.id  # still usable by them

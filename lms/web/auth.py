@@ -122,6 +122,14 @@ def accept_invitation(token: str):
         invitation = invitations.find(session, token)
     except invitations.InvitationError as exc:
         return render_template("lms/auth/invitation_invalid.html", reason=exc.message), 410
+    me = current_person()
+    if me is not None and me.id != invitation.person_id:
+        # A trainer trying a link by mistake must not spend it, nor become the trainee.
+        return render_template(
+            "lms/auth/invitation_invalid.html",
+            reason=_("This link is for someone else, and you are logged in as %(name)s. Log out "
+                     "first if you are setting up another person's account on their phone.",
+                     name=me.name)), 409
     form = ChoosePasswordForm()
 
     def choose():
