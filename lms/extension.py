@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g
@@ -36,13 +35,14 @@ class LMS:
         self._init_login(app)
         if "babel" not in app.extensions:
             Babel(app)
-        app.jinja_env.globals.setdefault("csrf_token", generate_csrf)
+        # Only lms_-prefixed globals: a host's own Jinja names are never touched.
+        app.jinja_env.globals["lms_csrf_token"] = generate_csrf
         app.jinja_env.globals["lms_base_template"] = app.config["LMS_BASE_TEMPLATE"]
         app.jinja_env.globals["lms_site_name"] = app.config["LMS_SITE_NAME"]
         app.jinja_env.globals["lms_person"] = current_person
         app.jinja_env.globals["lms_own_accounts"] = app.config["LMS_CURRENT_PERSON"] is None
-        app.jinja_env.globals["question_type"] = get_type
-        app.jinja_env.globals.setdefault("timedelta", timedelta)
+        app.jinja_env.globals["lms_question_type"] = get_type
+        app.jinja_env.add_extension("lms.web.formatting.Formatting")  # lms_date, lms_datetime...
 
         from lms.web import register_blueprints
 
@@ -99,8 +99,9 @@ class LMSState:
 
 
 def database_uri(app: Flask) -> str:
-    uri = app.config.get("LMS_DATABASE_URI") or os.environ.get("LMS_DATABASE_URI") \
-        or os.environ.get("DATABASE_URL")
+    """The configured database, else SQLite in the instance folder. Reads config only: the
+    standalone ``create_app`` is what copies the environment into config."""
+    uri = app.config.get("LMS_DATABASE_URI")
     if uri:
         if uri.startswith("postgres://"):
             uri = "postgresql+psycopg://" + uri[len("postgres://"):]
@@ -110,6 +111,3 @@ def database_uri(app: Flask) -> str:
     os.makedirs(app.instance_path, exist_ok=True)
     return "sqlite:///" + os.path.join(app.instance_path, "lms.sqlite3")
 
-
-def lms_state(app: Flask) -> LMSState:
-    return app.extensions["lms"]

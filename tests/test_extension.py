@@ -74,7 +74,7 @@ def test_host_app_mounts_lms_at_training(host):
     assert "Listen with care." in module_page.get_data(as_text=True)
     assert "/training/lms-static/lms.css" in module_page.get_data(as_text=True)
     css = client.get("/training/lms-static/lms.css")
-    assert css.status_code == 200 and b"--accent" in css.data
+    assert css.status_code == 200 and b"--lms-primary" in css.data
     css.close()
 
 
