@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import unicodedata
 
 import pytest
 from werkzeug.serving import make_server
@@ -58,5 +59,59 @@ def phone_page(chromium_browser, live_server):
     context = chromium_browser.new_context(viewport={"width": 360, "height": 740},
                                            base_url=live_server)
     page = context.new_page()
+    script_errors: list[str] = []
+    page.on("pageerror", lambda error: script_errors.append(f"{page.url}: {error}"))
     yield page
     context.close()
+    assert not script_errors, script_errors  # lms.js only enhances, and never breaks
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    """The test content, with a module that has sections (synced, so its headings get ids)."""
+    from tests.conftest import TEST_CONTENT
+
+    content = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, content)
+    listening = content / "curricula" / "mini" / "listening.md"
+    listening.write_text(listening.read_text(encoding="utf-8") + (
+        "\n## Why listening matters\n\nPeople open up when they feel heard.\n"
+        "\n## Reflecting back\n\nSay back what you heard, in your own words.\n"
+        "\n## Reflecting back\n\nA second section with the same title keeps its own id.\n"),
+        encoding="utf-8")
+    app_config.update(LMS_CURRICULA_FOLDER=str(content / "curricula"),
+                      LMS_QUIZZES_FOLDER=str(content / "quizzes"))
+    return app_config
+
+
+@pytest.fixture
+def audit():
+    """Call ``audit(page)`` on every page of a journey; assert ``audit.problems == []``."""
+    from tests.browser.checks import Audit
+
+    return Audit()
+
+
+FIRST = ["Nomvula Precious", "Oluwaseun", "María Fernanda", "Thandiwe", "Chidinma Grace",
+         "Bartholomew", "Siobhán", "Mohammed Abdirahman", "Anastasiya", "Kwame Mensah"]
+LAST = ["Mahlangu-Dlamini", "Adebayo-Williams", "Rodríguez Castillo", "Khumalo-Ndlovu",
+        "Okonkwo-Eze"]
+
+
+def crowd(db, cohort, count: int = 20, enrolled_on=None):
+    """``count`` trainees with long names and long email addresses, enrolled in ``cohort``."""
+    from tests import factories
+
+    people = []
+    for n in range(count):
+        first, last = FIRST[n % len(FIRST)], LAST[n % len(LAST)]
+        local = f"{first.split()[0]}.{last.split('-')[0].split()[0]}.{n}".lower()
+        local = unicodedata.normalize("NFKD", local).encode("ascii", "ignore").decode()
+        email = f"{local}@community-peer-support-programme.example.org"
+        person = factories.PersonFactory(name=f"{first} {last}", email=email,
+                                         roles=("trainee",))
+        fields = {"enrolled_on": enrolled_on} if enrolled_on else {}
+        factories.EnrolmentFactory(cohort_id=cohort.id, person_id=person.id, **fields)
+        people.append(person)
+    db.commit()
+    return people

@@ -12,30 +12,36 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.settings(WTF_CSRF_ENABLED=True)]
 
 
-def test_trainee_reads_takes_quiz_and_sees_progress(phone_page, trainee):
+def test_trainee_reads_takes_quiz_and_sees_progress(phone_page, trainee, audit):
     page = phone_page
     page.goto("/login")
+    audit(page)
     page.fill("#email", trainee.email)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/dashboard")
     assert page.locator("h1").inner_text() == "Hello, Tess Trainee"
     assert page.locator(".next-step").inner_text().find("Read “Listening”") >= 0
+    audit(page)
 
     page.click("text=Read “Listening”")
     page.wait_for_url("**/modules/listening")
     assert "Listen with care." in page.content()
+    audit(page)
     page.click("text=Mark as read")
     page.wait_for_url("**/modules/listening/quiz")
+    audit(page)
     page.click("text=Start the quiz")
     page.wait_for_url("**/attempts/*")
+    audit(page)
 
     # Submit with one question unanswered: the page comes back with the choices kept.
     page.check("input[name=q-l1][value=b]")
     page.click("button:has-text('Submit answers')")
-    page.locator(".errors").wait_for()
-    assert "still need an answer" in page.locator(".errors").inner_text()
+    page.locator(".error-summary").wait_for()
+    assert "still need an answer" in page.locator(".error-summary").inner_text()
     assert page.is_checked("input[name=q-l1][value=b]")
+    audit(page)
 
     page.check("input[name=q-l2][value=a]")
     page.check("input[name=q-l2][value=c]")
@@ -46,12 +52,15 @@ def test_trainee_reads_takes_quiz_and_sees_progress(phone_page, trainee):
     assert page.locator(".score .big").inner_text() == "75%"
     assert "Passed" in page.locator(".score").inner_text()
     assert "RATIONALE-L4" in page.content()
+    audit(page)
 
     page.click("text=My progress")
     page.wait_for_url("**/progress")
     assert "Quiz passed" in page.content()
     # No horizontal scrolling on a small phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    audit(page)
+    assert not audit.problems, "\n".join(audit.problems)
 
 
 def test_logged_out_visitor_is_sent_to_log_in(phone_page):

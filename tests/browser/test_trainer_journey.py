@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from lms.models import CohortStaff, Enrolment
 from lms.models._types import utcnow
+from tests.browser.conftest import crowd
 from tests.factories import PASSWORD
 
 # Real conditions: CSRF on, as in production.
@@ -16,11 +17,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.settings(WTF_CSRF_ENABLED=True)]
 
 
 def test_trainer_builds_agenda_takes_register_and_reads_grid(phone_page, db, trainee,
-                                                             make_person):
+                                                             make_person, audit):
     trainer = make_person("trainer", name="Tina Trainer")
     enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
-    enrolment.enrolled_on = (utcnow() - timedelta(days=30)).date()
+    month_ago = (utcnow() - timedelta(days=30)).date()
+    enrolment.enrolled_on = month_ago
     db.add(CohortStaff(cohort_id=enrolment.cohort_id, person_id=trainer.id, role="trainer"))
+    # A real cohort's size, with long names and addresses: the pages must still fit a phone.
+    crowd(db, enrolment.cohort, 20, enrolled_on=month_ago)
     db.commit()
     cohort_id = enrolment.cohort_id
     page = phone_page
@@ -29,16 +33,22 @@ def test_trainer_builds_agenda_takes_register_and_reads_grid(phone_page, db, tra
     page.fill("#email", trainer.email)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_load_state()
+    audit(page)
     # Enrol two more trainees from a CSV file through the page.
     page.goto(f"/cohorts/{cohort_id}")
+    audit(page)
     page.set_input_files("#csv-file", files=[{
         "name": "trainees.csv", "mimeType": "text/csv",
         "buffer": b"name,email\nAma Mensah,ama@example.org\nBo Lin,bo@example.org\n"}])
     page.click("button:has-text('Upload and enrol')")
     assert "2 trainees enrolled" in page.content()
-    assert page.locator("code").count() == 2  # first passwords, shown once
+    # Invitation links, shown once; no password exists for anyone but the trainee to know.
+    assert page.locator("input.link-box").count() == 2
+    audit(page)
 
     page.goto(f"/cohorts/{cohort_id}/sessions/new")
+    audit(page)
     yesterday = (utcnow() - timedelta(days=1)).date().isoformat()
     page.fill("#title", "Active listening practice")
     page.fill("#on_date", yesterday)
@@ -49,20 +59,29 @@ def test_trainer_builds_agenda_takes_register_and_reads_grid(phone_page, db, tra
     page.click("button:has-text('Save session')")
     page.wait_for_url(f"**/cohorts/{cohort_id}/agenda")
     assert "Active listening practice" in page.content()
+    audit(page)
 
     page.click("a.button:has-text('Register')")
     page.wait_for_url("**/register")
+    audit(page)
     page.check("input[name=everyone]")
     page.click("button:has-text('Save register')")
     page.wait_for_url("**/register")
-    # Tess was enrolled a month ago; the two new trainees only today, after this session.
-    assert "Register saved: 1 mark recorded" in page.locator(".flash").inner_text()
+    # Tess and the 20 others were enrolled a month ago; the two new ones only today, after it.
+    assert "Register saved: 21 marks recorded" in page.locator(".flash").inner_text()
     assert page.is_checked(f"input[name=status-{trainee.id}][value=present]")
+    audit(page)
+    page.click("text=History of marks and corrections")
+    page.wait_for_url("**/history")
+    audit(page)
 
     page.goto(f"/cohorts/{cohort_id}/grid")
+    audit(page)
     row = page.locator("table.grid tbody tr", has_text="Tess Trainee")
     assert "100%" in row.inner_text()
     page.select_option("#sort", "attendance")
     page.click("button:has-text('Show')")
     page.wait_for_url("**/grid?sort=attendance*")
     assert "Tess Trainee" in page.content()
+    audit(page)
+    assert not audit.problems, "\n".join(audit.problems)
