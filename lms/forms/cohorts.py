@@ -13,7 +13,14 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from lms.forms.choices import CheckboxesField, choices
 from lms.models.agenda import ACTIVITIES
@@ -102,6 +109,8 @@ class MakeUpForm(FlaskForm):
 class FeedbackForm(FlaskForm):
     rating = SelectField(_l("How useful was this session?"), coerce=int,
                          choices=choices([(5, _l("5 – very useful")), (4, "4"), (3, "3"),
-                                          (2, "2"), (1, _l("1 – not useful"))]))
+                                          (2, "2"), (1, _l("1 – not useful"))]),
+                         validators=[InputRequired(message=_l("Choose how useful the session "
+                                                               "was, from 1 to 5."))])
     comment = TextAreaField(_l("Anything to tell the trainers? (optional)"),
                             validators=[Optional(), Length(max=2000)])

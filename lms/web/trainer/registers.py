@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from lms.forms.choices import choices
 from lms.forms.cohorts import MakeUpForm
@@ -75,7 +75,7 @@ def make_up(cohort_id: int, session_id: int):
     candidates = {s.id: s for s in attendance.make_up_candidates(session, item)}
     form.via_session_id.choices = choices(
         [(0, _("— none: record an activity instead —"))] +
-        [(s.id, f"{s.cohort.name}: {s.title} ({s.on_date.isoformat()})")
+        [(s.id, f"{s.cohort.name}: {s.title} ({format_date(s.on_date)})")
          for s in candidates.values()])
 
     def record() -> None:
