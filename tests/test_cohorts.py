@@ -56,7 +56,8 @@ def test_csv_with_mistakes_reports_each_row_and_enrols_none(db, cohort, make_per
             b"Too,many,cells,here\n")
     with pytest.raises(EnrolmentErrors) as info:
         enrol_rows(db, cohort, parse_enrolment_csv(data), utcnow().date())
-    assert info.value.errors == [(8, "expected name, email and an optional supervisor email")]
+    assert info.value.errors == [(8, "expected name, email and an optional supervisor email, "
+                                     "separated by commas")]
     data = data.replace(b"Too,many,cells,here\n", b"")
     with pytest.raises(EnrolmentErrors) as info:
         enrol_rows(db, cohort, parse_enrolment_csv(data), utcnow().date())
@@ -77,7 +78,7 @@ def test_csv_that_is_not_text_is_refused():
         parse_enrolment_csv(b"\xff\xfegarbage")
     with pytest.raises(EnrolmentErrors, match="NUL"):
         parse_enrolment_csv(b"a\x00b,c@d.org\n")
-    with pytest.raises(EnrolmentErrors, match="cannot be read as CSV"):
+    with pytest.raises(EnrolmentErrors, match="one cell is far too long"):
         parse_enrolment_csv(b'"' + b"x" * 140_000 + b'",a@example.org\n')
     with pytest.raises(EnrolmentErrors, match="no rows"):
         parse_enrolment_csv(b"name,email\n")
@@ -193,3 +194,54 @@ def test_two_thousand_rows_enrol_in_bulk(db, cohort, count_queries):
         result = enrol_rows(db, cohort, rows)
     assert len(result.enrolled) == 2000 and len(result.links) == 2000
     assert len(counted) < 60, len(counted)
+
+
+def test_csv_problems_of_every_kind_are_reported_at_once(db, cohort, make_person):
+    """A row with too few cells, a bad email and a missing back-date reason: one answer."""
+    from datetime import timedelta
+
+    from lms.services import time_zones
+
+    data = b"name,email\nOnly A Name\nBad Email,not an email\nGood,good@example.org\n"
+    earlier = time_zones.local_today(cohort.timezone) - timedelta(days=2)
+    with pytest.raises(EnrolmentErrors) as info:
+        cohorts.enrol_csv(db, cohort, data, earlier)
+    lines = [line for line, _reason in info.value.errors]
+    assert lines == [2, 3]
+    assert "backdate_reason" in info.value.problems
+    assert enrolled(db, cohort) == 0
+
+
+def test_semicolons_and_old_mac_line_endings_are_read():
+    rows = parse_enrolment_csv(b"name;email\rAmina;amina@example.org\rBen;ben@example.org\r")
+    assert [(r.name, r.email) for r in rows] == [("Amina", "amina@example.org"),
+                                                 ("Ben", "ben@example.org")]
+
+
+def test_enrolment_dates_far_off_are_refused(db, cohort):
+    from datetime import date
+
+    for day in (date(2999, 1, 1), date(1999, 12, 31)):
+        with pytest.raises(cohorts.CohortError) as info:
+            cohorts.enrol_one(db, cohort, name="A", email="a@example.org", on=day,
+                              backdate_reason="typo test")
+        assert info.value.field == "enrolled_on"
+
+
+def test_enrol_one_reports_every_problem_at_once(db, cohort):
+    from datetime import timedelta
+
+    from lms.services import time_zones
+
+    earlier = time_zones.local_today(cohort.timezone) - timedelta(days=2)
+    problems = cohorts.enrol_one_problems(db, cohort, name="", email="bad email", on=earlier)
+    assert set(problems) == {"name", "email", "backdate_reason"}
+
+
+@pytest.mark.parametrize(("email", "ok"), [
+    ("amina@example.org", True), ("a.b+tag@mail.co.uk", True), ("zoë@exämple.org", True),
+    ("x@y", False), ("a@b..c", False), ("<script>@x.org", False), ("two words@x.org", False)])
+def test_the_one_email_rule(email, ok):
+    from lms.services import accounts
+
+    assert (accounts.email_problem(email) is None) is ok

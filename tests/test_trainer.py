@@ -498,3 +498,20 @@ def test_cohort_form_takes_a_city_for_the_time_zone(db, content, trainer, client
     assert made.timezone == "Africa/Nairobi"
     page = client_for(trainer).get("/cohorts/new").get_data(as_text=True)
     assert '<datalist id="lms-zones">' in page and 'value="America/Los_Angeles"' in page
+
+
+def test_enrol_one_shows_every_problem_at_once(db, cohort, trainer, client_for):
+    from datetime import timedelta
+
+    from lms.services import time_zones
+
+    earlier = time_zones.local_today(cohort.timezone) - timedelta(days=3)
+    response = client_for(trainer).post(f"/cohorts/{cohort.id}/enrol", data={
+        "one-name": "", "one-email": "bad email", "one-supervisor_id": "0",
+        "one-enrolled_on": earlier.isoformat()})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "This field is required." in page
+    assert "is not an email address" in page
+    assert "Say why the enrolment is back-dated" in page
+    assert 'value="bad email"' in page

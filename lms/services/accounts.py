@@ -27,7 +27,9 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+# Pragmatic, not RFC 5322: something@a.domain, no spaces, quotes or angle brackets, and no empty
+# part of the domain ("a@b..c").
+_EMAIL = re.compile(r"[^@\s<>\"(),;:]+@[\w-]+(\.[\w-]+)+")
 
 
 def email_problem(email: str) -> str | None:

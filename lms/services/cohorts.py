@@ -15,9 +15,11 @@ from lms.models import Cohort, CohortStaff, Curriculum, Enrolment, Person
 from lms.models._types import utcnow
 from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
 from lms.services import accounts, invitations, time_zones
+from lms.services.agenda import EARLIEST, LATEST, recompute_instants
 from lms.services.errors import ServiceError, _l
 
 MAX_CSV_ROWS = 2000
+MAX_ENROLMENT_AHEAD = timedelta(days=366)
 MAX_CSV_BYTES = 2_000_000
 
 
@@ -31,6 +33,10 @@ def _cohort_problems(name: str, starts_on: date | None, ends_on: date | None,
     problems: dict[str, str] = {}
     if not name.strip():
         problems["name"] = _l("A cohort needs a name.")
+    for field_name, day in (("starts_on", starts_on), ("ends_on", ends_on)):
+        if day and not EARLIEST <= day <= LATEST:
+            problems[field_name] = _l("Choose a date between %(a)d and %(b)d.",
+                                      a=EARLIEST.year, b=LATEST.year)
     if starts_on and ends_on and ends_on < starts_on:
         problems["ends_on"] = _l("A cohort cannot end before it starts.")
     zone = time_zones.resolve(timezone)
@@ -75,8 +81,6 @@ def update_cohort(session: Session, cohort: Cohort, *, name: str, starts_on: dat
     cohort.timezone = zone
     session.flush()
     if zone_changed:
-        from lms.services.agenda import recompute_instants
-
         recompute_instants(session, cohort)
 
 
@@ -195,26 +199,38 @@ class EnrolmentResult:
 class EnrolmentErrors(ServiceError):
     """Every bad row of an enrolment, as (line, reason): nobody is enrolled until all are good."""
 
-    def __init__(self, errors: list[tuple[int, str]]) -> None:
-        super().__init__("; ".join(f"row {n}: {reason}" for n, reason in errors))
+    def __init__(self, errors: list[tuple[int, str]], *,
+                 problems: dict[str, str] | None = None,
+                 fields: list[tuple[str, str]] = ()) -> None:
+        found = dict(problems or {})
+        if errors:
+            found[None] = "; ".join(f"row {n}: {reason}" for n, reason in errors)
+        super().__init__(problems=found)
         self.errors = errors
+        # For a one-person form: each row problem with the field it is about.
+        self.fields = list(fields)
 
 
-def parse_enrolment_csv(data: bytes) -> list[EnrolmentRow]:
-    """Read ``name,email[,supervisor]`` rows. A header row is recognised and skipped."""
+def read_enrolment_csv(data: bytes) -> tuple[list[EnrolmentRow], list[tuple[int, str]]]:
+    """Read ``name,email[,supervisor]`` rows, and every row that cannot be read (line, reason).
+    A header row is recognised and skipped; semicolons and old Mac line endings are accepted."""
     if len(data) > MAX_CSV_BYTES:
-        raise EnrolmentErrors([(1, _l("the file is larger than 2 MB; split it"))])
+        return [], [(1, _l("the file is larger than 2 MB; split it"))]
     if b"\x00" in data:
-        raise EnrolmentErrors([(1, _l("the file holds NUL characters: save it as CSV text"))])
+        return [], [(1, _l("the file holds NUL characters: save it as CSV text"))]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise EnrolmentErrors([(1, _l("the file is not UTF-8 text; save it as CSV UTF-8"))]
-                              ) from None
+        return [], [(1, _l("the file is not UTF-8 text; save it as CSV UTF-8"))]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    first_line = text.lstrip("\n").split("\n", 1)[0]
+    # Spreadsheets in many languages save CSV with semicolons.
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     rows: list[EnrolmentRow] = []
     errors: list[tuple[int, str]] = []
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     seen_content = False
+    number = 1
     try:
         for cells in reader:
             number = reader.line_num  # the file's line (a quoted field may span lines)
@@ -229,17 +245,26 @@ def parse_enrolment_csv(data: bytes) -> list[EnrolmentRow]:
                 errors.append((number, _l("a file may hold at most %(n)d rows", n=MAX_CSV_ROWS)))
                 break
             if len(cells) < 2 or len(cells) > 3:
-                errors.append((number, _l("expected name, email and an optional supervisor email")))
+                errors.append((number, _l("expected name, email and an optional supervisor "
+                                          "email, separated by commas")))
                 continue
             rows.append(EnrolmentRow(number, cells[0], cells[1],
                                      cells[2] if len(cells) > 2 else ""))
     except csv.Error as exc:
-        errors.append((reader.line_num, _l("the file cannot be read as CSV: %(why)s",
-                                           why=str(exc))))
+        errors.append((number + 1, _l("this row cannot be read: one cell is far too long")
+                       if "field larger" in str(exc) else
+                       _l("this row cannot be read: check its quotation marks (a quote that is "
+                          "opened must be closed on the same row)")))
+    if not rows and not errors:
+        errors.append((1, _l("the file has no rows")))
+    return rows, errors
+
+
+def parse_enrolment_csv(data: bytes) -> list[EnrolmentRow]:
+    """The readable rows of a CSV; raises ``EnrolmentErrors`` if any row cannot be read."""
+    rows, errors = read_enrolment_csv(data)
     if errors:
         raise EnrolmentErrors(errors)
-    if not rows:
-        raise EnrolmentErrors([(1, _l("the file has no rows"))])
     return rows
 
 
@@ -264,6 +289,11 @@ def enrolment_date(cohort: Cohort, on: date | None, reason: str,
     today = time_zones.local_today(cohort.timezone, now)
     on = on or today
     reason = " ".join((reason or "").split())
+    if on > today + MAX_ENROLMENT_AHEAD:
+        raise CohortError(_l("Choose a date within a year from today."), "enrolled_on")
+    if on < EARLIEST:
+        raise CohortError(_l("Choose a date after %(year)d.", year=EARLIEST.year),
+                          "enrolled_on")
     if on < today:
         if not reason:
             raise CohortError(_l("Say why the enrolment is back-dated (for example: joined "
@@ -279,30 +309,53 @@ def enrol_one(session: Session, cohort: Cohort, *, name: str, email: str,
               backdate_reason: str = "", actor: Person | None = None,
               valid_for: timedelta = timedelta(days=14),
               now: datetime | None = None) -> EnrolmentResult:
-    """Enrol one person by name and email, as a one-row CSV would."""
-    supervisor_email = ""
-    if supervisor_id:
-        supervisor = session.get(Person, supervisor_id)
-        if supervisor is None:
-            raise CohortError(_l("Choose a supervisor from the list."), "supervisor_id")
-        supervisor_email = supervisor.email
-    row = EnrolmentRow(1, name.strip(), email.strip(), supervisor_email)
+    """Enrol one person by name and email, as a one-row CSV would; every problem at once."""
+    problems = enrol_one_problems(session, cohort, name=name, email=email,
+                                  supervisor_id=supervisor_id, on=on,
+                                  backdate_reason=backdate_reason, actor=actor, now=now)
+    if problems:
+        raise CohortError(problems=problems)
+    supervisor = session.get(Person, supervisor_id) if supervisor_id else None
+    row = EnrolmentRow(1, name.strip(), email.strip(), supervisor.email if supervisor else "")
     return enrol_rows(session, cohort, [row], on, actor=actor, backdate_reason=backdate_reason,
                       valid_for=valid_for, now=now)
 
 
-def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
-               on: date | None = None, *, actor: Person | None = None,
-               backdate_reason: str = "", valid_for: timedelta = timedelta(days=14),
-               now: datetime | None = None) -> EnrolmentResult:
-    """Check every row first; enrol all or none. Raises ``EnrolmentErrors`` with each bad row.
+def enrol_one_problems(session: Session, cohort: Cohort, *, name: str, email: str,
+                       supervisor_id: int | None = None, on: date | None = None,
+                       backdate_reason: str = "", actor: Person | None = None,
+                       now: datetime | None = None) -> dict[str, str]:
+    """Every reason ``enrol_one`` would refuse, by field, without writing anything: a form whose
+    own checks failed still shows every problem at once."""
+    problems: dict[str, str] = {}
+    try:
+        enrolment_date(cohort, on, backdate_reason, now)
+    except CohortError as exc:
+        problems.update({k: v for k, v in exc.problems.items() if isinstance(k, str)})
+    supervisor_email = ""
+    if supervisor_id:
+        supervisor = session.get(Person, supervisor_id)
+        if supervisor is None:
+            problems["supervisor_id"] = _l("Choose a supervisor from the list.")
+        else:
+            supervisor_email = supervisor.email
+    row = EnrolmentRow(1, (name or "").strip(), (email or "").strip(), supervisor_email)
+    for _line, field_name, reason in check_rows(session, [row], actor).errors:
+        text = str(reason)
+        problems.setdefault(field_name, text[:1].upper() + text[1:] + ".")
+    return problems
 
-    ``actor`` is who enrols: unless an admin, they may enrol existing accounts only from their
-    own cohorts (see ``enrollable_existing``). New accounts are made in bulk with no password,
-    each with an invitation link valid for ``valid_for``."""
-    now = now or utcnow()
-    on, reason = enrolment_date(cohort, on, backdate_reason, now)
-    errors: list[tuple[int, str]] = []
+
+@dataclass
+class CheckedRows:
+    known: dict[str, Person]  # existing people by email (trainees and supervisors named)
+    errors: list[tuple[int, str, str]]  # (line, field, reason)
+
+
+def check_rows(session: Session, rows: list[EnrolmentRow],
+               actor: Person | None) -> CheckedRows:
+    """Every problem of every row, with the field it is about (name, email, supervisor_id)."""
+    errors: list[tuple[int, str, str]] = []
     emails = {accounts.normalise_email(r.email) for r in rows}
     emails |= {accounts.normalise_email(r.supervisor_email) for r in rows if r.supervisor_email}
     known: dict[str, Person] = {}
@@ -315,32 +368,68 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
     for row in rows:
         email = accounts.normalise_email(row.email)
         if not row.name:
-            errors.append((row.line, _l("the name is empty")))
+            errors.append((row.line, "name", _l("the name is empty")))
         elif len(row.name) > 200:
-            errors.append((row.line, _l("the name is longer than 200 characters")))
+            errors.append((row.line, "name", _l("the name is longer than 200 characters")))
         problem = accounts.email_problem(email)
         if problem:
-            errors.append((row.line, problem.rstrip(".")))
+            errors.append((row.line, "email", str(problem).rstrip(".")))
         elif email in seen:
-            errors.append((row.line, _l("%(email)s is also on row %(n)d", email=email,
-                                        n=seen[email])))
+            errors.append((row.line, "email", _l("%(email)s is also on row %(n)d", email=email,
+                                                 n=seen[email])))
         else:
             seen[email] = row.line
             person = known.get(email)
             if person is not None and allowed is not None and person.id not in allowed:
                 # The same words whoever owns the address: nothing about them is revealed.
-                errors.append((row.line, _l("%(email)s already has an account; ask an admin "
-                                            "to enrol it", email=email)))
+                errors.append((row.line, "email", _l("%(email)s already has an account; ask an "
+                                                     "admin to enrol it", email=email)))
             elif person is not None and not person.has_role(TRAINEE):
-                errors.append((row.line, _l("%(email)s belongs to someone who is not a trainee",
-                                            email=email)))
+                errors.append((row.line, "email", _l("%(email)s belongs to someone who is not "
+                                                     "a trainee", email=email)))
         if row.supervisor_email:
             supervisor = known.get(accounts.normalise_email(row.supervisor_email))
             if supervisor is None or not supervisor.has_role(SUPERVISOR):
-                errors.append((row.line, _l("supervisor %(email)s is not a supervisor here",
-                                            email=row.supervisor_email)))
-    if errors:
-        raise EnrolmentErrors(sorted(errors))
+                errors.append((row.line, "supervisor_id",
+                               _l("supervisor %(email)s is not a supervisor here",
+                                  email=row.supervisor_email)))
+    return CheckedRows(known, errors)
+
+
+def enrol_csv(session: Session, cohort: Cohort, data: bytes, on: date | None = None, *,
+              actor: Person | None = None, backdate_reason: str = "",
+              valid_for: timedelta = timedelta(days=14),
+              now: datetime | None = None) -> EnrolmentResult:
+    """Enrol the rows of a CSV file: every problem of the file, its rows and the date is
+    reported at once, and nobody is enrolled until there are none."""
+    rows, errors = read_enrolment_csv(data)
+    return enrol_rows(session, cohort, rows, on, actor=actor, backdate_reason=backdate_reason,
+                      valid_for=valid_for, now=now, extra_errors=errors)
+
+
+def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
+               on: date | None = None, *, actor: Person | None = None,
+               backdate_reason: str = "", valid_for: timedelta = timedelta(days=14),
+               now: datetime | None = None,
+               extra_errors: list[tuple[int, str]] = ()) -> EnrolmentResult:
+    """Check every row first; enrol all or none. Raises ``EnrolmentErrors`` with each bad row.
+
+    ``actor`` is who enrols: unless an admin, they may enrol existing accounts only from their
+    own cohorts (see ``enrollable_existing``). New accounts are made in bulk with no password,
+    each with an invitation link valid for ``valid_for``."""
+    now = now or utcnow()
+    problems: dict[str, str] = {}
+    try:
+        on, reason = enrolment_date(cohort, on, backdate_reason, now)
+    except CohortError as exc:
+        problems.update(exc.problems)
+    checked = check_rows(session, rows, actor)
+    errors = sorted(set(extra_errors) | {(line, reason) for line, _f, reason in checked.errors})
+    if errors or problems:
+        raise EnrolmentErrors(errors, problems=problems,
+                              fields=[(field_name, reason) for _l_, field_name, reason
+                                      in sorted(checked.errors)])
+    known = checked.known
 
     result = EnrolmentResult(enrolled_on=on)
     fresh = [(row.name, accounts.normalise_email(row.email)) for row in rows

@@ -59,12 +59,10 @@ def withdraw(session: Session, enrolment: Enrolment, on: date | None, reason: st
     today = local_today(cohort.timezone, now)
     if on is None:
         problems["withdrawn_on"] = "Give the date they left the cohort."
-    elif on < enrolment.enrolled_on:
+    elif on < enrolment.enrolled_on <= today:
         problems["withdrawn_on"] = (
             f"They were enrolled from {enrolment.enrolled_on.isoformat()}: choose that day or "
-            "a later one." if enrolment.enrolled_on <= today else
-            f"They start on {enrolment.enrolled_on.isoformat()}, so they cannot be withdrawn "
-            "before then.")
+            "a later one.")
     elif on > today:
         problems["withdrawn_on"] = (f"Choose today ({today.isoformat()} in {cohort.timezone}) "
                                     "or an earlier day: a withdrawal records what has happened.")

@@ -128,23 +128,24 @@ def enrol_one(cohort_id: int):
     session = db_session()
     one = EnrolOneForm(prefix="one")
     one.supervisor_id.choices = _supervisor_choices(found)
-    if one.validate_on_submit():
-        try:
-            result = cohorts.enrol_one(
-                session, found, name=one.name.data, email=one.email.data,
-                supervisor_id=one.supervisor_id.data or None, on=one.enrolled_on.data,
-                backdate_reason=one.backdate_reason.data or "", actor=current_person(),
-                valid_for=valid_for(invitations.INVITE))
-        except cohorts.EnrolmentErrors as exc:
-            session.rollback()
-            one.email.errors.append("; ".join(str(reason) for _n, reason in exc.errors))
-        except cohorts.CohortError as exc:
-            session.rollback()
-            add_errors(one, exc)
-        else:
-            session.commit()
-            return _after_enrolment(found, result)
-    return _cohort_page(found, one=one, status=422)
+    values = dict(name=one.name.data or "", email=one.email.data or "",
+                  supervisor_id=one.supervisor_id.data or None, on=one.enrolled_on.data,
+                  backdate_reason=one.backdate_reason.data or "", actor=current_person())
+    if not one.validate_on_submit():
+        # The form's own checks failed: add the service's, so every problem shows at once.
+        problems = cohorts.enrol_one_problems(session, found, **values)
+        add_errors(one, cohorts.CohortError(problems={
+            k: v for k, v in problems.items() if not getattr(one, k).errors}))
+        return _cohort_page(found, one=one, status=422)
+    try:
+        result = cohorts.enrol_one(session, found, valid_for=valid_for(invitations.INVITE),
+                                   **values)
+    except cohorts.CohortError as exc:
+        session.rollback()
+        add_errors(one, exc)
+        return _cohort_page(found, one=one, status=422)
+    session.commit()
+    return _after_enrolment(found, result)
 
 
 @bp.route("/<id:cohort_id>/enrol-csv", methods=["POST"])
@@ -156,18 +157,15 @@ def enrol_csv(cohort_id: int):
     errors: list[tuple[int, str]] = []
     if csv_form.validate_on_submit():
         try:
-            rows = cohorts.parse_enrolment_csv(
-                csv_form.file.data.read(cohorts.MAX_CSV_BYTES + 1))
-            result = cohorts.enrol_rows(
-                session, found, rows, csv_form.enrolled_on.data,
-                backdate_reason=csv_form.backdate_reason.data or "", actor=current_person(),
-                valid_for=valid_for(invitations.INVITE))
+            result = cohorts.enrol_csv(
+                session, found, csv_form.file.data.read(cohorts.MAX_CSV_BYTES + 1),
+                csv_form.enrolled_on.data, backdate_reason=csv_form.backdate_reason.data or "",
+                actor=current_person(), valid_for=valid_for(invitations.INVITE))
         except cohorts.EnrolmentErrors as exc:
             session.rollback()
             errors = exc.errors
-        except cohorts.CohortError as exc:
-            session.rollback()
-            add_errors(csv_form, exc)
+            add_errors(csv_form, cohorts.CohortError(problems={
+                k: v for k, v in exc.problems.items() if k is not None}))
         else:
             session.commit()
             return _after_enrolment(found, result)
