@@ -187,3 +187,27 @@ def test_csv_says_who_is_withdrawn_and_when(db, content, make_person, make_cohor
     assert by_name["Leaving"]["Account"] == "switched off"
     assert by_name["Staying"]["Status"] == "active" and by_name["Staying"]["Withdrawn on"] == ""
     assert by_name["Staying"]["Behind"] != ""
+
+
+def test_grid_csv_follows_the_grids_filter(db, app, make_person, make_cohort, trainee):
+    from lms.models import CohortStaff, Enrolment
+    from lms.services import withdrawal
+    from tests.conftest import log_in
+
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
+    other = make_person("trainee", name="Still Here")
+    db.add(Enrolment(cohort_id=enrolment.cohort_id, person_id=other.id,
+                     enrolled_on=enrolment.enrolled_on))
+    trainer = make_person("trainer")
+    db.add(CohortStaff(cohort_id=enrolment.cohort_id, person_id=trainer.id, role="trainer"))
+    db.flush()
+    withdrawal.withdraw(db, enrolment, enrolment.enrolled_on, "Left", trainer)
+    db.commit()
+    client = app.test_client()
+    log_in(client, trainer)
+    everyone = client.get(f"/cohorts/{enrolment.cohort_id}/grid.csv").get_data(as_text=True)
+    assert trainee.name in everyone and "Still Here" in everyone
+    gone = client.get(f"/cohorts/{enrolment.cohort_id}/grid.csv?show=withdrawn")
+    assert trainee.name in gone.get_data(as_text=True)
+    assert "Still Here" not in gone.get_data(as_text=True)
+    assert "grid-withdrawn.csv" in gone.headers["Content-Disposition"]

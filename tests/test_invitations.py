@@ -141,7 +141,7 @@ def test_forgot_password_sends_a_reset_link_by_mail(db, app, make_person):
 
 def test_without_mail_forgot_password_says_ask_an_admin(app):
     page = app.test_client().get("/forgot-password").get_data(as_text=True)
-    assert "Ask your trainer or your programme" in page
+    assert "Ask your programme’s admin for a new log-in link" in page
     assert 'name="email"' not in page
 
 
@@ -167,3 +167,33 @@ def test_someone_logged_in_cannot_spend_another_persons_link(db, make_person, lo
     db.expire_all()
     assert db.get(Person, person.id).password_hash is None
     assert invitations.find(db, link.token).person_id == person.id  # still usable by them
+
+
+def test_link_pages_are_never_cached_and_withdrawn_trainees_get_no_new_links(
+        db, app, make_person, make_cohort, login):
+    from lms.models import CohortStaff
+    from lms.services import cohorts, withdrawal
+
+    trainer = make_person("trainer")
+    cohort = make_cohort(name="Cache")
+    db.add(CohortStaff(cohort_id=cohort.id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    client = login(trainer)
+    response = client.post(f"/cohorts/{cohort.id}/enrol", data={
+        "one-name": "Gone Soon", "one-email": "gone@example.org", "one-supervisor_id": "0"})
+    assert response.headers["Cache-Control"] == "no-store"
+    gone = db.scalar(select(Person).where(Person.email == "gone@example.org"))
+    enrolment = next(e for e in cohorts.enrolments(db, cohort.id) if e.person_id == gone.id)
+    withdrawal.withdraw(db, enrolment, enrolment.enrolled_on, "Moved away", trainer)
+    db.commit()
+    csv_text = client.post(f"/cohorts/{cohort.id}/invitations.csv").get_data(as_text=True)
+    assert "gone@example.org" not in csv_text
+
+
+def test_switch_off_confirmation_never_echoes_a_typed_password(db, make_person, login):
+    admin = make_person("admin")
+    person = make_person("trainee")
+    page = login(admin).post(f"/admin/people/{person.id}", data={
+        "name": person.name, "email": person.email, "roles": ["trainee"], "cohort_id": "0",
+        "new_password": "typed secret 123"}).get_data(as_text=True)
+    assert "Yes, switch off the account" in page and "typed secret 123" not in page

@@ -57,7 +57,7 @@ def test_attempt_limit_is_enforced(db, trainee, listening):
 def test_retake_wait_is_enforced(db, trainee, listening):
     now = utcnow()
     submit(db, trainee, listening, {**RIGHT, "q-l1": ["a"], "q-l2": ["b"]}, now=now)
-    with pytest.raises(quizzes.QuizRuleError, match="short break"):
+    with pytest.raises(quizzes.QuizRuleError, match="once the wait after a failed attempt"):
         quizzes.start_attempt(db, trainee.id, listening, now=now + timedelta(minutes=29))
     status = quizzes.quiz_status(db, trainee.id, listening, now=now + timedelta(minutes=29))
     assert status.wait_until == now + timedelta(minutes=30)

@@ -95,12 +95,17 @@ def test_today_is_the_cohorts_today(db, cohort, trainer, trainee):
     assert enrolment.withdrawn_on == date(2026, 11, 30)
 
 
-def test_a_trainee_who_has_not_started_cannot_be_withdrawn_before_their_start(
+def test_a_trainee_who_has_not_started_can_be_withdrawn_today(
         db, cohort, trainer, trainee):
+    """Someone enrolled from a later day who drops out before starting: no session counts."""
+    from lms.services import attendance
+
     enrolment = enrolment_of(db, cohort, trainee)
     enrolment.enrolled_on = utcnow().date() + timedelta(days=10)
-    with pytest.raises(WithdrawalError, match="They start on"):
-        withdrawal.withdraw(db, enrolment, utcnow().date(), "Changed plans", trainer)
+    withdrawal.withdraw(db, enrolment, utcnow().date(), "Changed plans", trainer)
+    assert enrolment.is_withdrawn
+    later = utcnow().date() + timedelta(days=12)
+    assert not attendance.in_enrolment(later, enrolment.enrolled_on, enrolment.withdrawn_on)
 
 
 def test_already_withdrawn_and_strangers_are_refused(db, cohort, trainer, trainee,

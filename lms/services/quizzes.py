@@ -134,7 +134,8 @@ def status_from_summary(version: QuizVersion, summary: AttemptSummary,
         if wait_until > now:
             status.wait_until = wait_until
             status.can_start = False
-            status.reason = "You can try again after a short break."
+            status.reason = "You can take the quiz again once the wait after a failed attempt " \
+                "is over."
     return status
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
@@ -63,9 +63,10 @@ def new_person():
     outcome = handle_post(form, create)
     if outcome.done:
         # The link is shown once, here: only its hash is stored.
-        return render_template("lms/admin/link_issued.html", person=outcome.result,
-                               links=links, url=link_url(links[0].token),
-                               mailed=mail_links(links, invitations.INVITE), new=True)
+        return _no_store(render_template(
+            "lms/admin/link_issued.html", person=outcome.result, links=links,
+            url=link_url(links[0].token), mailed=mail_links(links, invitations.INVITE),
+            new=True))
     return render_template("lms/admin/person_new.html", form=form), outcome.status
 
 
@@ -81,8 +82,11 @@ def edit_person(person_id: int):
     if request.method == "POST" and person.active and not request.form.get("active") and \
             not request.form.get("confirm_switch_off") and form.validate_on_submit():
         # Switching an account off is confirmed on a page of its own (no JavaScript needed).
+        # A typed password is never written back into a page: it is asked for again.
         return render_template("lms/admin/confirm_switch_off.html", person=person,
-                               fields=[(k, v) for k, vs in request.form.lists() for v in vs])
+                               dropped_password=bool(request.form.get("new_password")),
+                               fields=[(k, v) for k, vs in request.form.lists() for v in vs
+                                       if k != "new_password"])
 
     def save() -> None:
         accounts.update_person(session, current_person(), person, name=form.name.data,
@@ -113,9 +117,16 @@ def new_link(person_id: int):
     links = invitations.issue(session, [person], purpose=purpose, valid_for=valid_for(purpose),
                               created_by=current_person())
     session.commit()
-    return render_template("lms/admin/link_issued.html", person=person, links=links,
-                           url=link_url(links[0].token), mailed=mail_links(links, purpose),
-                           new=False)
+    return _no_store(render_template("lms/admin/link_issued.html", person=person, links=links,
+                                     url=link_url(links[0].token),
+                                     mailed=mail_links(links, purpose), new=False))
+
+
+def _no_store(body: str):
+    """A page holding a live log-in link is never kept in a browser's or proxy's cache."""
+    response = make_response(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _enrol_if_chosen(session, person: Person, cohort_id: int | None) -> None:

@@ -92,8 +92,8 @@ def start_quiz(slug: str):
     session, person, found = _trainee_quiz(slug)
     try:
         attempt = quizzes.start_attempt(session, person.id, found.quiz)
-    except quizzes.QuizRuleError as exc:
-        flash(str(exc), "error")
+    except quizzes.QuizRuleError:
+        # The quiz page states why (the wait, or no attempts left): no second message.
         return redirect(url_for("lms_trainee.quiz", slug=slug))
     session.commit()
     return redirect(url_for("lms_trainee.attempt", attempt_id=attempt.id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template, request, url_for
+from flask import Response, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lms.forms.choices import choices
@@ -79,7 +79,8 @@ def _cohort_page(cohort: Cohort, *, one: EnrolOneForm | None = None,
     enrolments = cohorts.enrolments(db_session(), cohort.id)
     return render_template("lms/trainer/cohort.html", cohort=cohort, enrolments=enrolments,
                            awaiting=sum(1 for e in enrolments
-                                        if e.person.password_hash is None and e.person.active),
+                                        if e.person.password_hash is None and e.person.active
+                                        and not e.is_withdrawn),
                            one=one, csv_form=csv_form or EnrolCsvForm(prefix="csv",
                                                                       formdata=None),
                            csv_errors=list(csv_errors)), status
@@ -176,8 +177,10 @@ def _after_enrolment(cohort: Cohort, result: cohorts.EnrolmentResult):
     # Invitation links are shown once, here (only their hashes are stored), and mailed when
     # mail is configured.
     mailed = mail_links(result.links, invitations.INVITE)
-    return render_template("lms/trainer/enrolled.html", cohort=cohort, result=result,
-                           mailed=mailed, link_url=link_url)
+    response = make_response(render_template("lms/trainer/enrolled.html", cohort=cohort,
+                                             result=result, mailed=mailed, link_url=link_url))
+    response.headers["Cache-Control"] = "no-store"  # live links: never kept in a cache
+    return response
 
 
 @bp.route("/<id:cohort_id>/invitations.csv", methods=["POST"])
@@ -188,7 +191,8 @@ def invitation_links_csv(cohort_id: int):
     found = managed_cohort(cohort_id)
     session = db_session()
     waiting = invitations.awaiting_password(
-        session, [e.person_id for e in cohorts.enrolments(session, found.id)])
+        session, [e.person_id for e in cohorts.enrolments(session, found.id)
+                  if not e.is_withdrawn])
     links = invitations.issue(session, waiting, purpose=invitations.INVITE,
                               valid_for=valid_for(invitations.INVITE),
                               created_by=current_person())

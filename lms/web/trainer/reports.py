@@ -16,12 +16,7 @@ from lms.web.trainer import STAFF, bp, managed_cohort
 @roles_required(*STAFF)
 def grid(cohort_id: int):
     found = managed_cohort(cohort_id)
-    sort = request.args.get("sort", "name")
-    if sort not in cohort_grid.SORTS:
-        sort = "name"
-    show = request.args.get("show", "all")
-    if show not in cohort_grid.SHOWS:
-        show = "all"
+    sort, show = _grid_view()
     result = cohort_grid.cohort_grid(
         db_session(), found, sort=sort, show=show,
         behind_below=float(current_app.config["LMS_BEHIND_ATTENDANCE_PERCENT"]))
@@ -29,16 +24,27 @@ def grid(cohort_id: int):
                            show=show)
 
 
+def _grid_view() -> tuple[str, str]:
+    """The grid's order and filter from the query string; unknown values fall back."""
+    sort = request.args.get("sort", "name")
+    show = request.args.get("show", "all")
+    return (sort if sort in cohort_grid.SORTS else "name",
+            show if show in cohort_grid.SHOWS else "all")
+
+
 @bp.route("/<id:cohort_id>/grid.csv")
 @roles_required(*STAFF)
 def grid_csv(cohort_id: int):
+    """The rows the grid shows with the same order and filter (everyone by default)."""
     found = managed_cohort(cohort_id)
+    sort, show = _grid_view()
     result = cohort_grid.cohort_grid(
-        db_session(), found,
+        db_session(), found, sort=sort, show=show,
         behind_below=float(current_app.config["LMS_BEHIND_ATTENDANCE_PERCENT"]))
+    suffix = "" if show == "all" else f"-{show}"
     return Response(cohort_grid.grid_csv(result), mimetype="text/csv",
                     headers={"Content-Disposition":
-                             f'attachment; filename="cohort-{found.id}-grid.csv"'})
+                             f'attachment; filename="cohort-{found.id}-grid{suffix}.csv"'})
 
 
 @bp.route("/<id:cohort_id>/statistics/<slug>")
