@@ -193,3 +193,24 @@ def test_sessions_at_the_same_time_are_not_swapped(db, cohort):
     agenda.add_session(db, cohort, data("Two", date(2026, 3, 2)))
     with pytest.raises(AgendaError, match="same time"):
         agenda.move_session(db, one, 1)
+
+
+def test_a_move_on_a_stale_agenda_is_refused_not_doubled(db, app, cohort):
+    """Two clicks at once: the second read the dates before the first saved its swap."""
+    from sqlalchemy import update
+
+    from lms.models import TrainingSession
+
+    first = agenda.add_session(db, cohort, data("First", date(2026, 11, 29)))
+    second = agenda.add_session(db, cohort, data("Second", date(2026, 12, 6)))
+    db.commit()
+    agenda.agenda(db, cohort.id)  # this request has read both dates
+    other = app.extensions["lms"].db.session()  # the other click swaps them and commits
+    other.execute(update(TrainingSession).where(TrainingSession.id == first.id)
+                  .values(on_date=date(2026, 12, 6)))
+    other.execute(update(TrainingSession).where(TrainingSession.id == second.id)
+                  .values(on_date=date(2026, 11, 29)))
+    other.commit()
+    other.close()
+    with pytest.raises(AgendaError, match="at the same moment"):
+        agenda.move_session(db, first, 1)

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
@@ -226,9 +226,22 @@ def move_session(session: Session, training_session: TrainingSession,
                                         "has a register or feedback, so it keeps its date. "
                                         "Edit a session to change its date."})
     zone = training_session.cohort.timezone
-    for item, (on_date, start_time) in ((training_session, theirs), (other, mine)):
-        item.on_date, item.start_time = on_date, start_time
-        item.starts_at = to_instant(on_date, start_time, zone)
+    # Compare-and-set: each row changes only if it still has the date this request read, so
+    # two clicks at once cannot both swap (and silently undo each other).
+    for item, was, becomes in ((training_session, mine, theirs), (other, theirs, mine)):
+        done = session.execute(
+            update(TrainingSession)
+            .where(TrainingSession.id == item.id, TrainingSession.on_date == was[0],
+                   TrainingSession.start_time == was[1])
+            .values(on_date=becomes[0], start_time=becomes[1],
+                    starts_at=to_instant(becomes[0], becomes[1], zone))
+            .execution_options(synchronize_session=False))
+        if done.rowcount != 1:
+            raise AgendaError({"direction": "Someone changed the agenda at the same moment. "
+                                            "Look at it again and move the session if you "
+                                            "still need to."})
+    session.expire(training_session)
+    session.expire(other)
     renumber(session, training_session.cohort_id)
     return other
 
