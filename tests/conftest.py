@@ -185,3 +185,37 @@ def make_session(db):
         return item
 
     return make
+
+
+# --- a trainer and their cohort (trainer pages) ---------------------------------------------
+
+
+@pytest.fixture
+def trainer(make_person):
+    return make_person("trainer", name="Tom Trainer")
+
+
+@pytest.fixture
+def cohort(db, make_cohort, trainer, trainee):
+    """The trainee's cohort, trained by ``trainer``; the trainee enrolled 30 days ago."""
+    from datetime import timedelta
+
+    from lms.models import Cohort, CohortStaff, Enrolment
+    from lms.models._types import utcnow
+
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
+    enrolment.enrolled_on = (utcnow() - timedelta(days=30)).date()
+    db.add(CohortStaff(cohort_id=enrolment.cohort_id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    return db.get(Cohort, enrolment.cohort_id)
+
+
+@pytest.fixture
+def client_for(app):
+    """A test client logged in as the given person."""
+    def make(person):
+        client = app.test_client()
+        log_in(client, person)
+        return client
+
+    return make

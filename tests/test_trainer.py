@@ -24,31 +24,6 @@ from lms.services import agenda
 from tests.conftest import log_in
 
 
-@pytest.fixture
-def trainer(make_person):
-    return make_person("trainer", name="Tom Trainer")
-
-
-@pytest.fixture
-def cohort(db, make_cohort, trainer, trainee):
-    """The trainee's cohort, trained by ``trainer``; the trainee enrolled 30 days ago."""
-    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
-    enrolment.enrolled_on = (utcnow() - timedelta(days=30)).date()
-    db.add(CohortStaff(cohort_id=enrolment.cohort_id, person_id=trainer.id, role="trainer"))
-    db.commit()
-    return db.get(Cohort, enrolment.cohort_id)
-
-
-@pytest.fixture
-def client_for(app):
-    def make(person):
-        client = app.test_client()
-        log_in(client, person)
-        return client
-
-    return make
-
-
 def test_trainer_creates_a_cohort_and_becomes_its_trainer(db, content, trainer, client_for):
     client = client_for(trainer)
     response = client.post("/cohorts/new", data={

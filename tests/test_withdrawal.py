@@ -8,38 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.models import AttendanceRecord, Cohort, CohortStaff, Enrolment
+from lms.models import AttendanceRecord, CohortStaff
 from lms.models._types import utcnow
 from lms.services import attendance, calendar_feeds, feedback, withdrawal
 from lms.services.attendance import Mark
 from lms.services.errors import ServiceError
 from lms.services.withdrawal import WithdrawalError
-from tests.conftest import log_in
-
-
-@pytest.fixture
-def trainer(make_person):
-    return make_person("trainer", name="Tom Trainer")
-
-
-@pytest.fixture
-def cohort(db, make_cohort, trainer, trainee):
-    """The trainee's cohort, trained by ``trainer``; the trainee enrolled 30 days ago."""
-    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
-    enrolment.enrolled_on = (utcnow() - timedelta(days=30)).date()
-    db.add(CohortStaff(cohort_id=enrolment.cohort_id, person_id=trainer.id, role="trainer"))
-    db.commit()
-    return db.get(Cohort, enrolment.cohort_id)
-
-
-@pytest.fixture
-def client_for(app):
-    def make(person):
-        client = app.test_client()
-        log_in(client, person)
-        return client
-
-    return make
 
 
 def enrolment_of(db, cohort, person):
