@@ -36,4 +36,64 @@
     register.addEventListener("change", update);
     update();
   }
+
+  // Log-in links: a Copy button under each read-only link (without JS it is selected by hand).
+  var each = function (selector, callback) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), callback);
+  };
+  var copyText = function (input) {
+    input.focus();
+    input.select();
+    input.setSelectionRange(0, input.value.length);
+    var legacy = function () {
+      return new Promise(function (resolve, reject) {
+        try {
+          if (document.execCommand("copy")) resolve(); else reject(new Error("copy refused"));
+        } catch (error) { reject(error); }
+      });
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(input.value).then(null, legacy);
+    }
+    return legacy();
+  };
+  each("[data-lms-copy]", function (box) {
+    var input = box.querySelector("input");
+    if (!input || !window.Promise) return;
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button-secondary";
+    button.appendChild(document.createTextNode(box.getAttribute("data-lms-copy")));
+    var who = box.getAttribute("data-lms-copy-for");
+    if (who) {
+      var hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = " (" + who + ")";
+      button.appendChild(hidden);
+    }
+    var status = document.createElement("span");
+    status.setAttribute("role", "status");
+    button.addEventListener("click", function () {
+      copyText(input).then(function () {
+        status.textContent = box.getAttribute("data-lms-copied");
+        window.setTimeout(function () { status.textContent = ""; }, 4000);
+      }, function () { /* the link stays selected: the browser's own Copy works */ });
+    });
+    box.appendChild(button);
+    box.appendChild(status);
+  });
+
+  // A table wider than its box scrolls sideways: say so while it does (without JS the hint
+  // shows on narrow screens).
+  each("[data-lms-scroll-hint]", function (hint) {
+    var box = document.getElementById(hint.getAttribute("data-lms-scroll-hint"));
+    if (!box) return;
+    var check = function () {
+      var overflows = box.scrollWidth > box.clientWidth + 1;
+      hint.hidden = !overflows;
+      if (overflows) hint.setAttribute("data-overflows", ""); else hint.removeAttribute("data-overflows");
+    };
+    window.addEventListener("resize", check);
+    check();
+  });
 })();

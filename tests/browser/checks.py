@@ -8,7 +8,9 @@
   4.5:1, the background being the first opaque one found walking up the ancestors
   (transparent layers are composited, and ancestors' opacity fades the text);
 - none is zero-size, and none is clipped by an ``overflow: hidden`` ancestor or placed off
-  the page, unless focusing it brings it into view (the "skip to content" link).
+  the page, unless focusing it brings it into view (the "skip to content" link);
+- buttons side by side in a group (``.actions``, ``.row-actions``, ``.button-group``,
+  ``.sticky-actions``) line up: on one line, their tops are level.
 
 Closed ``<details>`` are opened for the check so the controls inside them are checked too.
 """
@@ -149,6 +151,37 @@ _CULPRITS_JS = r"""
 """
 
 
+_ALIGN_JS = r"""
+() => {
+  const found = [];
+  for (const group of document.querySelectorAll(
+      '.actions, .row-actions, .button-group, .sticky-actions')) {
+    const buttons = [...group.querySelectorAll('button, a.button')]
+      .filter(el => el.getClientRects().length && getComputedStyle(el).visibility === 'visible'
+                    && !el.closest('details:not([open]) > :not(summary)'))
+      .map(el => [el, el.getBoundingClientRect()]);
+    for (let i = 0; i < buttons.length; i++) {
+      for (let j = i + 1; j < buttons.length; j++) {
+        const [a, ra] = buttons[i], [b, rb] = buttons[j];
+        const overlap = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+        if (overlap > 0.5 * Math.min(ra.height, rb.height) && Math.abs(ra.top - rb.top) > 1) {
+          const name = (el) => '"' + el.innerText.trim().replace(/\s+/g, ' ').slice(0, 30) + '"';
+          found.push('buttons out of line: ' + name(a) + ' and ' + name(b) + ' ('
+                     + Math.round(Math.abs(ra.top - rb.top)) + ' px)');
+        }
+      }
+    }
+  }
+  return found;
+}
+"""
+
+
+def misaligned(page) -> list[str]:
+    """Buttons of a group that share a line but not a top edge."""
+    return page.evaluate(_ALIGN_JS)
+
+
 def look(page, widths=WIDTHS) -> list[str]:
     """Every problem on the current page at each width, as 'path @width: problem' lines."""
     original = page.viewport_size
@@ -162,7 +195,7 @@ def look(page, widths=WIDTHS) -> list[str]:
             if extra > 0:
                 culprits = ", ".join(page.evaluate(_CULPRITS_JS)) or "?"
                 lines.append(f"document is {width + extra} px wide ({culprits})")
-            for line in lines + control_problems(page):
+            for line in lines + control_problems(page) + misaligned(page):
                 found.setdefault(line, []).append(width)
     finally:
         if original:

@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from lms.models import CohortStaff, Enrolment
 from lms.models._types import utcnow
-from lms.services import agenda, attendance, quizzes
+from lms.services import agenda, attendance, quizzes, withdrawal
 from lms.services.attendance import Mark
-from tests.browser.checks import control_problems, look, overflow
+from tests.browser.checks import control_problems, look, misaligned, overflow
 from tests.browser.conftest import _missing, crowd
 from tests.conftest import ROOT
 from tests.factories import PASSWORD
@@ -52,6 +52,25 @@ def violations(page, axe_source: str) -> list[str]:
     return [f"{page.url}: {v}" for v in found]
 
 
+def link_problems(page, where: str) -> list[str]:
+    """A log-in link is shown whole on a desktop and takes the full width on a phone."""
+    found = []
+    for width in (390, 1366):
+        page.set_viewport_size({"width": width, "height": 800})
+        shown, whole, box, room = page.evaluate("""() => {
+            const input = document.querySelector('input.link-box');
+            const room = input.closest('td, .field').getBoundingClientRect().width;
+            return [input.clientWidth, input.scrollWidth, input.getBoundingClientRect().width,
+                    room];
+        }""")
+        if width > 1000 and whole > shown + 1:
+            found.append(f"{where} @{width}: the link is cut ({shown} of {whole} px shown)")
+        if width < 1000 and box < 0.9 * room:
+            found.append(f"{where} @{width}: the link box is {box:.0f} px of {room:.0f} px")
+    page.set_viewport_size({"width": 360, "height": 740})
+    return found
+
+
 def log_in(page, person) -> None:
     page.goto("/login")
     page.fill("#email", person.email)
@@ -78,12 +97,15 @@ def test_the_checks_catch_what_they_should(phone_page):
         "<a href='#' class='skip'>Skip</a>"
         "<style>.skip{position:absolute;left:-999px} .skip:focus{left:0}</style>"
         "<details><summary>More</summary><button style='color:#eee'>Inside</button></details>"
+        "<div class='actions' style='display:flex;align-items:center'><button>Level</button>"
+        "<form style='margin:0'><button style='margin:0 0 8px'>Raised</button></form></div>"
         "<div style='width:600px'>wide</div></main></body></html>")
     problems = "\n".join(control_problems(page))
     for bad in ("White on white", "Dark on dark", "Faded", "Translucent", "Cut", "Zero", "Lost",
                 "Inside"):
         assert f'"{bad}"' in problems, (bad, problems)
     assert '"Fine"' not in problems and '"Skip"' not in problems
+    assert misaligned(page) == ['buttons out of line: "Level" and "Raised" (4 px)']
     assert overflow(page) > 0
     assert any("document is 600 px wide" in line for line in look(page, widths=(320,)))
 
@@ -100,6 +122,8 @@ def test_pages_have_no_accessibility_or_layout_problems(phone_page, axe_source, 
     trainer = make_person("trainer", name="Tina Trainer")
     db.add(CohortStaff(cohort_id=cohort.id, person_id=trainer.id, role="trainer"))
     people = crowd(db, cohort, 20, enrolled_on=month_ago)
+    # A name with no place to break: headings, tables and cards must still fit a phone.
+    people[2].name = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschafers Smith"
     other = make_cohort(name="Last year's cohort")
     db.add(CohortStaff(cohort_id=other.id, person_id=trainer.id, role="trainer"))
     item = make_session(cohort, utcnow() - timedelta(days=1), 60,
@@ -114,6 +138,8 @@ def test_pages_have_no_accessibility_or_layout_problems(phone_page, axe_source, 
     attendance.record_register(db, item, marks, trainer)
     attendance.record_register(db, item, [Mark(people[0].id, "absent")], trainer,
                                reason="Signed in for a friend, then left")
+    leaver = db.scalar(select(Enrolment).where(Enrolment.person_id == people[3].id))
+    withdrawal.withdraw(db, leaver, utcnow().date(), "Moved to another city for work", trainer)
     quiz = module("listening").quiz
     done = quizzes.start_attempt(db, trainee.id, quiz)
     quizzes.submit_attempt(db, trainee.id, done, {"q-l1": ["b"], "q-l2": ["a"],
@@ -159,6 +185,7 @@ def test_pages_have_no_accessibility_or_layout_problems(phone_page, axe_source, 
                 f"/cohorts/{cid}/statistics/listening", f"/cohorts/{cid}/feedback",
                 f"/cohorts/{cid}/sessions/{coming.id}/cancel",
                 f"/cohorts/{cid}/trainees/{people[1].id}/withdraw",
+                f"/cohorts/{cid}/trainees/{people[3].id}/withdraw",  # withdrawn: the details
                 "/curricula", "/modules/listening", "/cohorts/999999"):
         check(url)
     page.goto(f"/cohorts/{cid}")
@@ -166,6 +193,7 @@ def test_pages_have_no_accessibility_or_layout_problems(phone_page, axe_source, 
     page.fill("#one-email", "precious.mahlangu@community-peer-support-programme.example.org")
     page.click("button:has-text('Enrol')")
     check()  # enrolled: the new account's log-in link
+    problems.extend(link_problems(page, "enrolled"))
     page.goto(f"/cohorts/{cid}/sessions/new")
     page.click("main button[type=submit]")
     check()  # a form with several errors
@@ -185,6 +213,7 @@ def test_pages_have_no_accessibility_or_layout_problems(phone_page, axe_source, 
     page.goto(f"/admin/people/{people[2].id}")
     page.click("button:has-text('Make a new log-in link')")
     check()  # the link, shown once
+    problems.extend(link_problems(page, "link issued"))
     link = page.input_value("#link")
     page.click("button:has-text('Log out')")
     check(link)  # choosing a password
