@@ -239,6 +239,6 @@ def test_the_default_retake_wait_is_enforced(db, tree, make_person):
     now = utcnow()
     attempt = quizzes.start_attempt(db, person.id, quiz, now=now)
     quizzes.submit_attempt(db, person.id, attempt, {"q-p1": ["true"], "q-p2": ["b"]}, now=now)
-    with pytest.raises(quizzes.QuizRuleError, match="short break"):
+    with pytest.raises(quizzes.QuizRuleError, match="once the wait after a failed attempt"):
         quizzes.start_attempt(db, person.id, quiz, now=now + timedelta(hours=23))
     assert quizzes.start_attempt(db, person.id, quiz, now=now + timedelta(hours=25)).id
