@@ -197,3 +197,21 @@ def test_switch_off_confirmation_never_echoes_a_typed_password(db, make_person, 
         "name": person.name, "email": person.email, "roles": ["trainee"], "cohort_id": "0",
         "new_password": "typed secret 123"}).get_data(as_text=True)
     assert "Yes, switch off the account" in page and "typed secret 123" not in page
+
+
+def test_a_second_click_on_enrol_points_to_new_links(db, make_person, make_cohort, login):
+    """The first answer showed the link; the second says what happened and how to get one."""
+    from lms.models import CohortStaff
+
+    trainer = make_person("trainer")
+    cohort = make_cohort(name="Twice")
+    db.add(CohortStaff(cohort_id=cohort.id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    client = login(trainer)
+    data = {"one-name": "Dee Double", "one-email": "dee@example.org", "one-supervisor_id": "0"}
+    first = client.post(f"/cohorts/{cohort.id}/enrol", data=data)
+    second = client.post(f"/cohorts/{cohort.id}/enrol", data=data)
+    assert first.status_code == second.status_code == 200
+    page = second.get_data(as_text=True)
+    assert "was already enrolled" in page and "Dee Double was enrolled a moment ago" in page
+    assert "Make new links for everyone without a password" in page
