@@ -211,3 +211,10 @@ def test_next_never_leaves_the_site(client, trainee, target):
     assert response.status_code == 302
     parts = urlsplit(response.location)
     assert not parts.scheme and not parts.netloc and not response.location.startswith("//")
+
+
+def test_next_with_a_backslash_never_leaves_the_site(app, make_person):
+    person = make_person("trainee")
+    response = app.test_client().post("/login?next=/\\evil.example/", data={
+        "email": person.email, "password": PASSWORD})
+    assert response.status_code == 302 and "evil.example" not in response.location

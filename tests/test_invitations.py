@@ -127,14 +127,22 @@ def test_trainee_cannot_download_links(db, trainee, make_cohort, login):
 def test_forgot_password_sends_a_reset_link_by_mail(db, app, make_person):
     person = make_person("trainee")
     client = app.test_client()
-    page = client.post("/forgot-password", data={"email": person.email}).get_data(as_text=True)
-    assert "If an account uses that address" in page
+    response = client.post("/forgot-password", data={"email": person.email})
+    assert "If an account uses that address" in response.get_data(as_text=True)
+    assert mail.outbox(app) == []  # sent once the page has gone, not while it waits
+    response.close()
     # An unknown address gets the same answer and no mail.
     same = client.post("/forgot-password", data={"email": "nobody@example.org"})
     assert "If an account uses that address" in same.get_data(as_text=True)
+    same.close()
+    # Reset requests never spend the person's log-in attempts.
+    for _ in range(6):
+        client.post("/forgot-password", data={"email": person.email}).close()
+    log_in(app.test_client(), person)
     sent = mail.outbox(app)
-    assert [m.to for m in sent] == [person.email]
-    path = re.search(r"http://localhost(/invitation/\S+)", sent[0].body).group(1)
+    # Five requests a window per address asked for (the throttle), never to anyone else.
+    assert [m.to for m in sent] == [person.email] * 5
+    path = re.search(r"http://localhost(/invitation/\S+)", sent[-1].body).group(1)
     assert _choose(app.test_client(), path).status_code == 302
     log_in(app.test_client(), person, NEW)
 
@@ -215,3 +223,55 @@ def test_a_second_click_on_enrol_points_to_new_links(db, make_person, make_cohor
     page = second.get_data(as_text=True)
     assert "was already enrolled" in page and "Dee Double was enrolled a moment ago" in page
     assert "Make new links for everyone without a password" in page
+
+
+def test_a_trainer_gets_no_link_for_a_staff_account(db, app, make_person, make_cohort, login):
+    """Staff are never enrolled, and a cohort's links are for trainees only."""
+    from lms.models import CohortStaff, Enrolment
+    from lms.services import cohorts
+
+    trainer = make_person("trainer")
+    cohort = make_cohort(name="Mixed")
+    db.add(CohortStaff(cohort_id=cohort.id, person_id=trainer.id, role="trainer"))
+    boss = make_person("admin", password_hash=None)
+    with pytest.raises(cohorts.CohortError, match="Only trainees"):
+        cohorts.enrol(db, cohort, boss)
+    # Even a staff account enrolled by other means (an older version) gets no link.
+    db.add(Enrolment(cohort_id=cohort.id, person_id=boss.id, enrolled_on=utcnow().date()))
+    db.commit()
+    csv_text = login(trainer).post(f"/cohorts/{cohort.id}/invitations.csv").get_data(
+        as_text=True)
+    assert boss.email not in csv_text
+
+
+def test_setting_a_password_or_changing_the_email_kills_open_links(db, make_person):
+    from lms.services import accounts
+
+    admin = make_person("admin")
+    person = make_person("trainee", password_hash=None)
+    [old] = invitations.issue(db, [person], purpose=invitations.INVITE,
+                              valid_for=timedelta(days=1))
+    accounts.set_password(db, person, "set by the admin 1", must_change=True)
+    with pytest.raises(invitations.InvitationError, match="replaced"):
+        invitations.find(db, old.token)
+    [mailed] = invitations.issue(db, [person], purpose=invitations.RESET,
+                                 valid_for=timedelta(hours=1))
+    accounts.update_person(db, admin, person, name=person.name, roles=["trainee"],
+                           active=True, email="new.address@example.org")
+    with pytest.raises(invitations.InvitationError, match="replaced"):
+        invitations.find(db, mailed.token)
+
+
+def test_csv_row_problems_are_escaped_on_the_page(db, make_person, make_cohort, login):
+    from lms.models import CohortStaff
+
+    trainer = make_person("trainer")
+    cohort = make_cohort(name="Escape")
+    db.add(CohortStaff(cohort_id=cohort.id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    data = b"name,email,supervisor\nGood One,good1@example.org,<script>alert(1)</script>\n"
+    page = login(trainer).post(f"/cohorts/{cohort.id}/enrol-csv", data={
+        "csv-file": (io.BytesIO(data), "t.csv")},
+        content_type="multipart/form-data").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

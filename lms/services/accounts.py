@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms.models import ROLES, Cohort, Enrolment, Person, PersonRole
+from lms.models import ROLES, Cohort, Enrolment, Invitation, Person, PersonRole
 from lms.models._types import utcnow
 from lms.models.people import ADMIN, TRAINEE
 from lms.services.errors import ServiceError, _l
@@ -142,9 +142,17 @@ def set_password(session: Session, person: Person, password: str,
         raise AccountError(problem, "password")
     person.password_hash = generate_password_hash(password)
     person.must_change_password = must_change
+    revoke_links(session, person.id, now)
     # Moving this stamp changes the session id (Person.get_id), which ends other sessions.
     person.password_changed_at = now or utcnow()
     session.flush()
+
+
+def revoke_links(session: Session, person_id: int, now: datetime | None = None) -> None:
+    """Every unused invitation or reset link of the person stops working."""
+    session.execute(update(Invitation).where(
+        Invitation.person_id == person_id, Invitation.used_at.is_(None),
+        Invitation.revoked_at.is_(None)).values(revoked_at=now or utcnow()))
 
 
 def change_password(session: Session, person: Person, current: str, new: str) -> None:
@@ -232,8 +240,9 @@ def update_person(session: Session, actor: Person, person: Person, *, name: str,
                                   "while enrolled.", name=person.name, cohorts=names), "roles")
     person.name = name.strip()[:200]
     person.active = active
-    if email is not None:
+    if email is not None and email != person.email:
         person.email = email
+        revoke_links(session, person.id)  # links mailed to the old address die with it
     set_roles(session, person, roles)
     if new_password:
         set_password(session, person, new_password, must_change=person.id != actor.id)

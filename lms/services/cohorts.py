@@ -136,7 +136,11 @@ def enrol(session: Session, cohort: Cohort, person: Person, on: date | None = No
           supervisor: Person | None = None, *, now: datetime | None = None) -> Enrolment:
     """Enrol ``person`` (idempotent: an existing enrolment is returned, its supervisor set).
 
-    ``on`` defaults to today in the cohort's time zone, the calendar its sessions use."""
+    ``on`` defaults to today in the cohort's time zone, the calendar its sessions use. Only
+    trainees are enrolled: a cohort's staff are its trainers and supervisors."""
+    if not person.has_role(TRAINEE):
+        raise CohortError(_l("Only trainees can be enrolled in a cohort; give %(name)s the "
+                             "trainee role first.", name=person.name), "cohort_id")
     existing = session.scalar(select(Enrolment).where(
         Enrolment.cohort_id == cohort.id, Enrolment.person_id == person.id))
     if existing:
@@ -206,9 +210,10 @@ class EnrolmentErrors(ServiceError):
         if errors:
             found[None] = "; ".join(f"row {n}: {reason}" for n, reason in errors)
         super().__init__(problems=found)
-        self.errors = errors
+        # Plain text (see ServiceError): row reasons can quote what the file held.
+        self.errors = [(line, str(reason)) for line, reason in errors]
         # For a one-person form: each row problem with the field it is about.
-        self.fields = list(fields)
+        self.fields = [(name, str(reason)) for name, reason in fields]
 
 
 def read_enrolment_csv(data: bytes) -> tuple[list[EnrolmentRow], list[tuple[int, str]]]:

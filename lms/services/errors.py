@@ -25,9 +25,11 @@ class ServiceError(ValueError):
 
     def __init__(self, message: str | None = None, field: str | None = None, *,
                  problems: Mapping[Hashable, str] | None = None) -> None:
-        found: dict[Hashable, str] = dict(problems or {})
+        # Plain text from here on: a lazy string is HTML-safe to Jinja (it has __html__), so one
+        # that carries a user's value must never reach a template unconverted.
+        found: dict[Hashable, str] = {key: str(value) for key, value in (problems or {}).items()}
         if message is not None:
-            found = {field: message, **found}
+            found = {field: str(message), **found}
         self.problems = found
         self.field = field if field is not None else next(
             (key for key in found if isinstance(key, str)), None)

@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from lms.models import Invitation, Person
+from lms.models import Invitation, Person, PersonRole
 from lms.models._types import utcnow
+from lms.models.people import TRAINEE
 from lms.services import accounts
 from lms.services.errors import ServiceError, _l
 
@@ -119,9 +120,11 @@ def awaiting_password(session: Session, person_ids: Sequence[int]) -> list[Perso
     """Those of ``person_ids`` who have never chosen a password (their invitation is pending)."""
     if not person_ids:
         return []
+    # Trainees only: a link for a staff account would hand a trainer that account.
+    staff = select(PersonRole.person_id).where(PersonRole.role != TRAINEE)
     return list(session.scalars(select(Person).where(
         Person.id.in_(list(person_ids)), Person.password_hash.is_(None),
-        Person.active.is_(True)).order_by(Person.name, Person.id)))
+        Person.active.is_(True), Person.id.not_in(staff)).order_by(Person.name, Person.id)))
 
 
 def links_csv(links: Sequence[IssuedLink], url_for_token: Callable[[str], str]) -> str:

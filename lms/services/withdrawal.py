@@ -59,10 +59,13 @@ def withdraw(session: Session, enrolment: Enrolment, on: date | None, reason: st
     today = local_today(cohort.timezone, now)
     if on is None:
         problems["withdrawn_on"] = "Give the date they left the cohort."
-    elif on < enrolment.enrolled_on <= today:
+    elif on < min(enrolment.enrolled_on, today):
+        # Before they started (or, for someone not started yet, before today): a mistake.
+        first = min(enrolment.enrolled_on, today)
         problems["withdrawn_on"] = (
-            f"They were enrolled from {enrolment.enrolled_on.isoformat()}: choose that day or "
-            "a later one.")
+            f"They were enrolled from {enrolment.enrolled_on.isoformat()}: choose "
+            f"{first.isoformat()} or a later day." if first == enrolment.enrolled_on else
+            f"They have not started yet: choose today ({today.isoformat()}).")
     elif on > today:
         problems["withdrawn_on"] = (f"Choose today ({today.isoformat()} in {cohort.timezone}) "
                                     "or an earlier day: a withdrawal records what has happened.")
@@ -86,16 +89,17 @@ def reinstate(session: Session, enrolment: Enrolment, by: Person,
     """Undo a withdrawal (one made by mistake): later sessions count for them again.
 
     The enrolment holds only the current withdrawal, so the one undone is written to the log
-    (who, when, the date and the reason) rather than kept in the database.
+    (who, when and the date; not the free-text reason) rather than kept in the database.
     """
     if not can_manage(by, enrolment.cohort):
         raise WithdrawalError("Only a trainer of this cohort or an admin can reinstate a "
                               "trainee.")
     if not enrolment.is_withdrawn:
         raise WithdrawalError(f"{enrolment.person.name} is not withdrawn.")
-    log.info("Enrolment %s reinstated by person %s at %s; it was withdrawn on %s by person %s: "
-             "%s", enrolment.id, by.id, (now or utcnow()).isoformat(), enrolment.withdrawn_on,
-             enrolment.withdrawn_by_id, enrolment.withdrawn_reason)
+    # Ids and dates only: the reason is free text about a person and stays out of logs.
+    log.info("Enrolment %s reinstated by person %s at %s; it was withdrawn on %s by person %s",
+             enrolment.id, by.id, (now or utcnow()).isoformat(), enrolment.withdrawn_on,
+             enrolment.withdrawn_by_id)
     enrolment.withdrawn_on = None
     enrolment.withdrawn_reason = None
     enrolment.withdrawn_by_id = None

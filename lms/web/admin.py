@@ -13,7 +13,7 @@ from lms.services import accounts, cohorts, invitations
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.blueprint import make_blueprint
 from lms.web.form_handling import handle_post
-from lms.web.invitation_links import link_url, mail_links, valid_for
+from lms.web.invitation_links import link_url, mail_plan, send_after, valid_for
 
 bp = make_blueprint("lms_admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -63,10 +63,7 @@ def new_person():
     outcome = handle_post(form, create)
     if outcome.done:
         # The link is shown once, here: only its hash is stored.
-        return _no_store(render_template(
-            "lms/admin/link_issued.html", person=outcome.result, links=links,
-            url=link_url(links[0].token), mailed=mail_links(links, invitations.INVITE),
-            new=True))
+        return _link_page(outcome.result, links, invitations.INVITE, new=True)
     return render_template("lms/admin/person_new.html", form=form), outcome.status
 
 
@@ -117,16 +114,19 @@ def new_link(person_id: int):
     links = invitations.issue(session, [person], purpose=purpose, valid_for=valid_for(purpose),
                               created_by=current_person())
     session.commit()
-    return _no_store(render_template("lms/admin/link_issued.html", person=person, links=links,
-                                     url=link_url(links[0].token),
-                                     mailed=mail_links(links, purpose), new=False))
+    return _link_page(person, links, purpose, new=False)
 
 
-def _no_store(body: str):
-    """A page holding a live log-in link is never kept in a browser's or proxy's cache."""
-    response = make_response(body)
+def _link_page(person: Person, links: list[invitations.IssuedLink], purpose: str, *,
+               new: bool):
+    """The link, shown once; mailed after the page has gone when mail is set up. The page is
+    never kept in a browser's or proxy's cache."""
+    messages = mail_plan(links, purpose)
+    response = make_response(render_template(
+        "lms/admin/link_issued.html", person=person, links=links,
+        url=link_url(links[0].token), mailed=len(messages), new=new))
     response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_after(response, messages)
 
 
 def _enrol_if_chosen(session, person: Person, cohort_id: int | None) -> None:

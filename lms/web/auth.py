@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
@@ -15,7 +24,7 @@ from lms.services import accounts, invitations, login_throttle
 from lms.web.access import current_person, db_session, login_required, public
 from lms.web.blueprint import make_blueprint
 from lms.web.form_handling import handle_post
-from lms.web.invitation_links import mail_links, valid_for
+from lms.web.invitation_links import mail_plan, send_after, valid_for
 
 bp = make_blueprint("lms_auth", __name__)
 
@@ -44,7 +53,8 @@ def _safe_next(target: str | None) -> str | None:
     if not target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:  # browsers read a backslash as a slash: "/\\x" is "//x"
         return None
     return target
 
@@ -158,19 +168,21 @@ def forgot_password():
     if can_mail and form.validate_on_submit():
         session = db_session()
         address = request.remote_addr or "unknown"
-        # Reset requests count against the same throttle as failed log-ins: no mail bombing.
-        if not login_throttle.check(session, form.email.data, address, _policy()).blocked:
-            login_throttle.record_failure(session, form.email.data, address)
+        # Reset requests have their own count ("reset:" + address), so nobody can spend a
+        # person's log-in attempts by asking for resets, and nobody can mail-bomb them.
+        key = "reset:" + form.email.data
+        messages: list = []
+        if not login_throttle.check(session, key, address, _policy()).blocked:
+            login_throttle.record_failure(session, key, address)
             person = accounts.find_by_email(session, form.email.data)
             if person is not None and person.active and not person.is_demo:
                 links = invitations.issue(session, [person], purpose=invitations.RESET,
                                           valid_for=valid_for(invitations.RESET))
-                session.commit()
-                mail_links(links, invitations.RESET)
-            else:
-                session.commit()
-        return render_template("lms/auth/forgot_password.html", form=form, can_mail=True,
-                               sent=True)
+                messages = mail_plan(links, invitations.RESET)
+            session.commit()
+        response = make_response(render_template("lms/auth/forgot_password.html", form=form,
+                                                 can_mail=True, sent=True))
+        return send_after(response, messages)  # the same wait whether or not it exists
     status = 422 if request.method == "POST" and can_mail else 200
     return render_template("lms/auth/forgot_password.html", form=form, can_mail=can_mail,
                            sent=False), status

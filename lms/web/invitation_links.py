@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import Response, current_app, url_for
 from flask_babel import gettext as _
 
 from lms import mail
@@ -23,13 +23,13 @@ def valid_for(purpose: str) -> timedelta:
     return timedelta(hours=float(current_app.config[key]))
 
 
-def mail_links(links: Sequence[invitations.IssuedLink], purpose: str) -> int:
-    """Email each person their link, when mail is configured and the batch is small enough to
-    send within one request; returns how many were sent (0 means hand them out instead)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+def mail_plan(links: Sequence[invitations.IssuedLink], purpose: str) -> list[mail.Message]:
+    """The email for each person's link, when mail is configured and the batch is small
+    enough; empty otherwise (then the links are handed out on screen or as a CSV)."""
+    app = current_app
     if not links or not mail.configured(app) or \
             len(links) > int(app.config["LMS_MAIL_MAX_PER_REQUEST"]):
-        return 0
+        return []
     site = app.config["LMS_SITE_NAME"]
     messages = []
     for link in links:
@@ -46,8 +46,20 @@ def mail_links(links: Sequence[invitations.IssuedLink], purpose: str) -> int:
             _("The link works once, until %(when)s UTC.",
               when=link.expires_at.strftime("%Y-%m-%d %H:%M"))])
         messages.append(mail.Message(link.person.email, subject, body))
-    try:
-        return mail.send(app, messages)
-    except mail.MailError:
-        current_app.logger.exception("lms could not send %d invitation emails", len(messages))
-        return 0
+    return messages
+
+
+def send_after(response: Response, messages: list[mail.Message]) -> Response:
+    """Send ``messages`` once ``response`` has gone: the page never waits on the mail server,
+    and a reset request takes as long whether or not the address has an account."""
+    if messages:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def send() -> None:
+            try:
+                mail.send(app, messages)
+            except mail.MailError:
+                app.logger.exception("lms could not send %d emails", len(messages))
+
+        response.call_on_close(send)
+    return response

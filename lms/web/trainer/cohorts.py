@@ -12,7 +12,7 @@ from lms.models.people import SUPERVISOR, TRAINER
 from lms.services import accounts, agenda, catalogue, cohorts, invitations, time_zones
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.form_handling import add_errors, handle_post
-from lms.web.invitation_links import link_url, mail_links, valid_for
+from lms.web.invitation_links import link_url, mail_plan, send_after, valid_for
 from lms.web.trainer import STAFF, bp, managed_cohort
 
 
@@ -141,7 +141,8 @@ def enrol_one(cohort_id: int):
     try:
         result = cohorts.enrol_one(session, found, valid_for=valid_for(invitations.INVITE),
                                    **values)
-    except cohorts.CohortError as exc:
+    except (cohorts.CohortError, cohorts.EnrolmentErrors) as exc:
+        # EnrolmentErrors: the same address enrolled by a second click at the same moment.
         session.rollback()
         add_errors(one, exc)
         return _cohort_page(found, one=one, status=422)
@@ -176,11 +177,12 @@ def enrol_csv(cohort_id: int):
 def _after_enrolment(cohort: Cohort, result: cohorts.EnrolmentResult):
     # Invitation links are shown once, here (only their hashes are stored), and mailed when
     # mail is configured.
-    mailed = mail_links(result.links, invitations.INVITE)
+    messages = mail_plan(result.links, invitations.INVITE)
     response = make_response(render_template("lms/trainer/enrolled.html", cohort=cohort,
-                                             result=result, mailed=mailed, link_url=link_url))
+                                             result=result, mailed=len(messages),
+                                             link_url=link_url))
     response.headers["Cache-Control"] = "no-store"  # live links: never kept in a cache
-    return response
+    return send_after(response, messages)
 
 
 @bp.route("/<id:cohort_id>/invitations.csv", methods=["POST"])
