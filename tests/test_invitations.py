@@ -34,11 +34,15 @@ def test_a_link_works_once_and_only_its_hash_is_stored(db, make_person, app):
     stored = db.scalar(select(Invitation).where(Invitation.person_id == person.id))
     assert link.token not in stored.token_hash and len(stored.token_hash) == 64
     client = app.test_client()
-    page = client.get(f"/invitation/{link.token}").get_data(as_text=True)
+    # The token leaves the address bar (and the access log) at once.
+    first = client.get(f"/invitation/{link.token}")
+    assert first.status_code == 302 and first.location == "/invitation"
+    page = client.get("/invitation").get_data(as_text=True)
     assert "Choose your password" in page and person.email in page
-    assert _choose(client, f"/invitation/{link.token}").status_code == 302
+    assert link.token not in page
+    assert _choose(client, "/invitation").status_code == 302
     assert client.get("/dashboard").status_code == 200  # logged in as themselves
-    again = app.test_client().get(f"/invitation/{link.token}")
+    again = app.test_client().get(f"/invitation/{link.token}", follow_redirects=True)
     assert again.status_code == 410 and "already been used" in again.get_data(as_text=True)
     log_in(app.test_client(), person, NEW)
 
@@ -61,13 +65,15 @@ def test_a_new_link_replaces_the_old_one(db, make_person, app):
     [new] = invitations.issue(db, [person], purpose=invitations.INVITE,
                               valid_for=timedelta(days=1))
     db.commit()
-    response = app.test_client().get(f"/invitation/{old.token}")
+    response = app.test_client().get(f"/invitation/{old.token}", follow_redirects=True)
     assert response.status_code == 410 and "replaced" in response.get_data(as_text=True)
     assert _choose(app.test_client(), f"/invitation/{new.token}").status_code == 302
 
 
 def test_unknown_link_and_weak_password(db, make_person, app):
-    assert app.test_client().get("/invitation/not-a-token").status_code == 410
+    assert app.test_client().get("/invitation/not-a-token",
+                                 follow_redirects=True).status_code == 410
+    assert app.test_client().get("/invitation").status_code == 410  # no link opened
     person = make_person("trainee", password_hash=None)
     [link] = invitations.issue(db, [person], purpose=invitations.INVITE,
                                valid_for=timedelta(days=1))

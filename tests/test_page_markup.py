@@ -41,7 +41,7 @@ def test_no_page_renders_an_attribute_from_none(app, db, trainee, make_person, m
 
     def read(client, *urls: str) -> None:
         for url in urls:
-            response = client.get(url)
+            response = client.get(url, follow_redirects=True)
             assert response.status_code == 200, url
             pages[url] = response.get_data(as_text=True)
 

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
@@ -122,10 +123,35 @@ def change_password():
                            forced=person.must_change_password), outcome.status
 
 
+# The token leaves the URL at the first visit: a path ends up in access logs and history.
+_TOKEN_KEY = "lms_invitation_token"  # noqa: S105 (a session key name, not a secret)
+
+
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @public
 def accept_invitation(token: str):
-    """Anyone with the link: it is the credential, used once to choose a password."""
+    """The link a person is given: keep its token in their session and show the form at
+    /invitation, so the token is not left in logs and history."""
+    _own_accounts_only()
+    if request.method == "GET":
+        flask_session[_TOKEN_KEY] = token[:200]
+        return redirect(url_for("lms_auth.invitation"))
+    return _choose_password(token)
+
+
+@bp.route("/invitation", methods=["GET", "POST"])
+@public
+def invitation():
+    """Anyone whose session holds a link's token: the token is the credential, used once."""
+    _own_accounts_only()
+    token = flask_session.get(_TOKEN_KEY)
+    if not token:
+        return render_template("lms/auth/invitation_invalid.html", reason=_(
+            "Open the link you were given again (this page works only from it).")), 410
+    return _choose_password(token)
+
+
+def _choose_password(token: str):
     _own_accounts_only()
     session = db_session()
     try:
@@ -144,6 +170,7 @@ def accept_invitation(token: str):
 
     def choose():
         person = invitations.accept(session, token, form.password.data)
+        flask_session.pop(_TOKEN_KEY, None)
         login_user(person)
         return person
 

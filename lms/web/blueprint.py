@@ -27,7 +27,8 @@ def check_request():
 # Pages open to someone who must first choose their own password.
 _OPEN_WHILE_CHANGING = frozenset({"lms_auth.change_password", "lms_auth.logout",
                                   "lms_auth.login", "lms_auth.accept_invitation",
-                                  "lms_auth.forgot_password", "lms_calendar.feed"})
+                                  "lms_auth.invitation", "lms_auth.forgot_password",
+                                  "lms_calendar.feed"})
 
 
 def check_password_change():
