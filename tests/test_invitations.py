@@ -281,3 +281,39 @@ def test_csv_row_problems_are_escaped_on_the_page(db, make_person, make_cohort, 
         content_type="multipart/form-data").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_accept_spends_the_link_only_if_nobody_spent_it_since_it_was_read(
+        db, app, make_person, monkeypatch):
+    """The race itself: this request read the link as live, another used it meanwhile."""
+    person = make_person("trainee", password_hash=None)
+    [link] = invitations.issue(db, [person], purpose=invitations.INVITE,
+                               valid_for=timedelta(days=1))
+    db.commit()
+    stale = invitations.find(db, link.token)  # read while still unused
+    other = app.extensions["lms"].db.session()
+    invitations.accept(other, link.token, "the other click won")
+    other.commit()
+    other.close()
+    monkeypatch.setattr(invitations, "find", lambda *_a, **_k: stale)
+    with pytest.raises(invitations.InvitationError, match="already been used"):
+        invitations.accept(db, link.token, "this click lost it")
+    db.rollback()
+    log_in(app.test_client(), person, "the other click won")
+
+
+def test_the_cohort_page_counts_only_trainees_waiting_for_a_link(
+        db, make_person, make_cohort, login):
+    from lms.models import CohortStaff, Enrolment
+
+    trainer = make_person("trainer")
+    cohort = make_cohort(name="Count")
+    db.add(CohortStaff(cohort_id=cohort.id, person_id=trainer.id, role="trainer"))
+    waiting = make_person("trainee", password_hash=None)
+    staff = make_person("admin", password_hash=None)
+    for person in (waiting, staff):
+        db.add(Enrolment(cohort_id=cohort.id, person_id=person.id,
+                         enrolled_on=utcnow().date()))
+    db.commit()
+    page = login(trainer).get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "1 trainee has not chosen a password yet." in page

@@ -127,6 +127,16 @@ def awaiting_password(session: Session, person_ids: Sequence[int]) -> list[Perso
         Person.active.is_(True), Person.id.not_in(staff)).order_by(Person.name, Person.id)))
 
 
+def awaiting_in_cohort(session: Session, cohort_id: int) -> list[Person]:
+    """The cohort's trainees (not withdrawn) who have not chosen a password yet: the people a
+    trainer may make new links for. One query."""
+    from lms.models import Enrolment
+
+    enrolled = select(Enrolment.person_id).where(Enrolment.cohort_id == cohort_id,
+                                                 Enrolment.withdrawn_on.is_(None))
+    return awaiting_password(session, list(session.scalars(enrolled)))
+
+
 def links_csv(links: Sequence[IssuedLink], url_for_token: Callable[[str], str]) -> str:
     """The links as CSV (name, email, link, valid until) for a trainer to hand out or mail-merge.
     Cells that a spreadsheet would run as a formula are neutralised."""

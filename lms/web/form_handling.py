@@ -67,3 +67,21 @@ def handle_post(form: Any, action: Callable[[], T], *,
         return FormOutcome(None, 200, result, done=True)
     target = redirect_to(result) if callable(redirect_to) else redirect_to
     return FormOutcome(redirect(target), 302, result, done=True)
+
+
+def run_action(action: Callable[[], T], *, success: str | Callable[[T], str | None] | None = None
+               ) -> bool:
+    """A button's POST with nothing to re-show (move, reinstate): on a ``ServiceError`` roll
+    back and flash why; else commit and flash ``success``. Returns whether it was done."""
+    session = db_session()
+    try:
+        result = action()
+    except ServiceError as error:
+        session.rollback()
+        flash(error.message, "error")
+        return False
+    session.commit()
+    message = success(result) if callable(success) else success
+    if message:
+        flash(message, "success")
+    return True

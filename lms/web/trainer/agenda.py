@@ -11,7 +11,7 @@ from lms.models import TrainingSession
 from lms.services import agenda, attendance, calendar_feeds, catalogue, cohorts, feedback
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.calendar import ics_response
-from lms.web.form_handling import handle_post
+from lms.web.form_handling import handle_post, run_action
 from lms.web.trainer import STAFF, bp, managed_cohort, session_in
 
 
@@ -87,17 +87,9 @@ def move_session(cohort_id: int, session_id: int):
     direction = request.form.get("direction")
     if direction not in ("up", "down"):
         abort(400, description=_("Move a session up or down."))
-    session = db_session()
-    try:
-        moved = agenda.move_session(session, item, -1 if direction == "up" else 1)
-    except agenda.AgendaError as exc:
-        session.rollback()
-        flash(exc.message, "error")
-    else:
-        session.commit()
-        if moved is not None:
-            flash(_("“%(a)s” and “%(b)s” swapped dates and times.", a=item.title,
-                    b=moved.title), "success")
+    run_action(lambda: agenda.move_session(db_session(), item, -1 if direction == "up" else 1),
+               success=lambda moved: _("“%(a)s” and “%(b)s” swapped dates and times.",
+                                       a=item.title, b=moved.title) if moved else None)
     return redirect(_agenda_url(found.id))
 
 
@@ -123,14 +115,8 @@ def cancel_session(cohort_id: int, session_id: int):
 @roles_required(*STAFF)
 def reinstate_session(cohort_id: int, session_id: int):
     found = managed_cohort(cohort_id)
-    session = db_session()
-    try:
-        agenda.reinstate_session(session, session_in(found, session_id), by=current_person())
-    except agenda.AgendaError as exc:
-        session.rollback()
-        flash(exc.message, "error")
-    else:
-        session.commit()
+    item = session_in(found, session_id)
+    run_action(lambda: agenda.reinstate_session(db_session(), item, by=current_person()))
     return redirect(_agenda_url(found.id))
 
 

@@ -78,9 +78,8 @@ def _cohort_page(cohort: Cohort, *, one: EnrolOneForm | None = None,
     one.supervisor_id.choices = _supervisor_choices(cohort)
     enrolments = cohorts.enrolments(db_session(), cohort.id)
     return render_template("lms/trainer/cohort.html", cohort=cohort, enrolments=enrolments,
-                           awaiting=sum(1 for e in enrolments
-                                        if e.person.password_hash is None and e.person.active
-                                        and not e.is_withdrawn),
+                           awaiting=len(invitations.awaiting_in_cohort(db_session(),
+                                                                       cohort.id)),
                            one=one, csv_form=csv_form or EnrolCsvForm(prefix="csv",
                                                                       formdata=None),
                            csv_errors=list(csv_errors)), status
@@ -192,11 +191,8 @@ def invitation_links_csv(cohort_id: int):
     Their older links stop working; people who have a password are never touched."""
     found = managed_cohort(cohort_id)
     session = db_session()
-    waiting = invitations.awaiting_password(
-        session, [e.person_id for e in cohorts.enrolments(session, found.id)
-                  if not e.is_withdrawn])
-    links = invitations.issue(session, waiting, purpose=invitations.INVITE,
-                              valid_for=valid_for(invitations.INVITE),
+    links = invitations.issue(session, invitations.awaiting_in_cohort(session, found.id),
+                              purpose=invitations.INVITE, valid_for=valid_for(invitations.INVITE),
                               created_by=current_person())
     session.commit()
     return Response(invitations.links_csv(links, link_url), mimetype="text/csv",

@@ -16,20 +16,22 @@ from lms.web.trainer import STAFF, bp, managed_cohort
 @roles_required(*STAFF)
 def grid(cohort_id: int):
     found = managed_cohort(cohort_id)
-    sort, show = _grid_view()
-    result = cohort_grid.cohort_grid(
-        db_session(), found, sort=sort, show=show,
-        behind_below=float(current_app.config["LMS_BEHIND_ATTENDANCE_PERCENT"]))
+    result, sort, show = _grid_of(found)
     return render_template("lms/trainer/grid.html", cohort=found, grid=result, sort=sort,
                            show=show)
 
 
-def _grid_view() -> tuple[str, str]:
-    """The grid's order and filter from the query string; unknown values fall back."""
+def _grid_of(cohort: Cohort) -> tuple[cohort_grid.Grid, str, str]:
+    """The grid in the order and filter the query string asks for (unknown values fall back),
+    for the page and its CSV alike."""
     sort = request.args.get("sort", "name")
     show = request.args.get("show", "all")
-    return (sort if sort in cohort_grid.SORTS else "name",
-            show if show in cohort_grid.SHOWS else "all")
+    sort = sort if sort in cohort_grid.SORTS else "name"
+    show = show if show in cohort_grid.SHOWS else "all"
+    result = cohort_grid.cohort_grid(
+        db_session(), cohort, sort=sort, show=show,
+        behind_below=float(current_app.config["LMS_BEHIND_ATTENDANCE_PERCENT"]))
+    return result, sort, show
 
 
 @bp.route("/<id:cohort_id>/grid.csv")
@@ -37,10 +39,7 @@ def _grid_view() -> tuple[str, str]:
 def grid_csv(cohort_id: int):
     """The rows the grid shows with the same order and filter (everyone by default)."""
     found = managed_cohort(cohort_id)
-    sort, show = _grid_view()
-    result = cohort_grid.cohort_grid(
-        db_session(), found, sort=sort, show=show,
-        behind_below=float(current_app.config["LMS_BEHIND_ATTENDANCE_PERCENT"]))
+    result, _sort, show = _grid_of(found)
     suffix = "" if show == "all" else f"-{show}"
     return Response(cohort_grid.grid_csv(result), mimetype="text/csv",
                     headers={"Content-Disposition":

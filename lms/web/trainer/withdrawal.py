@@ -3,14 +3,14 @@ reinstating one withdrawn by mistake."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lms.forms.withdrawal import ReinstateForm, WithdrawForm
 from lms.models import Cohort, Enrolment
 from lms.services import time_zones, withdrawal
 from lms.web.access import current_person, db_session, roles_required
-from lms.web.form_handling import handle_post
+from lms.web.form_handling import handle_post, run_action
 from lms.web.trainer import STAFF, bp, managed_cohort
 
 
@@ -59,14 +59,11 @@ def reinstate(cohort_id: int, person_id: int):
     session = db_session()
     if not ReinstateForm().validate_on_submit():
         abort(400, description=_("The form has expired: go back and try again."))
-    try:
-        withdrawal.reinstate(session, enrolment, current_person())
-    except withdrawal.WithdrawalError as exc:
-        session.rollback()
-        flash(exc.message, "error")
+    done = run_action(
+        lambda: withdrawal.reinstate(session, enrolment, current_person()),
+        success=_("%(name)s is back in %(cohort)s: sessions after the old withdrawal date "
+                  "count again.", name=enrolment.person.name, cohort=found.name))
+    if not done:
         return redirect(url_for("lms_trainer.withdraw", cohort_id=found.id,
                                 person_id=person_id))
-    session.commit()
-    flash(_("%(name)s is back in %(cohort)s: sessions after the old withdrawal date count "
-            "again.", name=enrolment.person.name, cohort=found.name), "success")
     return redirect(_cohort_url(found))
