@@ -43,6 +43,14 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "LMS_MAIL_BACKEND": "smtp",
     # Enrolment emails at most this many invitations in one request; larger files get the CSV.
     "LMS_MAIL_MAX_PER_REQUEST": 100,
+    # The programme's time zone: supervision, debrief and check-in dates ("today") use it.
+    "LMS_TIMEZONE": "UTC",
+    # Supervision and self-care check-ins are due this often unless a curriculum sets its own.
+    "LMS_SUPERVISION_EVERY_DAYS": 30,
+    "LMS_CHECK_IN_EVERY_DAYS": 7,
+    # Supervision records and debriefs may be edited by their author for this long; after it,
+    # a correction is a note added to the record.
+    "LMS_RECORD_EDIT_WINDOW_DAYS": 7,
     # The cohort grid flags a trainee as behind below this attendance (until standards files).
     "LMS_BEHIND_ATTENDANCE_PERCENT": 80,
 }

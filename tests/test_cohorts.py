@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from lms.models import Enrolment, Person
 from lms.models._types import utcnow
-from lms.services import cohorts
+from lms.services import cohorts, supervisors
 from lms.services.cohorts import EnrolmentErrors, enrol_rows, parse_enrolment_csv
 
 
@@ -39,8 +39,8 @@ def test_csv_enrols_everyone_and_creates_accounts(db, cohort, make_person):
     assert all(p.password_hash is None for p in result.new_accounts)
     assert existing.id in [p.id for p in result.enrolled]
     amina = db.scalar(select(Person).where(Person.email == "amina@example.org"))
-    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == amina.id))
-    assert enrolment.supervisor_id == supervisor.id
+    assert supervisors.current_supervisor_ids(db, [amina.id], utcnow().date()) == {
+        amina.id: supervisor.id}
     assert amina.roles == {"trainee"}
 
 

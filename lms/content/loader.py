@@ -62,6 +62,9 @@ class CurriculumFile(_Strict):
     # Used by every quiz of this curriculum whose file sets no retake_wait_minutes of its own.
     default_retake_wait_minutes: StrictInt | None = Field(default=None, ge=0,
                                                           le=MAX_RETAKE_WAIT_MINUTES)
+    # How often supervision and self-care check-ins are due (None: the LMS_* config default).
+    supervision_every_days: StrictInt | None = Field(default=None, ge=1, le=366)
+    check_in_every_days: StrictInt | None = Field(default=None, ge=1, le=366)
 
 
 class Objective(_Strict):
@@ -125,6 +128,8 @@ class CurriculumSpec:
     content_hash: str
     path: str
     default_retake_wait_minutes: int | None = None
+    supervision_every_days: int | None = None
+    check_in_every_days: int | None = None
 
 
 @dataclass
@@ -347,6 +352,8 @@ def load_curriculum(folder: Path, out: _Collector,
         content_hash=_hash(text.encode("utf-8")),
         path=out.rel(path),
         default_retake_wait_minutes=meta.default_retake_wait_minutes,
+        supervision_every_days=meta.supervision_every_days,
+        check_in_every_days=meta.check_in_every_days,
     )
 
 

@@ -9,12 +9,34 @@ from lms.models.agenda import (
     SessionModule,
     TrainingSession,
 )
+from lms.models.audit import AuditEvent
 from lms.models.cohorts import Cohort, CohortStaff, Enrolment
 from lms.models.content import Curriculum, Module, Question, Quiz, QuizVersion
 from lms.models.learning import Answer, Attempt, ModuleProgress
 from lms.models.people import ROLES, Invitation, LoginFailure, Person, PersonRole
+from lms.models.supervision import (
+    AgreedAction,
+    CheckIn,
+    Debrief,
+    FlagAcknowledgement,
+    RecordCorrection,
+    RecordRevision,
+    SupervisionAttendee,
+    SupervisionRecord,
+    SupervisorAssignment,
+)
 
 __all__ = [
+    "AgreedAction",
+    "AuditEvent",
+    "CheckIn",
+    "Debrief",
+    "FlagAcknowledgement",
+    "RecordCorrection",
+    "RecordRevision",
+    "SupervisionAttendee",
+    "SupervisionRecord",
+    "SupervisorAssignment",
     "AttendanceChange",
     "AttendanceRecord",
     "CohortStaff",

@@ -25,9 +25,13 @@ class Cohort(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # Secret part of the cohort's calendar feed URL, for its trainers' calendar apps.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The default supervisor of its trainees (lms.services.supervisors keeps who has whom).
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("lms_person.id",
+                                                                 ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     curriculum: Mapped[Curriculum] = relationship()
+    supervisor: Mapped[Person | None] = relationship(foreign_keys=[supervisor_id])
     staff: Mapped[list[CohortStaff]] = relationship(back_populates="cohort",
                                                     cascade="all, delete-orphan")
 
@@ -58,7 +62,6 @@ class Enrolment(Base):
         ForeignKey("lms_person.id", ondelete="CASCADE"), index=True
     )
     enrolled_on: Mapped[date] = mapped_column(Date)
-    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("lms_person.id"))
     # A back-dated enrolment keeps who dated it back and why.
     enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_person.id"))
     backdate_reason: Mapped[str | None] = mapped_column(Text)
@@ -70,7 +73,6 @@ class Enrolment(Base):
 
     cohort: Mapped[Cohort] = relationship()
     person: Mapped[Person] = relationship(foreign_keys=[person_id])
-    supervisor: Mapped[Person | None] = relationship(foreign_keys=[supervisor_id])
 
     @property
     def is_withdrawn(self) -> bool:

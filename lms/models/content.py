@@ -20,6 +20,9 @@ class Curriculum(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     content_hash: Mapped[str] = mapped_column(String(64))
+    # None: LMS_SUPERVISION_EVERY_DAYS / LMS_CHECK_IN_EVERY_DAYS apply.
+    supervision_every_days: Mapped[int | None] = mapped_column(Integer)
+    check_in_every_days: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     modules: Mapped[list[Module]] = relationship(

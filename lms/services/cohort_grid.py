@@ -92,7 +92,7 @@ def cohort_grid(session: Session, cohort: Cohort, *, behind_below: float = 80.0,
     now = now or utcnow()
     enrolments = list(session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id)
-        .options(selectinload(Enrolment.person), selectinload(Enrolment.supervisor))))
+        .options(selectinload(Enrolment.person))))
     modules = list(session.scalars(
         select(Module).where(Module.curriculum_id == cohort.curriculum_id,
                              Module.retired.is_(False))

@@ -15,6 +15,7 @@ from lms.models import Cohort, CohortStaff, Curriculum, Enrolment, Person
 from lms.models._types import utcnow
 from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
 from lms.services import accounts, invitations, time_zones
+from lms.services import supervisors as supervisor_rules
 from lms.services.agenda import EARLIEST, LATEST, recompute_instants
 from lms.services.errors import ServiceError, _l
 
@@ -141,24 +142,28 @@ def enrol(session: Session, cohort: Cohort, person: Person, on: date | None = No
     if not person.has_role(TRAINEE):
         raise CohortError(_l("Only trainees can be enrolled in a cohort; give %(name)s the "
                              "trainee role first.", name=person.name), "cohort_id")
+    today = time_zones.local_today(cohort.timezone, now)
     existing = session.scalar(select(Enrolment).where(
         Enrolment.cohort_id == cohort.id, Enrolment.person_id == person.id))
     if existing:
         if supervisor is not None:
-            existing.supervisor_id = supervisor.id
+            supervisor_rules.assign(session, person, supervisor, on=today)
         return existing
     enrolment = Enrolment(cohort_id=cohort.id, person_id=person.id,
-                          enrolled_on=on or time_zones.local_today(cohort.timezone, now),
-                          supervisor_id=supervisor.id if supervisor else None)
+                          enrolled_on=on or today)
     session.add(enrolment)
     session.flush()
+    if supervisor is not None:
+        supervisor_rules.assign(session, person, supervisor, on=today)
+    else:
+        supervisor_rules.default_for_new(session, cohort, [person.id], today)
     return enrolment
 
 
 def enrolments(session: Session, cohort_id: int) -> list[Enrolment]:
     return list(session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort_id)
-        .options(selectinload(Enrolment.person), selectinload(Enrolment.supervisor))
+        .options(selectinload(Enrolment.person))
         .join(Person, Person.id == Enrolment.person_id).order_by(Person.name, Person.id)))
 
 
@@ -455,21 +460,21 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
     current = {e.person_id: e for e in session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id))}
     new_rows: list[dict] = []
+    named: dict[int, int | None] = {}  # trainee -> the supervisor their row names
     for row in rows:
         person = known[accounts.normalise_email(row.email)]
         supervisor = known.get(accounts.normalise_email(row.supervisor_email)) \
             if row.supervisor_email else None
-        existing = current.get(person.id)
-        if existing is not None:
+        if supervisor is not None:
+            named[person.id] = supervisor.id
+        if person.id in current:
             result.already.append(person)
-            if supervisor is not None:
-                existing.supervisor_id = supervisor.id
             continue
         result.enrolled.append(person)
         new_rows.append({"cohort_id": cohort.id, "person_id": person.id, "enrolled_on": on,
-                         "supervisor_id": supervisor.id if supervisor else None,
                          "enrolled_by_id": actor.id if actor else None,
                          "backdate_reason": reason})
+    today = time_zones.local_today(cohort.timezone, now)
     try:
         with session.begin_nested():
             session.flush()
@@ -478,4 +483,7 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
     except IntegrityError:
         raise EnrolmentErrors([(1, _l("someone enrolled one of these people at the same "
                                       "moment; reload the cohort and try again"))]) from None
+    supervisor_rules.assign_many(session, named, on=today, by=actor)
+    supervisor_rules.default_for_new(session, cohort, [r["person_id"] for r in new_rows], today,
+                                by=actor)
     return result

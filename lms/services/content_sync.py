@@ -93,13 +93,17 @@ def _sync(session: Session, bundle: ContentBundle, report: SyncReport) -> None:
         curriculum = curricula.get(spec.slug)
         if curriculum is None:
             curriculum = Curriculum(slug=spec.slug, title=spec.title,
-                                    description=spec.description, content_hash=spec.content_hash)
+                                    description=spec.description, content_hash=spec.content_hash,
+                                    supervision_every_days=spec.supervision_every_days,
+                                    check_in_every_days=spec.check_in_every_days)
             session.add(curriculum)
             session.flush()
             report.created.append(spec.path)
         elif curriculum.content_hash != spec.content_hash:
             curriculum.title = spec.title
             curriculum.description = spec.description
+            curriculum.supervision_every_days = spec.supervision_every_days
+            curriculum.check_in_every_days = spec.check_in_every_days
             curriculum.content_hash = spec.content_hash
             curriculum.updated_at = now
             report.updated.append(spec.path)

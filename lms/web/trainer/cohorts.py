@@ -9,7 +9,15 @@ from lms.forms.choices import choices
 from lms.forms.cohorts import CohortForm, EnrolCsvForm, EnrolOneForm
 from lms.models import Cohort
 from lms.models.people import SUPERVISOR, TRAINER
-from lms.services import accounts, agenda, catalogue, cohorts, invitations, time_zones
+from lms.services import (
+    accounts,
+    agenda,
+    catalogue,
+    cohorts,
+    invitations,
+    supervisors,
+    time_zones,
+)
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.form_handling import add_errors, handle_post
 from lms.web.invitation_links import link_url, mail_plan, send_after, valid_for
@@ -76,8 +84,12 @@ def _cohort_page(cohort: Cohort, *, one: EnrolOneForm | None = None,
     if one is None:
         one = EnrolOneForm(prefix="one", formdata=None)
     one.supervisor_id.choices = _supervisor_choices(cohort)
-    enrolments = cohorts.enrolments(db_session(), cohort.id)
+    session = db_session()
+    enrolments = cohorts.enrolments(session, cohort.id)
+    supervised_by = supervisors.current_supervisors(
+        session, [e.person_id for e in enrolments], time_zones.local_today(cohort.timezone))
     return render_template("lms/trainer/cohort.html", cohort=cohort, enrolments=enrolments,
+                           supervised_by=supervised_by,
                            awaiting=len(invitations.awaiting_in_cohort(db_session(),
                                                                        cohort.id)),
                            one=one, csv_form=csv_form or EnrolCsvForm(prefix="csv",

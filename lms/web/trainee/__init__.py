@@ -1,4 +1,9 @@
-"""The trainee's journey: dashboard, modules, quizzes, results, progress."""
+"""The trainee's journey: dashboard, modules, quizzes, results, progress, attendance.
+
+Supervision pages for the trainee live beside it: ``check_ins`` (self-care check-ins and
+their history), ``supervision`` (my supervision records, reflections, actions) and
+``debriefs`` (starting and reading a debrief).
+"""
 
 from __future__ import annotations
 
@@ -237,3 +242,9 @@ def session_feedback(session_id: int):
         status = outcome.status
     return render_template("lms/trainee/feedback.html", item=item, form=form,
                            reason=reason), status
+
+
+# The route modules register their views on ``bp`` when imported.
+from lms.web.trainee import check_ins, debriefs, supervision  # noqa: E402
+
+__all__ = ["STAFF", "bp", "check_ins", "debriefs", "supervision"]

@@ -1,0 +1,5 @@
+"""Supervisor pages: dashboard."""
+
+from __future__ import annotations
+
+from lms.web.supervisor import bp  # noqa: F401
