@@ -1,0 +1,375 @@
+"""Flags for supervisors, derived from the records every time and never stored as truth.
+
+Seven kinds: supervision overdue, a low check-in (any item at 1 or 2), a falling trend (the
+mean of the last three check-ins at least 1 point below the three before), a missed
+check-in, an agreed action or a debrief follow-up past its due date, and "would like to talk".
+
+Each flag has a ``key`` naming its episode (the run of low check-ins it started with, the last
+supervision it counts from, the action it is about) and a ``severity``. A supervisor's
+acknowledgement names the key and the severity it saw: the flag stays acknowledged while the
+same episode is no worse, and shows again when it gets worse or a new episode starts. A flag
+clears when its cause does (a good check-in, supervision held, the action done).
+
+``compute`` is pure (hand-made histories in the tests); ``load_facts`` gathers what it needs
+for any number of trainees in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from lms.models import (
+    AgreedAction,
+    CheckIn,
+    Debrief,
+    FlagAcknowledgement,
+    Person,
+    SupervisionAttendee,
+    SupervisionRecord,
+    SupervisorAssignment,
+)
+from lms.models._types import utcnow
+from lms.services import supervisors
+from lms.services.errors import ServiceError, _l
+
+SUPERVISION_OVERDUE = "supervision_overdue"
+LOW_CHECK_IN = "low_check_in"
+FALLING_TREND = "falling_trend"
+MISSED_CHECK_IN = "missed_check_in"
+ACTION_OVERDUE = "action_overdue"
+FOLLOW_UP_OVERDUE = "follow_up_overdue"
+WANTS_TO_TALK = "wants_to_talk"
+KINDS = (WANTS_TO_TALK, LOW_CHECK_IN, FALLING_TREND, FOLLOW_UP_OVERDUE, SUPERVISION_OVERDUE,
+         MISSED_CHECK_IN, ACTION_OVERDUE)
+
+# How urgent each kind is, for ordering the dashboard (higher first).
+URGENCY = {WANTS_TO_TALK: 60, LOW_CHECK_IN: 50, FALLING_TREND: 40, FOLLOW_UP_OVERDUE: 35,
+           SUPERVISION_OVERDUE: 30, MISSED_CHECK_IN: 20, ACTION_OVERDUE: 10}
+
+ITEMS = ("mood", "calm", "manageable", "sleep", "supported")
+LOW = 2  # an item at or below this is low
+TREND_DROP = 1.0
+TREND_WINDOW = 3
+CHECK_INS_KEPT = 12  # check-ins read per trainee: enough for the trend and its episode
+ACTION_WORSE_EVERY_DAYS = 7  # an overdue action counts as worse each further week
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The programme's zone (whose days check-ins fall on) and default frequencies (a
+    curriculum may set its own), from config."""
+
+    zone: str = "UTC"
+    supervision_every_days: int = 30
+    check_in_every_days: int = 7
+
+
+@dataclass(frozen=True)
+class CheckInFact:
+    id: int
+    on: date  # the local day it was made
+    scores: dict[str, int]
+    wants_to_talk: bool = False
+
+    @property
+    def low_items(self) -> list[tuple[str, int]]:
+        return [(item, self.scores[item]) for item in ITEMS if self.scores[item] <= LOW]
+
+    @property
+    def mean(self) -> float:
+        return sum(self.scores[item] for item in ITEMS) / len(ITEMS)
+
+
+@dataclass(frozen=True)
+class ActionFact:
+    id: int
+    description: str
+    due_on: date
+    follow_up: bool = False  # a debrief follow-up rather than a supervision action
+
+
+@dataclass
+class Facts:
+    """Everything the flag rules read about one trainee."""
+
+    trainee_id: int
+    supervision_every_days: int
+    check_in_every_days: int
+    since: date | None  # when they first had a supervisor: nothing is due before that
+    last_supervision: date | None = None
+    check_ins: list[CheckInFact] = field(default_factory=list)  # newest first
+    open_actions: list[ActionFact] = field(default_factory=list)
+
+
+@dataclass
+class Flag:
+    kind: str
+    key: str
+    severity: int
+    on: date  # when the cause began (due date, check-in date)
+    details: dict = field(default_factory=dict)  # what the sentence needs
+    acknowledgement: FlagAcknowledgement | None = None
+    came_back: bool = False  # acknowledged before, and worse since
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledgement is not None and not self.came_back
+
+    @property
+    def urgency(self) -> int:
+        return URGENCY[self.kind] + self.severity
+
+
+def _low_check_in(check_ins: list[CheckInFact]) -> Flag | None:
+    if not check_ins or not check_ins[0].low_items:
+        return None
+    start = 0
+    while start + 1 < len(check_ins) and check_ins[start + 1].low_items:
+        start += 1
+    latest = check_ins[0]
+    severity = sum(LOW + 1 - score for _item, score in latest.low_items)
+    return Flag(LOW_CHECK_IN, f"check_in:{check_ins[start].id}", severity, latest.on,
+                {"items": latest.low_items, "check_in_on": latest.on})
+
+
+def _drop_at(check_ins: list[CheckInFact], position: int) -> float | None:
+    window = check_ins[position:position + 2 * TREND_WINDOW]
+    if len(window) < 2 * TREND_WINDOW:
+        return None
+    recent = sum(c.mean for c in window[:TREND_WINDOW]) / TREND_WINDOW
+    before = sum(c.mean for c in window[TREND_WINDOW:]) / TREND_WINDOW
+    return before - recent
+
+
+def _falling_trend(check_ins: list[CheckInFact]) -> Flag | None:
+    drop = _drop_at(check_ins, 0)
+    # A tiny tolerance so 1.0 computed as 0.9999999 still counts as a drop of 1.
+    if drop is None or drop < TREND_DROP - 1e-9:
+        return None
+    start = 0
+    while (following := _drop_at(check_ins, start + 1)) is not None \
+            and following >= TREND_DROP - 1e-9:
+        start += 1
+    recent = sum(c.mean for c in check_ins[:TREND_WINDOW]) / TREND_WINDOW
+    return Flag(FALLING_TREND, f"check_in:{check_ins[start].id}", round(drop * 10),
+                check_ins[0].on,
+                {"recent": round(recent, 1), "before": round(recent + drop, 1)})
+
+
+def _every(due: date, today: date, every: int) -> int:
+    """1 once overdue, one more for each further full period."""
+    return 1 + (today - due).days // every
+
+
+def _supervision_overdue(facts: Facts, today: date) -> Flag | None:
+    start = facts.last_supervision or facts.since
+    if start is None:
+        return None
+    due = date.fromordinal(start.toordinal() + facts.supervision_every_days)
+    if today <= due:
+        return None
+    key = f"last:{facts.last_supervision.isoformat()}" if facts.last_supervision else "none"
+    return Flag(SUPERVISION_OVERDUE, key, _every(due, today, facts.supervision_every_days), due,
+                {"last": facts.last_supervision, "due": due,
+                 "every": facts.supervision_every_days})
+
+
+def _missed_check_in(facts: Facts, today: date) -> Flag | None:
+    last = facts.check_ins[0].on if facts.check_ins else None
+    start = last or facts.since
+    if start is None:
+        return None
+    due = date.fromordinal(start.toordinal() + facts.check_in_every_days)
+    if today <= due:
+        return None
+    key = f"last:{last.isoformat()}" if last else "none"
+    return Flag(MISSED_CHECK_IN, key, _every(due, today, facts.check_in_every_days), due,
+                {"last": last, "due": due, "every": facts.check_in_every_days})
+
+
+def _wants_to_talk(facts: Facts) -> Flag | None:
+    for item in facts.check_ins:  # newest first
+        if facts.last_supervision is not None and facts.last_supervision >= item.on:
+            return None  # they have had supervision since asking
+        if item.wants_to_talk:
+            return Flag(WANTS_TO_TALK, f"check_in:{item.id}", 1, item.on,
+                        {"check_in_on": item.on})
+    return None
+
+
+def _overdue_actions(facts: Facts, today: date) -> list[Flag]:
+    out = []
+    for action in facts.open_actions:
+        if action.due_on is None or action.due_on >= today:
+            continue
+        kind = FOLLOW_UP_OVERDUE if action.follow_up else ACTION_OVERDUE
+        out.append(Flag(kind, f"action:{action.id}",
+                        _every(action.due_on, today, ACTION_WORSE_EVERY_DAYS), action.due_on,
+                        {"description": action.description, "due": action.due_on}))
+    return out
+
+
+def compute(facts: Facts, today: date,
+            acknowledgements: Iterable[FlagAcknowledgement] = ()) -> list[Flag]:
+    """Every current flag for one trainee, most urgent first, with its acknowledgement."""
+    found = [f for f in (_wants_to_talk(facts), _low_check_in(facts.check_ins),
+                         _falling_trend(facts.check_ins), _supervision_overdue(facts, today),
+                         _missed_check_in(facts, today)) if f is not None]
+    found += _overdue_actions(facts, today)
+    latest: dict[tuple[str, str], FlagAcknowledgement] = {}
+    for ack in sorted(acknowledgements, key=lambda a: (a.at, a.id or 0)):
+        latest[(ack.kind, ack.key)] = ack
+    for flag in found:
+        ack = latest.get((flag.kind, flag.key))
+        if ack is not None:
+            flag.acknowledgement = ack
+            flag.came_back = flag.severity > ack.severity
+    found.sort(key=lambda f: (f.acknowledged, -f.urgency, f.on))
+    return found
+
+
+# --- loading facts in bulk ----------------------------------------------------------------
+
+
+def _local_day(at: datetime, zone: ZoneInfo) -> date:
+    return at.astimezone(zone).date()
+
+
+def load_facts(session: Session, trainee_ids: Iterable[int],
+               settings: Settings) -> dict[int, Facts]:
+    """Facts for every trainee named, in seven queries whatever their number."""
+    ids = sorted(set(trainee_ids))
+    if not ids:
+        return {}
+    tz = ZoneInfo(settings.zone)
+    every = supervisors.frequencies(session, ids,
+                                    supervision_default=settings.supervision_every_days,
+                                    check_in_default=settings.check_in_every_days)
+    since = dict(session.execute(
+        select(SupervisorAssignment.trainee_id, func.min(SupervisorAssignment.starts_on))
+        .where(SupervisorAssignment.trainee_id.in_(ids))
+        .group_by(SupervisorAssignment.trainee_id)).all())
+    facts = {t: Facts(t, every[t].supervision_days, every[t].check_in_days, since.get(t))
+             for t in ids}
+    for trainee_id, held_on in session.execute(
+            select(SupervisionAttendee.trainee_id, func.max(SupervisionRecord.held_on))
+            .join(SupervisionRecord, SupervisionRecord.id == SupervisionAttendee.record_id)
+            .where(SupervisionAttendee.trainee_id.in_(ids))
+            .group_by(SupervisionAttendee.trainee_id)):
+        facts[trainee_id].last_supervision = held_on
+    ranked = select(CheckIn.id, func.row_number().over(
+        partition_by=CheckIn.trainee_id,
+        order_by=(CheckIn.at.desc(), CheckIn.id.desc())).label("n")) \
+        .where(CheckIn.trainee_id.in_(ids)).subquery()
+    for item in session.scalars(
+            select(CheckIn).join(ranked, ranked.c.id == CheckIn.id)
+            .where(ranked.c.n <= CHECK_INS_KEPT)
+            .order_by(CheckIn.trainee_id, CheckIn.at.desc(), CheckIn.id.desc())):
+        facts[item.trainee_id].check_ins.append(CheckInFact(
+            item.id, _local_day(item.at, tz), {i: getattr(item, i) for i in ITEMS},
+            item.wants_to_talk))
+    for trainee_id, action in session.execute(
+            select(SupervisionAttendee.trainee_id, AgreedAction)
+            .join(AgreedAction, AgreedAction.supervision_id == SupervisionAttendee.record_id)
+            .where(SupervisionAttendee.trainee_id.in_(ids), AgreedAction.done_on.is_(None))):
+        facts[trainee_id].open_actions.append(
+            ActionFact(action.id, action.description, action.due_on))
+    for trainee_id, action in session.execute(
+            select(Debrief.trainee_id, AgreedAction)
+            .join(AgreedAction, AgreedAction.debrief_id == Debrief.id)
+            .where(Debrief.trainee_id.in_(ids), AgreedAction.done_on.is_(None))):
+        facts[trainee_id].open_actions.append(
+            ActionFact(action.id, action.description, action.due_on, follow_up=True))
+    return facts
+
+
+def acknowledgements(session: Session, trainee_ids: Iterable[int]
+                     ) -> dict[int, list[FlagAcknowledgement]]:
+    ids = sorted(set(trainee_ids))
+    out: dict[int, list[FlagAcknowledgement]] = {t: [] for t in ids}
+    if ids:
+        for ack in session.scalars(
+                select(FlagAcknowledgement).where(FlagAcknowledgement.trainee_id.in_(ids))
+                .options(selectinload(FlagAcknowledgement.by))
+                .order_by(FlagAcknowledgement.at, FlagAcknowledgement.id)):
+            out[ack.trainee_id].append(ack)
+    return out
+
+
+@dataclass
+class SuperviseeFlags:
+    person: Person
+    flags: list[Flag]
+
+    @property
+    def open_flags(self) -> list[Flag]:
+        return [f for f in self.flags if not f.acknowledged]
+
+    @property
+    def urgency(self) -> int:
+        return max((f.urgency for f in self.open_flags), default=0)
+
+
+def for_trainees(session: Session, people: list[Person], today: date,
+                 settings: Settings) -> list[SuperviseeFlags]:
+    """Each person with their flags, the one who needs attention first at the top."""
+    facts = load_facts(session, [p.id for p in people], settings)
+    acks = acknowledgements(session, facts)
+    rows = [SuperviseeFlags(p, compute(facts[p.id], today, acks[p.id])) for p in people]
+    rows.sort(key=lambda r: (-r.urgency, -len(r.open_flags),
+                             min((f.on for f in r.open_flags), default=today),
+                             r.person.name.casefold(), r.person.id))
+    return rows
+
+
+def dashboard(session: Session, supervisor_id: int, today: date,
+              settings: Settings) -> list[SuperviseeFlags]:
+    """The supervisor's current supervisees by urgency. A fixed number of queries."""
+    return for_trainees(session, supervisors.supervisees(session, supervisor_id, today), today,
+                        settings)
+
+
+def acknowledge(session: Session, supervisor: Person, trainee: Person, kind: str, key: str,
+                note: str, today: date, settings: Settings, *,
+                now: datetime | None = None) -> FlagAcknowledgement:
+    """Acknowledge a current flag of a current supervisee, keeping the severity seen.
+
+    Acknowledging the same flag at the same severity again returns the first acknowledgement
+    (a double-click), so the history holds one row per decision."""
+    note = (note or "").strip()
+    if not supervisors.is_current_supervisor(session, supervisor.id, trainee.id, today):
+        raise ServiceError(_l("This person is not one of your supervisees."))
+    if len(note) > 2000:
+        raise ServiceError(_l("Keep the note under 2,000 characters."), "note")
+    if not note:
+        raise ServiceError(_l("Write a note: what you did or decided about this flag."), "note")
+    flag = find(session, trainee.id, kind, key, today, settings)
+    if flag is None:
+        raise ServiceError(_l("This flag has already cleared, so there is nothing to "
+                              "acknowledge."))
+    if flag.acknowledged:
+        return flag.acknowledgement
+    ack = FlagAcknowledgement(trainee_id=trainee.id, kind=kind, key=key,
+                              severity=flag.severity, note=note, by_id=supervisor.id,
+                              at=now or utcnow())
+    session.add(ack)
+    session.flush()
+    return ack
+
+
+def for_trainee(session: Session, trainee_id: int, today: date,
+                settings: Settings) -> list[Flag]:
+    facts = load_facts(session, [trainee_id], settings)[trainee_id]
+    return compute(facts, today, acknowledgements(session, [trainee_id])[trainee_id])
+
+
+def find(session: Session, trainee_id: int, kind: str, key: str, today: date,
+         settings: Settings) -> Flag | None:
+    return next((f for f in for_trainee(session, trainee_id, today, settings)
+                 if f.kind == kind and f.key == key), None)
