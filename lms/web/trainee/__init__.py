@@ -30,7 +30,8 @@ STAFF = (TRAINER, SUPERVISOR, ADMIN)
 def dashboard():
     person = current_person()
     curricula = progress.trainee_progress(db_session(), person.id)
-    return render_template("lms/trainee/dashboard.html", person=person, curricula=curricula)
+    return render_template("lms/trainee/dashboard.html", person=person, curricula=curricula,
+                           check_in_due=check_ins.due_state(person))
 
 
 @bp.route("/modules/<slug>")

@@ -1,5 +1,75 @@
-"""Self-care check-ins: the form, and the history with its chart."""
+"""Self-care check-ins: the form, and the history with its chart.
+
+Days are days in the programme's zone (``LMS_TIMEZONE``), as for the supervisor's flags, so
+"due today" here and "missed check-in" there agree.
+"""
 
 from __future__ import annotations
 
-from lms.web.trainee import bp  # noqa: F401
+from datetime import date
+
+from flask import current_app, flash, render_template, url_for
+from flask_babel import gettext as _
+
+from lms.forms.check_ins import CheckInForm
+from lms.models import Person
+from lms.models.people import TRAINEE
+from lms.services import check_ins, supervisors
+from lms.services.time_zones import local_today
+from lms.web.access import current_person, db_session, roles_required
+from lms.web.form_handling import handle_post
+from lms.web.trainee import bp
+
+
+def _zone() -> str:
+    return current_app.config["LMS_TIMEZONE"]
+
+
+def _today() -> date:
+    return local_today(_zone())
+
+
+def due_state(person: Person) -> check_ins.DueState:
+    """When the person's next check-in is due, at their curriculum's frequency (or the
+    config default). Two queries. The dashboard shows it too."""
+    session = db_session()
+    config = current_app.config
+    every = supervisors.frequencies(
+        session, [person.id], supervision_default=config["LMS_SUPERVISION_EVERY_DAYS"],
+        check_in_default=config["LMS_CHECK_IN_EVERY_DAYS"])[person.id].check_in_days
+    return check_ins.next_due(session, person.id, every_days=every, today=_today(),
+                              zone=_zone())
+
+
+@bp.route("/my/check-in", methods=["GET", "POST"])
+@roles_required(TRAINEE)
+def check_in():
+    session = db_session()
+    person = current_person()
+    form = CheckInForm()
+    outcome = handle_post(
+        form, lambda: check_ins.record_check_in(
+            session, person, scores=form.scores(), note=form.note.data or "",
+            wants_to_talk=bool(form.wants_to_talk.data)),
+        success=_("Thank you. Your check-in is saved."),
+        redirect_to=url_for("lms_trainee.check_in_history"))
+    if outcome.done:
+        if outcome.result.wants_to_talk:
+            if supervisors.current_supervisor_ids(session, [person.id], _today()):
+                flash(_("Your supervisor will see that you would like to talk."), "success")
+            else:
+                flash(_("You have no supervisor at the moment; speak to your trainer."),
+                      "info")
+        return outcome.response
+    return render_template("lms/trainee/check_in.html", form=form), outcome.status
+
+
+@bp.route("/my/check-ins")
+@roles_required(TRAINEE)
+def check_in_history():
+    person = current_person()
+    # Only ever the signed-in trainee's own: there is no id in the URL to change.
+    items = check_ins.history(db_session(), person.id)
+    return render_template("lms/trainee/check_in_history.html", check_ins=items,
+                           chart=check_ins.chart_points(items, zone=_zone()),
+                           due=due_state(person), zone=_zone())
