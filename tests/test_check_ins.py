@@ -84,6 +84,13 @@ def test_every_problem_is_named_at_once(db, trainee):
     assert "2000" in info.value.problems["note"]
 
 
+def test_an_unknown_item_is_refused_not_dropped(db, trainee):
+    with pytest.raises(CheckInError) as info:
+        check_ins.record_check_in(db, trainee, scores={**GOOD, "stress": 2}, note="",
+                                  wants_to_talk=False)
+    assert list(info.value.problems) == [None] and "reload" in info.value.message
+
+
 def test_note_up_to_2000_characters(db, trainee):
     kept = record(db, trainee, note="  " + "n" * 2000 + "\r\n")
     assert kept.note == "n" * 2000

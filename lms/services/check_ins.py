@@ -160,14 +160,8 @@ def last_check_in_dates(session: Session, trainee_ids: Iterable[int],
         return {}
     rows = session.execute(select(CheckIn.trainee_id, func.max(CheckIn.at))
                            .where(CheckIn.trainee_id.in_(ids)).group_by(CheckIn.trainee_id))
-    return {trainee_id: day_of(_aware(at), zone) for trainee_id, at in rows}
-
-
-def _aware(at: datetime) -> datetime:
-    # func.max() bypasses the column type, so SQLite hands back a naive (UTC) datetime.
-    if isinstance(at, str):  # SQLite without type information
-        at = datetime.fromisoformat(at)
-    return at if at.tzinfo is not None else at.replace(tzinfo=ZoneInfo("UTC"))
+    # max() keeps the column's type, so each instant comes back UTC-aware on every backend.
+    return {trainee_id: day_of(at, zone) for trainee_id, at in rows}
 
 
 @dataclass(frozen=True)
