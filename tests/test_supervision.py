@@ -282,6 +282,7 @@ def test_a_later_supervisor_reads_the_record_but_not_its_private_note(
         db, sara, tom, supervisee, client_for):
     pat = supervisee()
     found = record(db, sara, [pat])
+    edit(db, found, sara, utcnow(), private_note="Rewritten private")  # history holds PRIVATE
     supervisors.assign(db, pat, tom, on=TODAY)
     db.commit()
     assert supervision.can_read(db, tom, found, TODAY)
@@ -289,7 +290,11 @@ def test_a_later_supervisor_reads_the_record_but_not_its_private_note(
     response = client_for(tom).get(f"/supervision/records/{found.id}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Talked about the week." in html
-    assert PRIVATE not in html and "Private note" not in html
+    assert PRIVATE not in html and "Rewritten private" not in html
+    assert "Private note" not in html
+    assert [e.changes for e in supervision.history(db, found, viewer=tom)] == []
+    assert PRIVATE in [c.value for e in supervision.history(db, found, viewer=sara)
+                       for c in e.changes]
 
 
 def test_nobody_else_reads_a_record(db, sara, tom, supervisee, make_person):
@@ -464,7 +469,10 @@ def test_after_a_change_the_old_supervisor_keeps_only_what_they_wrote(
     page = client.get(f"/supervision/records/{sara_record.id}").get_data(as_text=True)
     assert "Sara&#39;s meeting" in page and "you wrote it" in page
     assert "Edit this record" not in page
-    assert client.get(f"/supervision/records/{sara_record.id}/edit").status_code == 302
+    response = client.get(f"/supervision/records/{sara_record.id}/edit")
+    assert response.status_code == 302
+    assert response.location.endswith(f"/supervision/records/{sara_record.id}")
+    assert "read-only" in client.get(response.location).get_data(as_text=True)
     with pytest.raises(SupervisionError, match="read-only"):
         edit(db, sara_record, sara, utcnow(), notes="Changed")
     visible = supervision.records_visible_to_supervisor(db, sara.id, pat.id, TODAY)

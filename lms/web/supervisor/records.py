@@ -118,11 +118,14 @@ def edit_record(record_id: int):
     found = readable_record(record_id)
     if found.author_id != me.id:
         abort(403, description=_("Only the person who wrote this record can edit it."))
-    if request.method == "GET" and not supervision.can_edit(
-            found, me, utcnow(), _window(),
-            supervising=supervision.supervises_attendee(session, me.id, found, day)):
-        flash(_("This record can no longer be edited; add a correction instead."), "error")
-        return redirect(_record_url(found.id, "correction"))
+    if request.method == "GET":
+        if not supervision.within_window(found.created_at, utcnow(), _window()):
+            flash(_("This record can no longer be edited; add a correction instead."), "error")
+            return redirect(_record_url(found.id, "correction"))
+        if not supervision.supervises_attendee(session, me.id, found, day):
+            flash(_("Nobody at this supervision is your supervisee any more, so the record is "
+                    "read-only."), "error")
+            return redirect(_record_url(found.id))
     form = EditRecordForm(obj=found if request.method == "GET" else None)
     # Current supervisees, and whoever is already on the record (they may stay on it).
     people = {p.id: p for p in supervisors.supervisees(session, me.id, day)}
