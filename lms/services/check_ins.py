@@ -152,9 +152,10 @@ def day_of(at: datetime, zone: str) -> date:
 
 
 def last_check_in_dates(session: Session, trainee_ids: Iterable[int],
-                        zone: str) -> dict[int, date]:
-    """What staff may know: the day of each trainee's latest check-in (trainees who never
-    checked in are left out). No scores, no notes. One query."""
+                        zone: str = "UTC") -> dict[int, date]:
+    """What staff may know: the day (in ``zone``: pass LMS_TIMEZONE) of each trainee's
+    latest check-in (trainees who never checked in are left out). No scores, no notes.
+    One query."""
     ids = list(set(trainee_ids))
     if not ids:
         return {}
