@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lms import demo_supervision
 from lms.models import Cohort, Curriculum, Module, Person, TrainingSession
 from lms.models._types import utcnow
 from lms.services import accounts, agenda, attendance, cohorts, progress
@@ -25,6 +26,11 @@ DEMO_PEOPLE = (
     ("admin", "admin@demo.lms", "Ade Admin", ("admin",)),
 )
 DEMO_COHORT = "Demo cohort"
+# Two more of the supervisor's supervisees, so every kind of flag shows on the dashboard.
+DEMO_SUPERVISEES = (
+    ("amina@demo.lms", "Amina Okafor"),
+    ("ben@demo.lms", "Ben Ndlovu"),
+)
 
 
 def set_up_demo(session: Session, curricula: Path, quizzes: Path) -> list[tuple[str, str]]:
@@ -36,6 +42,13 @@ def set_up_demo(session: Session, curricula: Path, quizzes: Path) -> list[tuple[
             person = accounts.create_person(session, email=email, name=name,
                                             password=DEMO_PASSWORD, roles=roles, is_demo=True)
         people[role] = person
+    for email, name in DEMO_SUPERVISEES:
+        person = accounts.find_by_email(session, email)
+        if person is None:
+            person = accounts.create_person(session, email=email, name=name,
+                                            password=DEMO_PASSWORD, roles=("trainee",),
+                                            is_demo=True)
+        people[email] = person
 
     curriculum = session.scalar(select(Curriculum).order_by(Curriculum.id))
     if curriculum is not None:
@@ -45,12 +58,14 @@ def set_up_demo(session: Session, curricula: Path, quizzes: Path) -> list[tuple[
             cohort = cohorts.create_cohort(session, name=DEMO_COHORT, curriculum=curriculum,
                                            starts_on=today - timedelta(days=7),
                                            ends_on=today + timedelta(days=49))
-        cohorts.enrol(session, cohort, people["trainee"], today - timedelta(days=7),
-                      supervisor=people["supervisor"])
+        for key in ("trainee", *(email for email, _name in DEMO_SUPERVISEES)):
+            cohorts.enrol(session, cohort, people[key], today - timedelta(days=7))
         if not cohort.staff:
             cohorts.set_staff(session, cohort, trainers=[people["trainer"]],
                               supervisors=[people["supervisor"]])
         _demo_agenda(session, cohort, people)
+        demo_supervision.set_up(session, people["supervisor"], [
+            people["trainee"], *(people[email] for email, _name in DEMO_SUPERVISEES)], today)
         # A little progress: the first module read, so the dashboard shows a next step.
         first = session.scalar(select(Module).where(Module.curriculum_id == curriculum.id,
                                                     Module.retired.is_(False))

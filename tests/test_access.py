@@ -10,10 +10,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.models import CohortStaff, Enrolment
+from lms.models import (
+    AgreedAction,
+    CheckIn,
+    CohortStaff,
+    Debrief,
+    Enrolment,
+    Person,
+    SupervisionAttendee,
+    SupervisionRecord,
+)
 from lms.models._types import utcnow
 from lms.models.people import ROLES
-from lms.services import quizzes
+from lms.services import quizzes, supervisors
 from tests.conftest import log_in
 
 
@@ -26,16 +35,43 @@ def lms_routes(app):
             yield rule, method, view
 
 
+def supervision_samples(db, trainee, supervisor) -> dict:
+    """A supervision record with an action, a debrief with a follow-up and a low check-in
+    for ``trainee``, by ``supervisor`` (made their current supervisor)."""
+    today = utcnow().date()
+    supervisors.assign(db, trainee, supervisor, on=today - timedelta(days=40))
+    record = SupervisionRecord(author_id=supervisor.id, held_on=today - timedelta(days=35),
+                               duration_minutes=45, kind="individual", format="phone",
+                               topics=["caseload"], notes="n", private_note="p")
+    record.attendees.append(SupervisionAttendee(trainee_id=trainee.id))
+    action = AgreedAction(description="Read it", owner_id=trainee.id,
+                          due_on=today - timedelta(days=2))
+    record.actions.append(action)
+    debrief = Debrief(trainee_id=trainee.id, started_by_id=supervisor.id,
+                      supervisor_id=supervisor.id, incident_type="other",
+                      incident_on=today - timedelta(days=3), what_happened="w", how_now="",
+                      support_needed="", identifying_kept=[])
+    follow_up = AgreedAction(description="Call", due_on=today - timedelta(days=1))
+    debrief.actions.append(follow_up)
+    check_in = CheckIn(trainee_id=trainee.id, mood=2, calm=4, manageable=4, sleep=4,
+                       supported=4, note="", wants_to_talk=True)
+    db.add_all([record, debrief, check_in])
+    db.flush()
+    return {"record_id": record.id, "debrief_id": debrief.id, "action_id": follow_up.id,
+            "kind": "low_check_in", "check_in_id": check_in.id}
+
+
 @pytest.fixture
-def sample_values(db, trainee, module, make_session):
+def sample_values(db, trainee, module, make_session, make_person):
     quiz = module("listening").quiz
     attempt = quizzes.start_attempt(db, trainee.id, quiz)
     enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
     item = make_session(enrolment.cohort, utcnow() - timedelta(days=1), 60,
                         modules=[module("listening")])
+    values = supervision_samples(db, trainee, make_person("supervisor"))
     db.commit()
     return {"slug": "listening", "attempt_id": attempt.id, "person_id": trainee.id,
-            "cohort_id": enrolment.cohort_id, "session_id": item.id}
+            "cohort_id": enrolment.cohort_id, "session_id": item.id, **values}
 
 
 def build(rule, values):
@@ -69,6 +105,10 @@ def test_each_role_is_refused_where_not_admitted(app, db, make_person, make_coho
     if role == "trainer":  # a trainer of the sample cohort: admitted to its pages
         db.add(CohortStaff(cohort_id=sample_values["cohort_id"], person_id=person.id,
                            role="trainer"))
+        db.commit()
+    if role == "supervisor":  # the sample trainee's supervisor, and the author of records
+        sample_values = {**sample_values, **supervision_samples(
+            db, db.get(Person, sample_values["person_id"]), person)}
         db.commit()
     client = app.test_client()
     log_in(client, person)

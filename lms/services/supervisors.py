@@ -220,3 +220,47 @@ def frequencies(session: Session, trainee_ids: Iterable[int], *, supervision_def
                                            check_in or check_in_default)
     fallback = Frequencies(supervision_default, check_in_default)
     return {t: found.get(t, fallback) for t in ids}
+
+
+def histories(session: Session, trainee_ids: Iterable[int]
+              ) -> dict[int, list[SupervisorAssignment]]:
+    """Every trainee's spans, newest first, in two queries."""
+    ids = list(set(trainee_ids))
+    out: dict[int, list[SupervisorAssignment]] = {t: [] for t in ids}
+    if ids:
+        for span in session.scalars(
+                select(SupervisorAssignment).where(SupervisorAssignment.trainee_id.in_(ids))
+                .options(selectinload(SupervisorAssignment.supervisor))
+                .order_by(SupervisorAssignment.starts_on.desc(),
+                          SupervisorAssignment.id.desc())):
+            out[span.trainee_id].append(span)
+    return out
+
+
+def assign_in_cohort(session: Session, cohort: Cohort, chosen: dict[int, int | None], *,
+                     on: date, by: Person | None = None) -> int:
+    """Set the supervisors a trainer chose for trainees of ``cohort`` (trainee -> supervisor
+    id, None for nobody). Every choice is checked before any is made; each is the trainee's
+    own (a later cohort default leaves it alone). Returns how many changed."""
+    enrolled = set(session.scalars(select(Enrolment.person_id).where(
+        Enrolment.cohort_id == cohort.id)))
+    wanted = {s for s in chosen.values() if s is not None}
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(wanted)))} \
+        if wanted else {}
+    problems: dict[str, str] = {}
+    for trainee_id, supervisor_id in chosen.items():
+        field = f"supervisor-{trainee_id}"
+        if trainee_id not in enrolled:
+            problems[field] = _l("That person is not in this cohort.")
+        elif supervisor_id is not None:
+            supervisor = people.get(supervisor_id)
+            if supervisor is None or not supervisor.has_role(SUPERVISOR) or \
+                    not supervisor.active:
+                problems[field] = _l("Choose a supervisor from the list.")
+            elif supervisor_id == trainee_id:
+                problems[field] = _l("Nobody can supervise themselves.")
+    if problems:
+        raise SupervisorError(problems=problems)
+    current = current_supervisor_ids(session, chosen, on)
+    changed = {t: s for t, s in chosen.items() if current.get(t) != s}
+    return assign_many(session, changed, on=on, by=by)

@@ -1,4 +1,5 @@
-"""The landing page: trainees go to their dashboard; staff see the curricula they work with."""
+"""The landing page: trainees go to their dashboard, supervisors to their supervisees, trainers
+and admins to their cohorts; anyone else sees the curricula."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def index():
     person = current_person()
     if person.roles == {TRAINEE}:
         return redirect(url_for("lms_trainee.dashboard"))
+    if person.has_role(SUPERVISOR):
+        return redirect(url_for("lms_supervisor.dashboard"))
     if person.has_role(TRAINER, ADMIN):
         return redirect(url_for("lms_trainer.list_cohorts"))
     return redirect(url_for("lms_home.curricula"))

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from lms.models import Person
 from lms.models.people import SUPERVISOR
-from lms.services import supervisors
+from lms.services import flags, supervisors
 from lms.services.time_zones import local_today
 from lms.web.access import current_person, db_session
 from lms.web.blueprint import make_blueprint
@@ -27,6 +27,13 @@ ROLES = (SUPERVISOR,)
 def today() -> date:
     """Today in the programme's zone (LMS_TIMEZONE): the date supervision and flags use."""
     return local_today(current_app.config["LMS_TIMEZONE"])
+
+
+def flag_settings() -> flags.Settings:
+    config = current_app.config
+    return flags.Settings(zone=config["LMS_TIMEZONE"],
+                          supervision_every_days=config["LMS_SUPERVISION_EVERY_DAYS"],
+                          check_in_every_days=config["LMS_CHECK_IN_EVERY_DAYS"])
 
 
 def current_supervisee(person_id: int) -> Person:
@@ -43,4 +50,5 @@ def current_supervisee(person_id: int) -> Person:
 # The route modules register their views on ``bp`` when imported.
 from lms.web.supervisor import dashboard, debriefs, records  # noqa: E402
 
-__all__ = ["ROLES", "bp", "current_supervisee", "dashboard", "debriefs", "records", "today"]
+__all__ = ["ROLES", "bp", "current_supervisee", "dashboard", "debriefs", "flag_settings", "records",
+           "today"]

@@ -2,7 +2,8 @@
 
 ``cohorts`` (cohorts and enrolment), ``agenda`` (sessions and calendars), ``registers``
 (attendance and make-ups), ``reports`` (the grid, item statistics, session feedback),
-``withdrawal`` (withdrawing a trainee from a cohort, and reinstating them).
+``withdrawal`` (withdrawing a trainee from a cohort, and reinstating them), ``supervisors``
+(who supervises the cohort's trainees).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def session_in(cohort: Cohort, session_id: int) -> TrainingSession:
 
 
 # The route modules register their views on ``bp`` when imported.
-from lms.web.trainer import agenda, registers, reports, withdrawal  # noqa: E402
+from lms.web.trainer import agenda, registers, reports, supervisors, withdrawal  # noqa: E402
 from lms.web.trainer import cohorts as cohort_views  # noqa: E402
 
 __all__ = ["STAFF", "agenda", "bp", "cohort_views", "managed_cohort", "registers", "reports",
-           "session_in", "withdrawal"]
+           "session_in", "supervisors", "withdrawal"]

@@ -1,0 +1,151 @@
+"""Who supervises whom: one current supervisor, history, cohort defaults, the trainer's page."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from lms.models import SupervisorAssignment
+from lms.models._types import utcnow
+from lms.services import cohorts, supervisors
+from lms.services.supervisors import SupervisorError
+
+DAY = date(2026, 11, 2)
+
+
+@pytest.fixture
+def sara(make_person):
+    return make_person("supervisor", name="Sara Supervisor")
+
+
+@pytest.fixture
+def tom(make_person):
+    return make_person("supervisor", name="Tom Supervisor")
+
+
+def test_a_change_keeps_the_history_and_ends_the_old_span_that_day(db, trainee, sara, tom):
+    assert supervisors.assign(db, trainee, sara, on=DAY)
+    assert supervisors.assign(db, trainee, tom, on=DAY + timedelta(days=10))
+    db.commit()
+    spans = supervisors.history(db, trainee.id)
+    assert [(s.supervisor_id, s.starts_on, s.ends_on) for s in spans] == [
+        (tom.id, DAY + timedelta(days=10), None), (sara.id, DAY, DAY + timedelta(days=10))]
+    later = DAY + timedelta(days=10)
+    assert supervisors.is_current_supervisor(db, sara.id, trainee.id, later - timedelta(days=1))
+    assert not supervisors.is_current_supervisor(db, sara.id, trainee.id, later)
+    assert supervisors.is_current_supervisor(db, tom.id, trainee.id, later)
+    assert supervisors.ever_supervised(db, sara.id, trainee.id)
+    assert supervisors.supervisee_ids(db, sara.id, later) == []
+
+
+def test_the_same_supervisor_again_changes_nothing(db, trainee, sara):
+    supervisors.assign(db, trainee, sara, on=DAY)
+    assert not supervisors.assign(db, trainee, sara, on=DAY + timedelta(days=3))
+    db.commit()
+    assert len(supervisors.history(db, trainee.id)) == 1
+
+
+def test_only_supervisors_supervise_and_nobody_themselves(db, trainee, make_person, trainer):
+    with pytest.raises(SupervisorError, match="is not a supervisor"):
+        supervisors.assign(db, trainee, trainer, on=DAY)
+    both = make_person("trainee", "supervisor")
+    with pytest.raises(SupervisorError, match="supervise themselves"):
+        supervisors.assign(db, both, both, on=DAY)
+    off = make_person("supervisor", active=False)
+    with pytest.raises(SupervisorError, match="switched off"):
+        supervisors.assign(db, trainee, off, on=DAY)
+
+
+def test_one_current_span_per_trainee_is_enforced_by_the_database(db, trainee, sara, tom):
+    from sqlalchemy.exc import IntegrityError
+    supervisors.assign(db, trainee, sara, on=DAY)
+    db.commit()
+    db.add(SupervisorAssignment(trainee_id=trainee.id, supervisor_id=tom.id, starts_on=DAY))
+    with pytest.raises(IntegrityError):
+        db.commit()
+    db.rollback()
+
+
+def test_the_cohort_default_moves_only_those_without_their_own(db, cohort, make_person, sara,
+                                                               tom):
+    own = make_person("trainee", name="Has Own")
+    cohorts.enrol(db, cohort, own, supervisor=tom)
+    db.commit()
+    today = utcnow().date()
+    moved = supervisors.set_cohort_supervisor(db, cohort, sara, on=today)
+    db.commit()
+    ids = [e.person_id for e in cohorts.enrolments(db, cohort.id)]
+    current = supervisors.current_supervisor_ids(db, ids, today)
+    assert current[own.id] == tom.id
+    assert moved == len(ids) - 1 and all(current[i] == sara.id for i in ids if i != own.id)
+    assert any(s.person_id == sara.id and s.role == "supervisor" for s in cohort.staff)
+    # A new default moves those who had the old default, and a newcomer gets it.
+    supervisors.set_cohort_supervisor(db, cohort, tom, on=today)
+    newcomer = make_person("trainee")
+    cohorts.enrol(db, cohort, newcomer)
+    db.commit()
+    assert supervisors.current_supervisor_ids(db, [newcomer.id], today) == {newcomer.id: tom.id}
+
+
+def test_assign_in_cohort_checks_every_choice_first(db, cohort, trainee, sara, trainer,
+                                                    make_person):
+    stranger = make_person("trainee")
+    with pytest.raises(SupervisorError) as error:
+        supervisors.assign_in_cohort(db, cohort, {trainee.id: trainer.id, stranger.id: sara.id},
+                                     on=DAY)
+    assert error.value.problems == {f"supervisor-{trainee.id}": "Choose a supervisor from the "
+                                    "list.", f"supervisor-{stranger.id}": "That person is not "
+                                    "in this cohort."}
+    assert supervisors.current_supervisor_ids(db, [trainee.id], DAY) == {}
+
+
+def test_frequencies_come_from_the_curriculum_or_config(db, trainee, cohort):
+    cohort.curriculum.supervision_every_days = 14
+    cohort.curriculum.check_in_every_days = None
+    db.commit()
+    found = supervisors.frequencies(db, [trainee.id, 999], supervision_default=30,
+                                    check_in_default=7)
+    assert found[trainee.id] == supervisors.Frequencies(14, 7)
+    assert found[999] == supervisors.Frequencies(30, 7)
+
+
+# --- the trainer's page ---------------------------------------------------------------------
+
+
+def test_the_trainer_sets_the_default_and_a_person_s_own(app, db, cohort, trainer, trainee,
+                                                          sara, tom, client_for):
+    client = client_for(trainer)
+    url = f"/cohorts/{cohort.id}/supervisors"
+    page = client.get(url)
+    assert page.status_code == 200 and "Sara Supervisor" in page.get_data(as_text=True)
+    response = client.post(url, data={"form": "default", "default_supervisor": str(sara.id)})
+    assert response.status_code == 302
+    today = utcnow().date()
+    assert supervisors.current_supervisor_ids(db, [trainee.id], today) == {trainee.id: sara.id}
+    response = client.post(url, data={"form": "people", f"supervisor-{trainee.id}": str(tom.id)})
+    assert response.status_code == 302
+    db.expire_all()
+    assert supervisors.current_supervisor_ids(db, [trainee.id], today) == {trainee.id: tom.id}
+    shown = client.get(url).get_data(as_text=True)
+    assert "Sara Supervisor" in shown  # in the history column
+
+
+def test_a_bad_choice_is_shown_with_the_input_kept(db, cohort, trainer, trainee, client_for):
+    client = client_for(trainer)
+    response = client.post(f"/cohorts/{cohort.id}/supervisors",
+                           data={"form": "people", f"supervisor-{trainee.id}": "banana"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "There is a problem" in html and "Choose a supervisor from the list." in html
+    assert f'href="#supervisor-{trainee.id}"' in html
+
+
+def test_other_trainers_and_supervisors_are_refused(cohort, make_person, client_for, sara):
+    other = make_person("trainer")
+    url = f"/cohorts/{cohort.id}/supervisors"
+    assert client_for(other).get(url).status_code == 403
+    assert client_for(sara).get(url).status_code == 403
+    assert client_for(sara).post(url, data={"form": "default",
+                                            "default_supervisor": str(sara.id)}
+                                 ).status_code == 403
