@@ -69,7 +69,8 @@ def cohort_supervisors(cohort_id: int):
         "lms/trainer/supervisors.html", cohort=cohort, enrolments=enrolments,
         current=supervisors.current_supervisor_ids(session, ids, today),
         histories=supervisors.histories(session, ids),
-        last_check_in=check_ins.last_check_in_dates(session, ids),
+        last_check_in=check_ins.last_check_in_dates(session, ids,
+                                                    current_app.config["LMS_TIMEZONE"]),
         candidates=agenda.people_with_roles(session, (SUPERVISOR,)),
         problems=problems, submitted=request.form, today=today)
     return page, (400 if problems else 200)
