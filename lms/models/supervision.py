@@ -69,7 +69,7 @@ class SupervisionRecord(Base):
     format: Mapped[str] = mapped_column(String(20))  # in_person | phone | video | messaging
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
-    # Seen by the author (and later supervisors of the same people), never by a supervisee.
+    # Seen only by its author: never by a supervisee, nor by their later supervisors.
     private_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -25,17 +25,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
-    AgreedAction,
     CheckIn,
-    Debrief,
     FlagAcknowledgement,
     Person,
-    SupervisionAttendee,
-    SupervisionRecord,
     SupervisorAssignment,
 )
 from lms.models._types import utcnow
-from lms.services import supervisors
+from lms.services import debriefs, supervision, supervisors
 from lms.services.errors import ServiceError, _l
 
 SUPERVISION_OVERDUE = "supervision_overdue"
@@ -257,11 +253,7 @@ def load_facts(session: Session, trainee_ids: Iterable[int],
         .group_by(SupervisorAssignment.trainee_id)).all())
     facts = {t: Facts(t, every[t].supervision_days, every[t].check_in_days, since.get(t))
              for t in ids}
-    for trainee_id, held_on in session.execute(
-            select(SupervisionAttendee.trainee_id, func.max(SupervisionRecord.held_on))
-            .join(SupervisionRecord, SupervisionRecord.id == SupervisionAttendee.record_id)
-            .where(SupervisionAttendee.trainee_id.in_(ids))
-            .group_by(SupervisionAttendee.trainee_id)):
+    for trainee_id, held_on in supervision.last_held_on(session, ids).items():
         facts[trainee_id].last_supervision = held_on
     ranked = select(CheckIn.id, func.row_number().over(
         partition_by=CheckIn.trainee_id,
@@ -274,16 +266,10 @@ def load_facts(session: Session, trainee_ids: Iterable[int],
         facts[item.trainee_id].check_ins.append(CheckInFact(
             item.id, _local_day(item.at, tz), {i: getattr(item, i) for i in ITEMS},
             item.wants_to_talk))
-    for trainee_id, action in session.execute(
-            select(SupervisionAttendee.trainee_id, AgreedAction)
-            .join(AgreedAction, AgreedAction.supervision_id == SupervisionAttendee.record_id)
-            .where(SupervisionAttendee.trainee_id.in_(ids), AgreedAction.done_on.is_(None))):
+    for trainee_id, action in supervision.open_actions(session, ids):
         facts[trainee_id].open_actions.append(
             ActionFact(action.id, action.description, action.due_on))
-    for trainee_id, action in session.execute(
-            select(Debrief.trainee_id, AgreedAction)
-            .join(AgreedAction, AgreedAction.debrief_id == Debrief.id)
-            .where(Debrief.trainee_id.in_(ids), AgreedAction.done_on.is_(None))):
+    for trainee_id, action in debriefs.open_follow_ups(session, ids):
         facts[trainee_id].open_actions.append(
             ActionFact(action.id, action.description, action.due_on, follow_up=True))
     return facts
