@@ -567,6 +567,11 @@ def test_follow_ups_marked_through_the_pages(db, client_for, supervised, supervi
     assert db.get(AgreedAction, action_id).done_on is None
     page = client.get(f"/supervision/debriefs/{debrief.id}").get_data(as_text=True)
     assert re.search(r"Mark done<span class=\"visually-hidden\">: Call back", page)
+    # The button is the only "done" the form sends, so it cannot be contradicted.
+    form = re.search(r'<form method="post" action="/supervision/follow-ups/\d+/done".*?</form>',
+                     page, re.S).group(0)
+    assert re.findall(r'name="done" value="(\d)"', form) == ["1"]
+    assert form.count('name="done"') == 1
 
 
 def test_what_was_typed_is_shown_as_text_never_as_markup(db, client_for, supervised):
@@ -580,3 +585,38 @@ def test_what_was_typed_is_shown_as_text_never_as_markup(db, client_for, supervi
                                                               keep_identifying="1"))
     page = client.get(response.location).get_data(as_text=True)
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+
+
+def hidden_inputs(html: str) -> list[tuple[str, str]]:
+    import html as html_module
+
+    return [(name, html_module.unescape(value)) for name, value in
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)]
+
+
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
+def test_keep_it_as_written_sends_what_was_checked_with_a_token(db, app, supervised):
+    """As a browser would: the small form in the warning carries every entry and a token."""
+    from tests.factories import PASSWORD
+
+    def token(page: str) -> str:
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+    client = app.test_client()
+    login = client.get("/login").get_data(as_text=True)
+    assert client.post("/login", data={"email": supervised.email, "password": PASSWORD,
+                                       "csrf_token": token(login)}).status_code == 302
+    csrf = token(client.get("/my/debriefs/new").get_data(as_text=True))
+    text = "Line one.\nShe said her DOB is 12/03/1985."
+    response = client.post("/my/debriefs/new", data=form_data(csrf_token=csrf,
+                                                              what_happened=text))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    keep_form = re.search(r"<form method=\"post\">(.*?)</form>", page, re.S).group(1)
+    fields = dict(hidden_inputs(keep_form))
+    assert fields["what_happened"] == text and fields["csrf_token"]
+    assert 'name="keep_identifying" value="1"' in keep_form
+    response = client.post("/my/debriefs/new", data={**fields, "keep_identifying": "1"})
+    assert response.status_code == 302
+    debrief = db.scalar(select(Debrief))
+    assert debrief.what_happened == text and debrief.identifying_kept == ["date_of_birth"]

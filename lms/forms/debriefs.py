@@ -11,7 +11,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from lms.forms.choices import choices
@@ -84,6 +84,4 @@ class CorrectionForm(FlaskForm):
 
 
 class FollowUpDoneForm(FlaskForm):
-    """Mark a follow-up done (``done=1``) or not done (``done=0``)."""
-
-    done = HiddenField()
+    """Only the CSRF token: the button says which, ``done=1`` (done) or ``done=0`` (not)."""
