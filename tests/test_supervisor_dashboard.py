@@ -55,7 +55,7 @@ def test_the_dashboard_lists_supervisees_most_urgent_first_with_reasons(
     db.commit()
     html = client_for(supervisor).get("/supervision/").get_data(as_text=True)
     assert html.index("Low Lola") < html.index("Calm Carla")
-    assert "Stress 2/5 on" in html
+    assert "Low check-in on" in html and "Calm 2/5" in html
     assert "No open flags" in html
     stranger = make_person("trainee", name="Not Mine")
     check_in(db, stranger, calm=1)
@@ -100,7 +100,7 @@ def test_the_supervisee_page_shows_their_record_and_logs_note_reads(db, supervis
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Tired after a hard week" in html
-    assert "Stress 2/5" in html
+    assert "Calm 2/5" in html
     assert "Training" in html and "Listening" in html  # their modules, from the same services
     events = list(db.scalars(select(AuditEvent)))
     assert [(e.actor_id, e.subject_type, e.person_id) for e in events] == [

@@ -31,7 +31,7 @@ from lms.models import (
     SupervisorAssignment,
 )
 from lms.models._types import utcnow
-from lms.services import debriefs, supervision, supervisors
+from lms.services import check_ins, debriefs, supervision, supervisors
 from lms.services.errors import ServiceError, _l
 
 SUPERVISION_OVERDUE = "supervision_overdue"
@@ -48,7 +48,7 @@ KINDS = (WANTS_TO_TALK, LOW_CHECK_IN, FALLING_TREND, FOLLOW_UP_OVERDUE, SUPERVIS
 URGENCY = {WANTS_TO_TALK: 60, LOW_CHECK_IN: 50, FALLING_TREND: 40, FOLLOW_UP_OVERDUE: 35,
            SUPERVISION_OVERDUE: 30, MISSED_CHECK_IN: 20, ACTION_OVERDUE: 10}
 
-ITEMS = ("mood", "calm", "manageable", "sleep", "supported")
+ITEMS = check_ins.ITEM_KEYS
 LOW = 2  # an item at or below this is low
 TREND_DROP = 1.0
 TREND_WINDOW = 3

@@ -218,3 +218,70 @@ def test_pages_have_no_accessibility_or_layout_problems(phone_page, axe_source, 
     page.click("button:has-text('Log out')")
     check(link)  # choosing a password
     assert not problems, "\n".join(problems)
+
+
+def test_supervision_pages_have_no_accessibility_or_layout_problems(phone_page, axe_source, db,
+                                                                    trainee, make_person):
+    """The supervisor's, trainee's and trainer's supervision pages, on the demo's four
+    months of records (every kind of flag, a debrief, actions, a long name)."""
+    from lms import demo_supervision
+    from lms.models import Debrief, SupervisionRecord
+
+    page = phone_page
+    supervisor = make_person("supervisor", name="Sara Supervisor")
+    trainer = make_person("trainer", name="Tina Trainer")
+    amina = make_person("trainee", name="Amina Okafor-Wolfeschlegelsteinhausenberger")
+    ben = make_person("trainee", name="Ben Ndlovu")
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
+    db.add(CohortStaff(cohort_id=enrolment.cohort_id, person_id=trainer.id, role="trainer"))
+    demo_supervision.set_up(db, supervisor, [trainee, amina, ben], utcnow().date())
+    db.commit()
+    record = db.scalar(select(SupervisionRecord).join(SupervisionRecord.attendees)
+                       .where(SupervisionRecord.attendees.any(trainee_id=trainee.id))
+                       .order_by(SupervisionRecord.held_on.desc()).limit(1))
+    debrief = db.scalar(select(Debrief).where(Debrief.trainee_id == ben.id))
+    problems: list[str] = []
+
+    def check(url: str | None = None) -> None:
+        if url:
+            page.goto(url)
+        problems.extend(violations(page, axe_source))
+        problems.extend(look(page))
+
+    log_in(page, supervisor)
+    for url in ("/supervision/", f"/supervision/people/{trainee.id}",
+                f"/supervision/people/{amina.id}", f"/supervision/people/{ben.id}",
+                "/supervision/records/new", f"/supervision/records/new?person_id={amina.id}",
+                f"/supervision/records/{record.id}", f"/supervision/people/{ben.id}/debriefs/new",
+                f"/supervision/debriefs/{debrief.id}"):
+        check(url)
+    page.goto("/supervision/")
+    page.locator("a", has_text="Acknowledge").first.click()
+    check()
+    page.click("main button[type=submit]")
+    check()  # the acknowledgement without a note
+    page.goto("/supervision/records/new")
+    page.click("main button[type=submit]")
+    check()  # a record with every field missing
+    page.goto(f"/supervision/people/{ben.id}/debriefs/new")
+    page.fill("#what_happened", "The client, born 12/03/1985, rang from 07700 900123.")
+    page.click("main button[type=submit]")
+    check()  # the identifying-text warning
+    page.click("button:has-text('Log out')")
+
+    log_in(page, trainee)
+    for url in ("/dashboard", "/my/check-in", "/my/check-ins", "/my/supervision",
+                f"/my/supervision/{record.id}", "/my/debriefs", "/my/debriefs/new"):
+        check(url)
+    page.goto("/my/check-in")
+    page.click("main button[type=submit]")
+    check()  # the check-in with every item missing
+    page.click("button:has-text('Log out')")
+
+    log_in(page, ben)
+    check(f"/my/debriefs/{debrief.id}")
+    page.click("button:has-text('Log out')")
+
+    log_in(page, trainer)
+    check(f"/cohorts/{enrolment.cohort_id}/supervisors")
+    assert problems == [], "\n".join(problems)

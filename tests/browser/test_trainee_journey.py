@@ -68,3 +68,44 @@ def test_logged_out_visitor_is_sent_to_log_in(phone_page):
     page.goto("/dashboard")
     page.wait_for_url(re.compile(r".*/login\?next=.*"))
     assert page.locator("h1").inner_text() == "Log in"
+
+
+def test_trainee_checks_in_and_asks_to_talk(phone_page, db, trainee, make_person, audit):
+    from datetime import timedelta
+
+    from lms.models._types import utcnow
+    from lms.services import supervisors
+
+    supervisors.assign(db, trainee, make_person("supervisor"),
+                       on=utcnow().date() - timedelta(days=30))
+    db.commit()
+    page = phone_page
+    page.goto("/login")
+    page.fill("#email", trainee.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/dashboard")
+    assert "check-in" in page.locator("main").inner_text().lower()
+    audit(page)
+    page.goto("/my/check-in")
+    audit(page)
+    # One item left out: the form comes back with the error and the other answers kept.
+    for item, value in (("mood", 4), ("calm", 2), ("manageable", 3), ("sleep", 2)):
+        page.check(f"input[name={item}][value='{value}']")
+    page.fill("#note", "Busy week, not sleeping much.")
+    page.click("button:has-text('Save my check-in')")
+    assert "There is a problem" in page.locator(".error-summary").inner_text()
+    assert page.locator("input[name=calm][value='2']").is_checked()
+    assert page.input_value("#note") == "Busy week, not sleeping much."
+    audit(page)
+    page.check("input[name=supported][value='4']")
+    page.check("#wants_to_talk")
+    page.click("button:has-text('Save my check-in')")
+    page.wait_for_url("**/my/check-ins")
+    text = page.locator("main").inner_text()
+    assert "Your check-in is saved" in text
+    assert "Your supervisor will see that you would like to talk" in text
+    assert page.locator("svg[role=img]").count() == 1
+    assert "Busy week, not sleeping much." in text
+    audit(page)
+    assert audit.problems == []
