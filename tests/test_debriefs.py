@@ -273,6 +273,19 @@ def test_the_author_edits_within_the_window_and_the_old_text_is_kept(db, supervi
         edit(db, debrief, supervised, what_happened="Mine now.")
 
 
+def test_an_edit_is_screened_for_identifying_text_too(db, supervised):
+    debrief = start(db, supervised, supervised)
+    with pytest.raises(IdentifyingTextFound) as info:
+        edit(db, debrief, supervised, how_now="Call me on 07700 900123.",
+             new_actions=[("Ask MRN: RX123456", TODAY)])
+    assert list(info.value.findings) == ["how_now", "action_1"]
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(RecordRevision)) == 0
+    edit(db, debrief, supervised, how_now="Call me on 07700 900123.", keep_identifying=True)
+    assert debrief.how_now == "Call me on 07700 900123."
+    assert debrief.identifying_kept == ["phone"]
+
+
 def test_after_the_window_a_correction_instead(db, supervised, supervisor):
     debrief = start(db, supervised, supervised)
     debrief.created_at = utcnow() - timedelta(days=8)
@@ -485,6 +498,7 @@ def test_a_supervisor_who_is_not_the_current_one_is_refused(db, client_for, supe
     assert stranger.post(f"/supervision/follow-ups/{debrief.actions[0].id}/done",
                          data={"done": "1"}).status_code == 403
     assert stranger.get("/supervision/debriefs/999999").status_code == 404
+    assert stranger.get("/supervision/people/999999/debriefs/new").status_code == 404
     assert stranger.post("/supervision/follow-ups/999999/done").status_code == 404
     assert db.scalar(select(func.count()).select_from(AuditEvent)) == 0
 
