@@ -8,7 +8,17 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.cli import lms_group
-from lms.models import Attempt, Cohort, Enrolment, Module, ModuleProgress, Person
+from lms.models import (
+    Attempt,
+    CheckIn,
+    Cohort,
+    Enrolment,
+    Module,
+    ModuleProgress,
+    Person,
+    SupervisionRecord,
+    SupervisorAssignment,
+)
 from tests.conftest import ROOT, TEST_CONTENT
 
 
@@ -87,13 +97,16 @@ def test_demo_twice_duplicates_nothing(runner, db, app):
 
     def totals():
         return tuple(db.scalar(select(func.count()).select_from(m))
-                     for m in (Person, Cohort, Enrolment, ModuleProgress, Module, Attempt))
+                     for m in (Person, Cohort, Enrolment, ModuleProgress, Module, Attempt,
+                               SupervisionRecord, CheckIn, SupervisorAssignment))
 
     before = totals()
     second = runner.invoke(lms_group, ["demo", "--no-serve"])
     assert second.exit_code == 0, second.output
     assert totals() == before
-    assert before[0] == 4 and before[1] == 1 and before[4] == 6
+    # One person per role, and two more of the supervisor's supervisees.
+    assert before[0] == 6 and before[1] == 1 and before[4] == 6
+    assert before[6] > 0 and before[7] > 0 and before[8] == 3
     request_cleanup(db_state)
 
 

@@ -634,3 +634,8 @@ def test_keep_it_as_written_sends_what_was_checked_with_a_token(db, app, supervi
     assert response.status_code == 302
     debrief = db.scalar(select(Debrief))
     assert debrief.what_happened == text and debrief.identifying_kept == ["date_of_birth"]
+
+
+def test_my_supervision_leads_to_starting_a_debrief(client_for, supervised):
+    page = client_for(supervised).get("/my/supervision").get_data(as_text=True)
+    assert 'href="/my/debriefs/new"' in page and 'href="/my/debriefs"' in page
