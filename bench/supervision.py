@@ -61,7 +61,7 @@ def build(session, args, rng: random.Random) -> tuple[int, list[int], int]:
     session.flush()
     total = args.supervisees + args.others
     trainees = people(session, "trainee", total, "trainee", now)
-    supervisor_ids = people(session, "supervisor", 1 + args.others // 60, "supervisor", now)
+    supervisor_ids = people(session, "supervisor", 2 + args.others // 60, "supervisor", now)
     start = today - timedelta(days=7 * args.weeks)
     session.execute(insert(Enrolment), [
         {"cohort_id": cohort.id, "person_id": pid, "enrolled_on": start} for pid in trainees])

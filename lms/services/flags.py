@@ -259,13 +259,17 @@ def load_facts(session: Session, trainee_ids: Iterable[int],
         partition_by=CheckIn.trainee_id,
         order_by=(CheckIn.at.desc(), CheckIn.id.desc())).label("n")) \
         .where(CheckIn.trainee_id.in_(ids)).subquery()
-    for item in session.scalars(
-            select(CheckIn).join(ranked, ranked.c.id == CheckIn.id)
+    # Plain rows, not model instances: sixty supervisees bring hundreds of check-ins.
+    score_columns = [getattr(CheckIn, i) for i in ITEMS]
+    for row in session.execute(
+            select(CheckIn.id, CheckIn.trainee_id, CheckIn.at, CheckIn.wants_to_talk,
+                   *score_columns)
+            .join(ranked, ranked.c.id == CheckIn.id)
             .where(ranked.c.n <= CHECK_INS_KEPT)
             .order_by(CheckIn.trainee_id, CheckIn.at.desc(), CheckIn.id.desc())):
-        facts[item.trainee_id].check_ins.append(CheckInFact(
-            item.id, _local_day(item.at, tz), {i: getattr(item, i) for i in ITEMS},
-            item.wants_to_talk))
+        facts[row.trainee_id].check_ins.append(CheckInFact(
+            row.id, _local_day(row.at, tz), dict(zip(ITEMS, row[4:], strict=True)),
+            row.wants_to_talk))
     for trainee_id, action in supervision.open_actions(session, ids):
         facts[trainee_id].open_actions.append(
             ActionFact(action.id, action.description, action.due_on))
