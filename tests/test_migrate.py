@@ -55,3 +55,39 @@ def test_upgrade_keeps_data_and_is_repeatable(tmp_path):
     finally:
         downgrade(db, "base")
         db.dispose()
+
+
+def test_enrolment_supervisors_become_supervisor_assignments(tmp_path):
+    """0008 moves each trainee's supervisor from their enrolments (the latest wins) into the
+    assignment history, so nobody loses their supervisor on upgrade."""
+    db = fresh_database(tmp_path)
+    try:
+        upgrade(db, "0007")
+        with db.engine.begin() as connection:
+            run = connection.execute
+            for n, email in enumerate(("t@example.org", "s1@example.org", "s2@example.org")):
+                run(text("INSERT INTO lms_person (id, email, name, active, is_demo, created_at, "
+                         "must_change_password) VALUES (:id, :email, 'P', true, false, "
+                         "CURRENT_TIMESTAMP, false)"), {"id": n + 1, "email": email})
+            run(text("INSERT INTO lms_curriculum (id, slug, title, description, content_hash, "
+                     "updated_at) VALUES (1, 'c', 'C', '', 'h', CURRENT_TIMESTAMP)"))
+            for cohort in (1, 2):
+                run(text("INSERT INTO lms_cohort (id, name, curriculum_id, timezone, created_at)"
+                         " VALUES (:id, 'C', 1, 'UTC', CURRENT_TIMESTAMP)"), {"id": cohort})
+            run(text("INSERT INTO lms_enrolment (cohort_id, person_id, enrolled_on, "
+                     "supervisor_id) VALUES (1, 1, '2026-01-05', 2), (2, 1, '2026-06-01', 3)"))
+        upgrade(db)
+        with db.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT trainee_id, supervisor_id, starts_on, ends_on "
+                "FROM lms_supervisor_assignment")).all()
+            # Rebuilding lms_cohort on SQLite must not cascade into its enrolments.
+            enrolments = connection.execute(text("SELECT count(*) FROM lms_enrolment")).scalar()
+            keys_on = connection.exec_driver_sql("PRAGMA foreign_keys").scalar() \
+                if db.engine.dialect.name == "sqlite" else 1
+        assert [(r[0], r[1], str(r[2]), r[3]) for r in rows] == [(1, 3, "2026-06-01", None)]
+        assert enrolments == 2
+        assert keys_on == 1, "foreign keys are back on after migrating"
+    finally:
+        downgrade(db, "base")
+        db.dispose()

@@ -20,6 +20,14 @@ def include_name(name, type_, parent_names):
 def run_migrations_online() -> None:
     engine = config.attributes["engine"]
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode alters a SQLite table by rebuilding it (copy, drop, rename). With
+            # foreign keys on, dropping the old table cascades deletes into every table that
+            # refers to it (a cohort's rebuild would empty its enrolments). So they are off
+            # while migrating (the pragma only works outside a transaction, hence first) and
+            # every reference is checked before they go back on.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -31,6 +39,12 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"the migration left broken references: {broken[:5]}")
 
 
 if context.is_offline_mode():
