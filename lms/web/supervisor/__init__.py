@@ -8,32 +8,18 @@ people they supervised before.
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import abort, current_app
+from flask import abort
 from flask_babel import gettext as _
 
 from lms.models import Person
 from lms.models.people import SUPERVISOR
-from lms.services import flags, supervisors
-from lms.services.time_zones import local_today
+from lms.services import supervisors
 from lms.web.access import current_person, db_session
 from lms.web.blueprint import make_blueprint
+from lms.web.programme import flag_settings, today
 
 bp = make_blueprint("lms_supervisor", __name__, url_prefix="/supervision")
 ROLES = (SUPERVISOR,)
-
-
-def today() -> date:
-    """Today in the programme's zone (LMS_TIMEZONE): the date supervision and flags use."""
-    return local_today(current_app.config["LMS_TIMEZONE"])
-
-
-def flag_settings() -> flags.Settings:
-    config = current_app.config
-    return flags.Settings(zone=config["LMS_TIMEZONE"],
-                          supervision_every_days=config["LMS_SUPERVISION_EVERY_DAYS"],
-                          check_in_every_days=config["LMS_CHECK_IN_EVERY_DAYS"])
 
 
 def current_supervisee(person_id: int) -> Person:

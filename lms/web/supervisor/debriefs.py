@@ -2,16 +2,13 @@
 edit within the window, add a correction, mark follow-ups done).
 
 A debrief that is not the supervisor's to read is a 403 (a missing one a 404). Reading one
-writes an audit row unless the reader started it. The helpers ``submit_debrief_form`` and
-``kept_values`` are shared with the trainee's debrief pages.
+writes an audit row unless the reader started it. The form plumbing shared with the trainee's
+debrief pages is in ``lms.web.debrief_forms``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lms.forms.debriefs import CorrectionForm, DebriefForm, EditDebriefForm, FollowUpDoneForm
@@ -20,50 +17,10 @@ from lms.models._types import utcnow
 from lms.services import debriefs
 from lms.services.debriefs import IdentifyingTextFound
 from lms.web.access import current_person, db_session, roles_required
-from lms.web.form_handling import FormOutcome, handle_post, run_action
+from lms.web.debrief_forms import form_context, submit_debrief_form
+from lms.web.form_handling import run_action
+from lms.web.programme import edit_window_days
 from lms.web.supervisor import ROLES, bp, current_supervisee, today
-
-T = TypeVar("T")
-
-
-# --- shared with the trainee's pages ---------------------------------------------------------
-
-
-def submit_debrief_form(form: Any, action: Callable[[], T], *,
-                        success: str | Callable[[T], str] | None,
-                        redirect_to: str | Callable[[T], str]
-                        ) -> tuple[FormOutcome, IdentifyingTextFound | None]:
-    """``handle_post``, also handing back the identifying-text warning if the service raised
-    one (the page then shows each finding and the choice to edit or keep the text)."""
-    warned: list[IdentifyingTextFound] = []
-
-    def run() -> T:
-        try:
-            return action()
-        except IdentifyingTextFound as warning:
-            warned.append(warning)
-            raise
-
-    outcome = handle_post(form, run, success=success, redirect_to=redirect_to)
-    return outcome, (warned[0] if warned else None)
-
-
-def kept_values() -> list[tuple[str, str]]:
-    """What was posted, for the "Keep it as written" button to send again as it was."""
-    return [(key, value) for key, value in request.form.items(multi=True)
-            if key not in ("csrf_token", "keep_identifying")]
-
-
-def window_days() -> int:
-    return int(current_app.config["LMS_RECORD_EDIT_WINDOW_DAYS"])
-
-
-def form_context(warning: IdentifyingTextFound | None) -> dict[str, Any]:
-    return {"warning": warning, "kept": kept_values() if warning else [],
-            "finding_kinds": debriefs.FINDING_KINDS, "incident_types": debriefs.INCIDENT_TYPES}
-
-
-# --- pages -----------------------------------------------------------------------------------
 
 
 def _readable(debrief_id: int) -> Debrief:
@@ -107,7 +64,7 @@ def _render_debrief(found: Debrief, me: Person, *, correction_form: CorrectionFo
     """The debrief page; it is a read, so it is logged (the caller commits)."""
     session = db_session()
     debriefs.read_debrief(session, me, found, today())
-    editable = debriefs.can_edit(session, me, found, now=utcnow(), window_days=window_days(),
+    editable = debriefs.can_edit(session, me, found, now=utcnow(), window_days=edit_window_days(),
                                  today=today())
     return render_template(
         "lms/supervisor/debrief.html", debrief=found, trainee=found.trainee,
@@ -115,7 +72,7 @@ def _render_debrief(found: Debrief, me: Person, *, correction_form: CorrectionFo
         # The trainee's current supervisor adds corrections and marks follow-ups.
         can_write=debriefs.can_correct(session, me, found, today()),
         correction_form=correction_form, done_form=FollowUpDoneForm(),
-        window_days=window_days(), **form_context(warning)), status
+        window_days=edit_window_days(), **form_context(warning)), status
 
 
 @bp.route("/debriefs/<id:debrief_id>")
@@ -135,7 +92,7 @@ def edit_debrief(debrief_id: int):
     me = current_person()
     if me.id != found.started_by_id:
         abort(403, description=_("Only the person who started a debrief can edit it."))
-    if not debriefs.can_edit(session, me, found, now=utcnow(), window_days=window_days(),
+    if not debriefs.can_edit(session, me, found, now=utcnow(), window_days=edit_window_days(),
                              today=today()):
         flash(_("This debrief can no longer be edited; add a correction instead."), "info")
         return redirect(_debrief_url(found, "#correction"))
@@ -145,7 +102,7 @@ def edit_debrief(debrief_id: int):
             session, found, me, incident_type=form.incident_type.data,
             incident_on=form.incident_on.data, **form.texts(), new_actions=form.actions(),
             keep_identifying=form.keep_identifying.data, today=today(),
-            window_days=window_days()),
+            window_days=edit_window_days()),
         success=_("Debrief updated. The earlier text is kept in its history."),
         redirect_to=_debrief_url)
     if outcome.done:

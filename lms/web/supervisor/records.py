@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lms.forms.choices import choices
@@ -21,11 +21,8 @@ from lms.models._types import utcnow
 from lms.services import supervision, supervisors
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.form_handling import handle_post, run_action
+from lms.web.programme import edit_window_days
 from lms.web.supervisor import ROLES, bp, current_supervisee, today
-
-
-def _window() -> int:
-    return int(current_app.config["LMS_RECORD_EDIT_WINDOW_DAYS"])
 
 
 def _record_url(record_id: int, anchor: str | None = None) -> str:
@@ -87,7 +84,8 @@ def _render_record(record: SupervisionRecord, correction_form: CorrectionForm | 
                                                  day)
     mine = {trainee for trainee, sup in current.items() if sup == me.id}
     supervising = bool(mine)
-    editable = supervision.can_edit(record, me, utcnow(), _window(), supervising=supervising)
+    editable = supervision.can_edit(record, me, utcnow(), edit_window_days(),
+                                    supervising=supervising)
     correctable = supervision.can_correct(session, record, me, day)
     return render_template(
         "lms/supervisor/record.html", record=record, me=me,
@@ -95,7 +93,7 @@ def _render_record(record: SupervisionRecord, correction_form: CorrectionForm | 
         history=supervision.history(session, record, viewer=me),
         editable=editable, correctable=correctable,
         supervising=supervising, my_supervisees=mine, today=day,
-        edit_until=record.created_at + timedelta(days=_window()),
+        edit_until=record.created_at + timedelta(days=edit_window_days()),
         markable={a.id for a in record.actions
                   if supervision.can_mark_action(session, a, me, day)},
         correction_form=correction_form or CorrectionForm(),
@@ -119,7 +117,7 @@ def edit_record(record_id: int):
     if found.author_id != me.id:
         abort(403, description=_("Only the person who wrote this record can edit it."))
     if request.method == "GET":
-        if not supervision.within_window(found.created_at, utcnow(), _window()):
+        if not supervision.within_window(found.created_at, utcnow(), edit_window_days()):
             flash(_("This record can no longer be edited; add a correction instead."), "error")
             return redirect(_record_url(found.id, "correction"))
         if not supervision.supervises_attendee(session, me.id, found, day):
@@ -136,8 +134,8 @@ def edit_record(record_id: int):
         form.trainee_ids.data = [a.trainee_id for a in found.attendees]
     outcome = handle_post(
         form, lambda: supervision.edit_record(
-            session, found, me, **form.record_fields(), now=utcnow(), window_days=_window(),
-            today=day),
+            session, found, me, **form.record_fields(), now=utcnow(),
+            window_days=edit_window_days(), today=day),
         success=_("Record updated. The earlier version is kept in its history."),
         redirect_to=_record_url(found.id))
     if outcome.done:

@@ -6,8 +6,6 @@ Days are days in the programme's zone (``LMS_TIMEZONE``), as for the supervisor'
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app, flash, render_template, url_for
 from flask_babel import gettext as _
 
@@ -15,18 +13,10 @@ from lms.forms.check_ins import CheckInForm
 from lms.models import Person
 from lms.models.people import TRAINEE
 from lms.services import check_ins, supervisors
-from lms.services.time_zones import local_today
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.form_handling import handle_post
+from lms.web.programme import today, zone
 from lms.web.trainee import bp
-
-
-def _zone() -> str:
-    return current_app.config["LMS_TIMEZONE"]
-
-
-def _today() -> date:
-    return local_today(_zone())
 
 
 def due_state(person: Person) -> check_ins.DueState:
@@ -37,8 +27,8 @@ def due_state(person: Person) -> check_ins.DueState:
     every = supervisors.frequencies(
         session, [person.id], supervision_default=config["LMS_SUPERVISION_EVERY_DAYS"],
         check_in_default=config["LMS_CHECK_IN_EVERY_DAYS"])[person.id].check_in_days
-    return check_ins.next_due(session, person.id, every_days=every, today=_today(),
-                              zone=_zone())
+    return check_ins.next_due(session, person.id, every_days=every, today=today(),
+                              zone=zone())
 
 
 @bp.route("/my/check-in", methods=["GET", "POST"])
@@ -55,7 +45,7 @@ def check_in():
         redirect_to=url_for("lms_trainee.check_in_history"))
     if outcome.done:
         if outcome.result.wants_to_talk:
-            if supervisors.current_supervisor_ids(session, [person.id], _today()):
+            if supervisors.current_supervisor_ids(session, [person.id], today()):
                 flash(_("Your supervisor will see that you would like to talk."), "success")
             else:
                 flash(_("You have no supervisor at the moment; speak to your trainer."),
@@ -71,5 +61,5 @@ def check_in_history():
     # Only ever the signed-in trainee's own: there is no id in the URL to change.
     items = check_ins.history(db_session(), person.id)
     return render_template("lms/trainee/check_in_history.html", check_ins=items,
-                           chart=check_ins.chart_points(items, zone=_zone()),
-                           due=due_state(person), zone=_zone())
+                           chart=check_ins.chart_points(items, zone=zone()),
+                           due=due_state(person), zone=zone())

@@ -6,9 +6,7 @@ nothing leaks. Reading one that their supervisor started is logged in the audit 
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lms.forms.debriefs import (
@@ -22,16 +20,11 @@ from lms.models._types import utcnow
 from lms.models.people import TRAINEE
 from lms.services import debriefs, supervisors
 from lms.services.debriefs import IdentifyingTextFound
-from lms.services.time_zones import local_today
 from lms.web.access import current_person, db_session, roles_required
+from lms.web.debrief_forms import form_context, submit_debrief_form
 from lms.web.form_handling import run_action
-from lms.web.supervisor.debriefs import form_context, submit_debrief_form, window_days
+from lms.web.programme import edit_window_days, today
 from lms.web.trainee import bp
-
-
-def today() -> date:
-    """Today in the programme's zone (LMS_TIMEZONE), as supervision uses it."""
-    return local_today(current_app.config["LMS_TIMEZONE"])
 
 
 def _own_debrief(debrief_id: int) -> Debrief:
@@ -96,9 +89,9 @@ def _render_debrief(found: Debrief, *, correction_form: CorrectionForm,
         "lms/trainee/debrief.html", debrief=found, trainee=found.trainee,
         history=debriefs.history(session, found),
         editable=debriefs.can_edit(session, me, found, now=utcnow(),
-                                   window_days=window_days(), today=today()),
+                                   window_days=edit_window_days(), today=today()),
         can_write=True, correction_form=correction_form, done_form=FollowUpDoneForm(),
-        window_days=window_days(), **form_context(warning)), status
+        window_days=edit_window_days(), **form_context(warning)), status
 
 
 @bp.route("/my/debriefs/<id:debrief_id>")
@@ -116,7 +109,7 @@ def edit_my_debrief(debrief_id: int):
     found = _own_debrief(debrief_id)
     session = db_session()
     me = current_person()
-    if not debriefs.can_edit(session, me, found, now=utcnow(), window_days=window_days(),
+    if not debriefs.can_edit(session, me, found, now=utcnow(), window_days=edit_window_days(),
                              today=today()):
         if me.id != found.started_by_id:
             flash(_("Your supervisor started this debrief, so only they can edit it. You can "
@@ -130,7 +123,7 @@ def edit_my_debrief(debrief_id: int):
             session, found, me, incident_type=form.incident_type.data,
             incident_on=form.incident_on.data, **form.texts(), new_actions=form.actions(),
             keep_identifying=form.keep_identifying.data, today=today(),
-            window_days=window_days()),
+            window_days=edit_window_days()),
         success=_("Debrief updated. The earlier text is kept in its history."),
         redirect_to=_debrief_url)
     if outcome.done:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lms.forms.supervision import ActionDoneForm, ReflectionForm
@@ -13,15 +13,10 @@ from lms.models import SupervisionRecord
 from lms.models._types import utcnow
 from lms.models.people import TRAINEE
 from lms.services import supervision
-from lms.services.time_zones import local_today
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.form_handling import handle_post, run_action
+from lms.web.programme import today
 from lms.web.trainee import bp
-
-
-def _today() -> date:
-    """Today in the programme's zone (LMS_TIMEZONE), as supervision uses it."""
-    return local_today(current_app.config["LMS_TIMEZONE"])
 
 
 def _my_record(record_id: int) -> SupervisionRecord:
@@ -45,7 +40,7 @@ def my_supervision():
                      key=lambda pair: (pair[0].due_on is None, pair[0].due_on or date.min,
                                        pair[0].id))
     return render_template("lms/trainee/supervision.html", records=records,
-                           open_actions=actions, me=me, today=_today(),
+                           open_actions=actions, me=me, today=today(),
                            formats=supervision.FORMATS, topics=supervision.TOPICS,
                            kinds=supervision.KIND_LABELS)
 
@@ -59,7 +54,7 @@ def _render_record(record: SupervisionRecord, form: ReflectionForm | None = None
     return render_template(
         "lms/trainee/supervision_record.html", record=record, me=me, mine=mine, form=form,
         history=supervision.history(db_session(), record, viewer=me),
-        today=_today(), formats=supervision.FORMATS, topics=supervision.TOPICS,
+        today=today(), formats=supervision.FORMATS, topics=supervision.TOPICS,
         kinds=supervision.KIND_LABELS), status
 
 
@@ -99,7 +94,7 @@ def my_action_done(action_id: int):
     if not form.validate_on_submit() or form.marks_done is None:
         abort(400, description=_("The form has expired: go back and try again."))
     done = form.marks_done
-    run_action(lambda: supervision.set_action_done(session, action, me, done, _today()),
+    run_action(lambda: supervision.set_action_done(session, action, me, done, today()),
                success=_("Marked as done.") if done else _("Marked as not done."))
     if request.form.get("back") == "list":
         return redirect(url_for("lms_trainee.my_supervision"))

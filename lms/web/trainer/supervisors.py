@@ -3,14 +3,15 @@ and the history of both. Trainers see that a trainee checked in, never the score
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from lms.models import Person
 from lms.models.people import SUPERVISOR
-from lms.services import agenda, check_ins, cohorts, supervisors, time_zones
+from lms.services import agenda, check_ins, cohorts, supervisors
 from lms.services.errors import ServiceError
+from lms.web import programme
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.trainer import STAFF, bp, managed_cohort
 
@@ -37,7 +38,7 @@ def _saved(count: int) -> str:
 def cohort_supervisors(cohort_id: int):
     cohort = managed_cohort(cohort_id)
     session = db_session()
-    today = time_zones.local_today(current_app.config["LMS_TIMEZONE"])
+    today = programme.today()
     enrolments = [e for e in cohorts.enrolments(session, cohort.id) if not e.is_withdrawn]
     problems: dict = {}
     if request.method == "POST":
@@ -69,8 +70,7 @@ def cohort_supervisors(cohort_id: int):
         "lms/trainer/supervisors.html", cohort=cohort, enrolments=enrolments,
         current=supervisors.current_supervisor_ids(session, ids, today),
         histories=supervisors.histories(session, ids),
-        last_check_in=check_ins.last_check_in_dates(session, ids,
-                                                    current_app.config["LMS_TIMEZONE"]),
+        last_check_in=check_ins.last_check_in_dates(session, ids, programme.zone()),
         candidates=agenda.people_with_roles(session, (SUPERVISOR,)),
         problems=problems, submitted=request.form, today=today)
     return page, (400 if problems else 200)
