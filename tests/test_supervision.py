@@ -725,3 +725,51 @@ def test_a_supervisor_of_someone_else_gets_403_and_a_missing_record_404(
     assert count(db, RecordCorrection) == 0
     db.expire_all()
     assert db.get(AgreedAction, found.actions[0].id).done_on is None
+
+
+def test_a_past_supervisor_can_no_longer_correct_or_tick_off_actions(db, sara, tom, supervisee,
+                                                                   client_for):
+    pat = supervisee()
+    found = record(db, sara, [pat], actions=[ActionInput("Call the clinic", sara.id,
+                                                         TODAY + timedelta(days=3)),
+                                             ActionInput("Read a module", pat.id,
+                                                         TODAY + timedelta(days=3))])
+    supervisors.assign(db, pat, tom, on=TODAY)
+    db.commit()
+    client = client_for(sara)
+    mine, theirs = found.actions
+    # An action she owns is still hers to tick off; Pat's is not any more.
+    assert supervision.can_mark_action(db, mine, sara, TODAY)
+    assert not supervision.can_mark_action(db, theirs, sara, TODAY)
+    client.post(f"/supervision/actions/{theirs.id}/done", data={"done": "1"})
+    db.expire_all()
+    assert db.get(AgreedAction, theirs.id).done_on is None
+    assert not supervision.can_correct(db, found, sara, TODAY)
+    response = client.post(f"/supervision/records/{found.id}/corrections",
+                           data={"body": "A late correction"})
+    assert response.status_code in (403, 422) and count(db, RecordCorrection) == 0
+    page = client.get(f"/supervision/records/{found.id}").get_data(as_text=True)
+    assert 'name="body"' not in page
+    # Tom, Pat's supervisor now, may; and Pat still ticks off their own action.
+    assert supervision.can_correct(db, found, tom, TODAY)
+    assert supervision.can_mark_action(db, theirs, pat, TODAY)
+
+
+def test_a_group_record_shows_another_supervisor_only_their_own_supervisees(
+        db, sara, tom, supervisee, client_for):
+    alice, bob = supervisee("Alice Peer"), supervisee("Bob Peer")
+    found = record(db, sara, [alice, bob], actions=[
+        ActionInput("Bob's own task", bob.id, TODAY - timedelta(days=1)),
+        ActionInput("Sara books a room", sara.id, TODAY - timedelta(days=1))])
+    supervision.add_reflection(db, found, bob, "Bob's private thoughts", utcnow())
+    supervisors.assign(db, alice, tom, on=TODAY)
+    db.commit()
+    page = client_for(tom).get(f"/supervision/records/{found.id}").get_data(as_text=True)
+    assert "Bob&#39;s private thoughts" not in page
+    assert "Only your own supervisees" in page
+    sara_page = client_for(sara).get(f"/supervision/records/{found.id}").get_data(as_text=True)
+    assert "Bob&#39;s private thoughts" in sara_page
+    # Alice's flags count the supervisor's action, not Bob's.
+    concerning = {(t, a.description) for t, a in supervision.open_actions(db, [alice.id, bob.id])}
+    assert concerning == {(alice.id, "Sara books a room"), (bob.id, "Sara books a room"),
+                          (bob.id, "Bob's own task")}

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from lms.models import (
@@ -232,9 +232,23 @@ def can_edit(record: SupervisionRecord, person: Person, now: datetime, window_da
 
 def can_correct(session: Session, record: SupervisionRecord, person: Person,
                 today: date) -> bool:
-    """The author (at any time) or the current supervisor of someone at the meeting."""
-    return person.id == record.author_id or supervises_attendee(session, person.id, record,
-                                                                today)
+    """The current supervisor of someone at the meeting (the author while still theirs). A
+    supervisor whose supervisees have all moved on keeps the record read-only."""
+    return supervises_attendee(session, person.id, record, today)
+
+
+def shown_attendee_ids(session: Session, record: SupervisionRecord, person: Person,
+                       today: date) -> set[int]:
+    """Whose reflections and history a reader sees: the author sees everyone's; an attendee
+    their own; another supervisor only their current supervisees' (a group record is not a
+    window onto someone else's supervisee)."""
+    ids = set(_attendee_ids(record))
+    if person.id == record.author_id:
+        return ids
+    if person.id in ids:
+        return {person.id}
+    current = supervisors.current_supervisor_ids(session, ids, today)
+    return {trainee for trainee, supervisor in current.items() if supervisor == person.id}
 
 
 # --- generic history (supervision records and debriefs) ------------------------------------
@@ -464,13 +478,13 @@ def add_reflection(session: Session, record: SupervisionRecord, trainee: Person,
 
 def can_mark_action(session: Session, action: AgreedAction, person: Person,
                     today: date) -> bool:
-    """The action's owner, the record's author, or the current supervisor of someone at
-    the meeting."""
+    """The action's owner, or the current supervisor of someone at the meeting (the author
+    only while still their supervisor: a past supervisee's record is read-only)."""
     record = action.supervision
     if record is None:
         return False
-    return (person.id in (action.owner_id, record.author_id)
-            or supervises_attendee(session, person.id, record, today))
+    return person.id == action.owner_id or supervises_attendee(session, person.id, record,
+                                                               today)
 
 
 def set_action_done(session: Session, action: AgreedAction, person: Person, done: bool,
@@ -555,9 +569,10 @@ def last_held_on(session: Session, trainee_ids: Iterable[int]) -> dict[int, date
 
 def open_actions(session: Session, trainee_ids: Iterable[int]
                  ) -> list[tuple[int, AgreedAction]]:
-    """Actions not yet done on records each trainee attended (whoever owns them), as
-    (trainee id, action) pairs, soonest due first. ``action.supervision`` is loaded; the
-    owner is not (use ``owner_id``). One query whatever the number."""
+    """Actions not yet done that concern each trainee, as (trainee id, action) pairs, soonest
+    due first: on records they attended, owned by them or by the supervisor (an action another
+    member of a group owns is that member's). ``action.supervision`` is loaded; the owner is
+    not (use ``owner_id``). One query whatever the number."""
     ids = list(set(trainee_ids))
     if not ids:
         return []
@@ -565,7 +580,10 @@ def open_actions(session: Session, trainee_ids: Iterable[int]
         select(SupervisionAttendee.trainee_id, AgreedAction)
         .join(SupervisionRecord, SupervisionRecord.id == SupervisionAttendee.record_id)
         .join(AgreedAction, AgreedAction.supervision_id == SupervisionRecord.id)
-        .where(SupervisionAttendee.trainee_id.in_(ids), AgreedAction.done_on.is_(None))
+        .where(SupervisionAttendee.trainee_id.in_(ids), AgreedAction.done_on.is_(None),
+               or_(AgreedAction.owner_id.is_(None),
+                   AgreedAction.owner_id == SupervisionAttendee.trainee_id,
+                   AgreedAction.owner_id == SupervisionRecord.author_id))
         .options(contains_eager(AgreedAction.supervision))
         .order_by(AgreedAction.due_on.is_(None), AgreedAction.due_on, AgreedAction.id))
     return [(trainee_id, action) for trainee_id, action in rows.all()]
@@ -607,12 +625,14 @@ def _shown(key: str, value: Any, names: dict[int, str]) -> Any:
 
 
 def history(session: Session, record: SupervisionRecord, *,
-            viewer: Person | None = None) -> list[HistoryEntry]:
+            viewer: Person | None = None, shown: set[int] | None = None
+            ) -> list[HistoryEntry]:
     """The record's edits, rewritten reflections and corrections, oldest first.
 
     With a ``viewer``, only what they may see: a private note's earlier text only to the
     author; an attendee sees earlier versions of their own reflection, not others', and not
-    who else was once listed."""
+    who else was once listed. ``shown`` (from ``shown_attendee_ids``) limits the reflections
+    to those attendees', and anyone but the author does not see who was once listed."""
     revisions = list(session.scalars(
         select(RecordRevision).where(RecordRevision.supervision_id == record.id)
         .options(selectinload(RecordRevision.edited_by))))
@@ -631,7 +651,7 @@ def history(session: Session, record: SupervisionRecord, *,
         previous = revision.previous or {}
         if "reflection" in previous:
             whose = previous.get("trainee_id")
-            if attendee and whose != viewer.id:
+            if (attendee and whose != viewer.id) or (shown is not None and whose not in shown):
                 continue
             entries.append(HistoryEntry(
                 "reflection", revision.edited_at, revision.edited_by,
@@ -640,7 +660,7 @@ def history(session: Session, record: SupervisionRecord, *,
             continue
         # A supervisee sees earlier text, not the private note nor who else was once listed.
         hidden = set() if private else {"private_note"}
-        if attendee:
+        if attendee or (viewer is not None and viewer.id != record.author_id):
             hidden.add("trainee_ids")
         changes = [Change(key, str(FIELD_LABELS.get(key, key)), _shown(key, value, names))
                    for key, value in previous.items()

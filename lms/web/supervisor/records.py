@@ -87,10 +87,11 @@ def _render_record(record: SupervisionRecord, correction_form: CorrectionForm | 
     editable = supervision.can_edit(record, me, utcnow(), edit_window_days(),
                                     supervising=supervising)
     correctable = supervision.can_correct(session, record, me, day)
+    shown = supervision.shown_attendee_ids(session, record, me, day)
     return render_template(
-        "lms/supervisor/record.html", record=record, me=me,
+        "lms/supervisor/record.html", record=record, me=me, shown=shown,
         show_private=supervision.can_see_private_note(record, me),
-        history=supervision.history(session, record, viewer=me),
+        history=supervision.history(session, record, viewer=me, shown=shown),
         editable=editable, correctable=correctable,
         supervising=supervising, my_supervisees=mine, today=day,
         edit_until=record.created_at + timedelta(days=edit_window_days()),
