@@ -17,12 +17,11 @@ from lms.models import (
     AgreedAction,
     CheckIn,
     Debrief,
-    FlagAcknowledgement,
     Person,
     SupervisionAttendee,
     SupervisionRecord,
 )
-from lms.services import supervisors
+from lms.services import flags, supervisors
 
 GOOD = (4, 4, 4, 4, 4)
 ITEMS = ("mood", "calm", "manageable", "sleep", "supported")
@@ -68,8 +67,7 @@ def set_up(session: Session, supervisor: Person, people: list[Person], today: da
                        "Two hard calls this week."),
              _check_in(thandi, today - timedelta(days=1), (2, 2, 3, 2, 3),
                        "Not sleeping well since the call on Monday.", talk=True)]
-    low = _check_in(ben, today - timedelta(days=2), (4, 4, 4, 2, 4), "Late shifts.")
-    rows.append(low)
+    rows.append(_check_in(ben, today - timedelta(days=2), (4, 4, 4, 2, 4), "Late shifts."))
     # Monthly supervision; Amina's last was six weeks ago, with an action now overdue.
     for months in (4, 3, 2, 1):
         day = today - timedelta(days=30 * months - 10)
@@ -103,7 +101,8 @@ def set_up(session: Session, supervisor: Person, people: list[Person], today: da
     rows.append(debrief)
     session.add_all(rows)
     session.flush()
-    session.add(FlagAcknowledgement(trainee_id=ben.id, kind="low_check_in",
-                                    key=f"check_in:{low.id}", severity=1, by_id=supervisor.id,
-                                    note="Talked about his shifts; he is swapping two."))
-    session.flush()
+    settings = flags.Settings()
+    seen = next(f for f in flags.for_trainee(session, ben.id, today, settings)
+                if f.kind == flags.LOW_CHECK_IN)
+    flags.acknowledge(session, supervisor, ben, seen.kind, seen.key,
+                      "Talked about his shifts; he is swapping two.", today, settings)

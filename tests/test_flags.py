@@ -35,7 +35,8 @@ def history(*items: dict, start: date = TODAY, every: int = 7, talk_at: int | No
 
 def facts(check_ins=(), *, since=TODAY - timedelta(days=20), last_supervision=TODAY,
           actions=()) -> Facts:
-    return Facts(1, 30, 7, since, last_supervision, list(check_ins), list(actions))
+    return Facts(1, 30, 7, since, last_supervision=last_supervision,
+                 check_ins=list(check_ins), open_actions=list(actions))
 
 
 def kinds(found) -> list[str]:
@@ -294,3 +295,50 @@ def test_acknowledge_refuses_a_stranger_an_empty_note_and_a_cleared_flag(db, mak
     with pytest.raises(ServiceError, match="already cleared"):
         flags.acknowledge(db, supervisor, trainee, flag.kind, "check_in:0", "x", TODAY,
                           flags.Settings())
+
+
+def test_a_request_to_talk_is_answered_only_by_supervision_written_after_it():
+    asked = datetime(2026, 12, 10, 15, tzinfo=UTC)
+    check_ins = [CheckInFact(7, TODAY, GOOD, wants_to_talk=True, at=asked)]
+    before = Facts(1, 30, 7, TODAY - timedelta(days=20), last_supervision=TODAY,
+                   last_supervision_recorded_at=asked - timedelta(hours=5), check_ins=check_ins)
+    assert kinds(flags.compute(before, TODAY)) == [flags.WANTS_TO_TALK]
+    after = Facts(1, 30, 7, TODAY - timedelta(days=20), last_supervision=TODAY,
+                  last_supervision_recorded_at=asked + timedelta(hours=1), check_ins=check_ins)
+    assert flags.compute(after, TODAY) == []
+
+
+def test_a_run_of_low_check_ins_longer_than_those_read_keeps_its_acknowledgement(
+        db, make_person, supervisor):
+    trainee = make_person("trainee")
+    supervise(db, supervisor, [trainee], TODAY - timedelta(days=200))
+    start = datetime(2026, 8, 1, 9, tzinfo=UTC)
+    check_in(db, trainee, start)  # the good one before the run
+    for week in range(1, flags.CHECK_INS_KEPT + 3):
+        check_in(db, trainee, start + timedelta(days=7 * week), mood=2)
+    db.commit()
+    flag = [f for f in flags.for_trainee(db, trainee.id, TODAY, flags.Settings())
+            if f.kind == flags.LOW_CHECK_IN][0]
+    flags.acknowledge(db, supervisor, trainee, flag.kind, flag.key, "We talk weekly", TODAY,
+                      flags.Settings())
+    check_in(db, trainee, start + timedelta(days=7 * (flags.CHECK_INS_KEPT + 3)), mood=2)
+    db.commit()
+    again = [f for f in flags.for_trainee(db, trainee.id, TODAY, flags.Settings(),
+                                          viewer_id=supervisor.id)
+             if f.kind == flags.LOW_CHECK_IN][0]
+    assert again.key == flag.key and again.acknowledged
+
+
+def test_a_new_supervisor_does_not_inherit_acknowledgements(db, make_person, supervisor):
+    trainee = make_person("trainee")
+    successor = make_person("supervisor")
+    supervise(db, supervisor, [trainee], TODAY - timedelta(days=3))
+    check_in(db, trainee, datetime(2026, 12, 9, 9, tzinfo=UTC), sleep=2)
+    db.commit()
+    flag = flags.for_trainee(db, trainee.id, TODAY, flags.Settings())[0]
+    flags.acknowledge(db, supervisor, trainee, flag.kind, flag.key, "Seen", TODAY,
+                      flags.Settings())
+    supervisors.assign(db, trainee, successor, on=TODAY)
+    db.commit()
+    row = flags.dashboard(db, successor.id, TODAY, flags.Settings())[0]
+    assert not row.flags[0].acknowledged and row.open_flags

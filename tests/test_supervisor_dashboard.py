@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from lms.models import AuditEvent, CheckIn, FlagAcknowledgement
 from lms.models._types import utcnow
-from lms.services import supervisors
+from lms.services import flags, supervisors
 
 
 @pytest.fixture
@@ -64,18 +64,18 @@ def test_the_dashboard_lists_supervisees_most_urgent_first_with_reasons(
 
 def test_acknowledging_a_flag_keeps_the_note_and_shows_it(db, supervisor, trainee, client_for):
     supervise(db, supervisor, trainee)
-    item = check_in(db, trainee, sleep=1)
+    check_in(db, trainee, sleep=1)
     client = client_for(supervisor)
-    url = (f"/supervision/people/{trainee.id}/flags/low_check_in/acknowledge"
-           f"?key=check_in:{item.id}")
+    key = flags.for_trainee(db, trainee.id, utcnow().date(), flags.Settings())[0].key
+    url = f"/supervision/people/{trainee.id}/flags/low_check_in/acknowledge?key={key}"
     form = client.get(url)
     assert form.status_code == 200 and "Sleep 1/5" in form.get_data(as_text=True)
-    empty = client.post(url, data={"key": f"check_in:{item.id}", "note": ""})
+    empty = client.post(url, data={"key": key, "note": ""})
     assert empty.status_code == 400
     assert "Write a note" in empty.get_data(as_text=True)
-    done = client.post(url, data={"key": f"check_in:{item.id}", "note": "Phoned; <b>ok</b>"})
+    done = client.post(url, data={"key": key, "note": "Phoned; <b>ok</b>"})
     assert done.status_code == 302
-    again = client.post(url, data={"key": f"check_in:{item.id}", "note": "Phoned; <b>ok</b>"})
+    again = client.post(url, data={"key": key, "note": "Phoned; <b>ok</b>"})
     assert again.status_code == 302, "a double-click gets the first answer"
     assert db.scalar(select(func.count()).select_from(FlagAcknowledgement)) == 1
     html = client.get("/supervision/").get_data(as_text=True)
@@ -84,10 +84,11 @@ def test_acknowledging_a_flag_keeps_the_note_and_shows_it(db, supervisor, traine
 
 def test_a_cleared_flag_cannot_be_acknowledged(db, supervisor, trainee, client_for):
     supervise(db, supervisor, trainee)
-    item = check_in(db, trainee, days_ago=1, sleep=1)
+    check_in(db, trainee, days_ago=1, sleep=1)
+    key = flags.for_trainee(db, trainee.id, utcnow().date(), flags.Settings())[0].key
     check_in(db, trainee)  # a good one since: the flag has cleared
     response = client_for(supervisor).get(
-        f"/supervision/people/{trainee.id}/flags/low_check_in/acknowledge?key=check_in:{item.id}")
+        f"/supervision/people/{trainee.id}/flags/low_check_in/acknowledge?key={key}")
     assert response.status_code == 404
     assert "cleared" in response.get_data(as_text=True)
 
@@ -160,3 +161,35 @@ def test_the_dashboard_query_count_does_not_grow_with_supervisees(
     with count_queries() as sixty:
         assert client.get("/supervision/").status_code == 200
     assert len(sixty) == len(five)
+
+
+def test_a_debrief_s_words_stay_on_its_page(db, supervisor, trainee, client_for):
+    from lms.models import AgreedAction, Debrief
+    supervise(db, supervisor, trainee)
+    debrief = Debrief(trainee_id=trainee.id, started_by_id=trainee.id,
+                      supervisor_id=supervisor.id, incident_type="other",
+                      incident_on=utcnow().date() - timedelta(days=9), what_happened="x",
+                      how_now="", support_needed="", identifying_kept=[])
+    debrief.actions.append(AgreedAction(description="SECRET FOLLOWUP",
+                                        due_on=utcnow().date() - timedelta(days=2)))
+    db.add(debrief)
+    db.commit()
+    html = client_for(supervisor).get("/supervision/").get_data(as_text=True)
+    assert "A debrief follow-up is past its due date" in html
+    assert "SECRET FOLLOWUP" not in html
+    assert db.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+@pytest.mark.settings(LMS_TIMEZONE="Pacific/Auckland")
+def test_the_supervisee_page_dates_notes_in_the_programme_s_zone(db, supervisor, trainee,
+                                                                client_for):
+    from datetime import UTC, datetime
+    supervise(db, supervisor, trainee)
+    # 22:00 UTC on 1 Dec is 2 Dec in Auckland.
+    db.add(CheckIn(trainee_id=trainee.id, at=datetime(2026, 12, 1, 22, tzinfo=UTC), mood=4,
+                   calm=4, manageable=4, sleep=4, supported=4, note="Late note",
+                   wants_to_talk=False))
+    db.commit()
+    html = client_for(supervisor).get(f"/supervision/people/{trainee.id}").get_data(
+        as_text=True)
+    assert "Dec 2, 2026:</span> <span class=\"note-text\">Late note" in html

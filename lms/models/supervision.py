@@ -108,7 +108,8 @@ class Debrief(Base):
     trainee_id: Mapped[int] = mapped_column(ForeignKey("lms_person.id", ondelete="CASCADE"),
                                             index=True)
     started_by_id: Mapped[int] = mapped_column(ForeignKey("lms_person.id"))
-    # The trainee's supervisor when it was started (they keep read access to it).
+    # The trainee's supervisor when it was started. Reading follows lms.services.debriefs:
+    # the trainee, whoever started it and the current supervisor.
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("lms_person.id",
                                                                  ondelete="SET NULL"))
     incident_type: Mapped[str] = mapped_column(String(30))

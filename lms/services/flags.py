@@ -72,6 +72,7 @@ class CheckInFact:
     on: date  # the local day it was made
     scores: dict[str, int]
     wants_to_talk: bool = False
+    at: datetime | None = None  # the instant, to compare with a record made the same day
 
     @property
     def low_items(self) -> list[tuple[str, int]]:
@@ -99,8 +100,14 @@ class Facts:
     check_in_every_days: int
     since: date | None  # when they first had a supervisor: nothing is due before that
     last_supervision: date | None = None
-    check_ins: list[CheckInFact] = field(default_factory=list)  # newest first
+    # When the latest supervision record was written: one held the same day as a request to
+    # talk answers it only if it was written after the request.
+    last_supervision_recorded_at: datetime | None = None
+    check_ins: list[CheckInFact] = field(default_factory=list)  # newest first, at most 12
     open_actions: list[ActionFact] = field(default_factory=list)
+    # The latest check-in with no low item, even when it is older than the twelve read: a run
+    # of low check-ins is one episode, named by the good one before it.
+    last_good_check_in_id: int | None = None
 
 
 @dataclass
@@ -122,15 +129,20 @@ class Flag:
         return URGENCY[self.kind] + self.severity
 
 
-def _low_check_in(check_ins: list[CheckInFact]) -> Flag | None:
+def _low_check_in(facts: Facts) -> Flag | None:
+    check_ins = facts.check_ins
     if not check_ins or not check_ins[0].low_items:
         return None
     start = 0
     while start + 1 < len(check_ins) and check_ins[start + 1].low_items:
         start += 1
+    # The episode is named by the good check-in before the run, so a run longer than the
+    # check-ins read keeps its name (and its acknowledgement).
+    before = check_ins[start + 1].id if start + 1 < len(check_ins) \
+        else facts.last_good_check_in_id
     latest = check_ins[0]
     severity = sum(LOW + 1 - score for _item, score in latest.low_items)
-    return Flag(LOW_CHECK_IN, f"check_in:{check_ins[start].id}", severity, latest.on,
+    return Flag(LOW_CHECK_IN, f"after:{before or 'none'}", severity, latest.on,
                 {"items": latest.low_items, "check_in_on": latest.on})
 
 
@@ -189,9 +201,21 @@ def _missed_check_in(facts: Facts, today: date) -> Flag | None:
                 {"last": last, "due": due, "every": facts.check_in_every_days})
 
 
+def _answered(facts: Facts, item: CheckInFact) -> bool:
+    """Whether supervision has been held since the check-in: on a later day, or the same day
+    and written down after it."""
+    last = facts.last_supervision
+    if last is None or last < item.on:
+        return False
+    if last > item.on:
+        return True
+    recorded = facts.last_supervision_recorded_at
+    return item.at is None or recorded is None or recorded >= item.at
+
+
 def _wants_to_talk(facts: Facts) -> Flag | None:
     for item in facts.check_ins:  # newest first
-        if facts.last_supervision is not None and facts.last_supervision >= item.on:
+        if _answered(facts, item):
             return None  # they have had supervision since asking
         if item.wants_to_talk:
             return Flag(WANTS_TO_TALK, f"check_in:{item.id}", 1, item.on,
@@ -214,7 +238,7 @@ def _overdue_actions(facts: Facts, today: date) -> list[Flag]:
 def compute(facts: Facts, today: date,
             acknowledgements: Iterable[FlagAcknowledgement] = ()) -> list[Flag]:
     """Every current flag for one trainee, most urgent first, with its acknowledgement."""
-    found = [f for f in (_wants_to_talk(facts), _low_check_in(facts.check_ins),
+    found = [f for f in (_wants_to_talk(facts), _low_check_in(facts),
                          _falling_trend(facts.check_ins), _supervision_overdue(facts, today),
                          _missed_check_in(facts, today)) if f is not None]
     found += _overdue_actions(facts, today)
@@ -253,8 +277,10 @@ def load_facts(session: Session, trainee_ids: Iterable[int],
         .group_by(SupervisorAssignment.trainee_id)).all())
     facts = {t: Facts(t, every[t].supervision_days, every[t].check_in_days, since.get(t))
              for t in ids}
-    for trainee_id, held_on in supervision.last_held_on(session, ids).items():
+    for trainee_id, (held_on, recorded_at) in supervision.last_supervision(session,
+                                                                          ids).items():
         facts[trainee_id].last_supervision = held_on
+        facts[trainee_id].last_supervision_recorded_at = recorded_at
     ranked = select(CheckIn.id, func.row_number().over(
         partition_by=CheckIn.trainee_id,
         order_by=(CheckIn.at.desc(), CheckIn.id.desc())).label("n")) \
@@ -269,7 +295,14 @@ def load_facts(session: Session, trainee_ids: Iterable[int],
             .order_by(CheckIn.trainee_id, CheckIn.at.desc(), CheckIn.id.desc())):
         facts[row.trainee_id].check_ins.append(CheckInFact(
             row.id, _local_day(row.at, tz), dict(zip(ITEMS, row[4:], strict=True)),
-            row.wants_to_talk))
+            row.wants_to_talk, row.at))
+    good = select(CheckIn.id, CheckIn.trainee_id, func.row_number().over(
+        partition_by=CheckIn.trainee_id,
+        order_by=(CheckIn.at.desc(), CheckIn.id.desc())).label("n")) \
+        .where(CheckIn.trainee_id.in_(ids), *[c > LOW for c in score_columns]).subquery()
+    for check_in_id, trainee_id in session.execute(
+            select(good.c.id, good.c.trainee_id).where(good.c.n == 1)):
+        facts[trainee_id].last_good_check_in_id = check_in_id
     for trainee_id, action in supervision.open_actions(session, ids):
         facts[trainee_id].open_actions.append(
             ActionFact(action.id, action.description, action.due_on))
@@ -279,13 +312,18 @@ def load_facts(session: Session, trainee_ids: Iterable[int],
     return facts
 
 
-def acknowledgements(session: Session, trainee_ids: Iterable[int]
+def acknowledgements(session: Session, trainee_ids: Iterable[int], by_id: int | None = None
                      ) -> dict[int, list[FlagAcknowledgement]]:
+    """Each trainee's acknowledgements, oldest first; with ``by_id``, only that supervisor's
+    (a new supervisor starts from the flags, not from their predecessor's decisions)."""
     ids = sorted(set(trainee_ids))
     out: dict[int, list[FlagAcknowledgement]] = {t: [] for t in ids}
     if ids:
+        query = select(FlagAcknowledgement).where(FlagAcknowledgement.trainee_id.in_(ids))
+        if by_id is not None:
+            query = query.where(FlagAcknowledgement.by_id == by_id)
         for ack in session.scalars(
-                select(FlagAcknowledgement).where(FlagAcknowledgement.trainee_id.in_(ids))
+                query
                 .options(selectinload(FlagAcknowledgement.by))
                 .order_by(FlagAcknowledgement.at, FlagAcknowledgement.id)):
             out[ack.trainee_id].append(ack)
@@ -306,11 +344,12 @@ class SuperviseeFlags:
         return max((f.urgency for f in self.open_flags), default=0)
 
 
-def for_trainees(session: Session, people: list[Person], today: date,
-                 settings: Settings) -> list[SuperviseeFlags]:
-    """Each person with their flags, the one who needs attention first at the top."""
+def for_trainees(session: Session, people: list[Person], today: date, settings: Settings,
+                 viewer_id: int | None = None) -> list[SuperviseeFlags]:
+    """Each person with their flags, the one who needs attention first at the top; with
+    ``viewer_id``, acknowledged only by that supervisor."""
     facts = load_facts(session, [p.id for p in people], settings)
-    acks = acknowledgements(session, facts)
+    acks = acknowledgements(session, facts, by_id=viewer_id)
     rows = [SuperviseeFlags(p, compute(facts[p.id], today, acks[p.id])) for p in people]
     rows.sort(key=lambda r: (-r.urgency, -len(r.open_flags),
                              min((f.on for f in r.open_flags), default=today),
@@ -322,7 +361,7 @@ def dashboard(session: Session, supervisor_id: int, today: date,
               settings: Settings) -> list[SuperviseeFlags]:
     """The supervisor's current supervisees by urgency. A fixed number of queries."""
     return for_trainees(session, supervisors.supervisees(session, supervisor_id, today), today,
-                        settings)
+                        settings, viewer_id=supervisor_id)
 
 
 def acknowledge(session: Session, supervisor: Person, trainee: Person, kind: str, key: str,
@@ -339,7 +378,7 @@ def acknowledge(session: Session, supervisor: Person, trainee: Person, kind: str
         raise ServiceError(_l("Keep the note under 2,000 characters."), "note")
     if not note:
         raise ServiceError(_l("Write a note: what you did or decided about this flag."), "note")
-    flag = find(session, trainee.id, kind, key, today, settings)
+    flag = find(session, trainee.id, kind, key, today, settings, viewer_id=supervisor.id)
     if flag is None:
         raise ServiceError(_l("This flag has already cleared, so there is nothing to "
                               "acknowledge."))
@@ -353,13 +392,14 @@ def acknowledge(session: Session, supervisor: Person, trainee: Person, kind: str
     return ack
 
 
-def for_trainee(session: Session, trainee_id: int, today: date,
-                settings: Settings) -> list[Flag]:
+def for_trainee(session: Session, trainee_id: int, today: date, settings: Settings,
+                viewer_id: int | None = None) -> list[Flag]:
     facts = load_facts(session, [trainee_id], settings)[trainee_id]
-    return compute(facts, today, acknowledgements(session, [trainee_id])[trainee_id])
+    acks = acknowledgements(session, [trainee_id], by_id=viewer_id)[trainee_id]
+    return compute(facts, today, acks)
 
 
 def find(session: Session, trainee_id: int, kind: str, key: str, today: date,
-         settings: Settings) -> Flag | None:
-    return next((f for f in for_trainee(session, trainee_id, today, settings)
+         settings: Settings, viewer_id: int | None = None) -> Flag | None:
+    return next((f for f in for_trainee(session, trainee_id, today, settings, viewer_id)
                  if f.kind == kind and f.key == key), None)

@@ -553,6 +553,22 @@ def records_visible_to_supervisor(session: Session, supervisor_id: int, trainee_
         query.order_by(SupervisionRecord.held_on.desc(), SupervisionRecord.id.desc()))))
 
 
+def last_supervision(session: Session, trainee_ids: Iterable[int]
+                     ) -> dict[int, tuple[date, datetime]]:
+    """Each trainee's latest supervision date, and when their latest record was written
+    (trainees never supervised are left out). One query whatever the number."""
+    ids = list(set(trainee_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(SupervisionAttendee.trainee_id, func.max(SupervisionRecord.held_on),
+               func.max(SupervisionRecord.created_at))
+        .join(SupervisionRecord, SupervisionRecord.id == SupervisionAttendee.record_id)
+        .where(SupervisionAttendee.trainee_id.in_(ids))
+        .group_by(SupervisionAttendee.trainee_id))
+    return {trainee: (held_on, recorded_at) for trainee, held_on, recorded_at in rows}
+
+
 def last_held_on(session: Session, trainee_ids: Iterable[int]) -> dict[int, date]:
     """Each trainee's latest supervision date (trainees never supervised are left out).
     One query whatever the number."""

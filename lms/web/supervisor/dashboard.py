@@ -18,6 +18,7 @@ from lms.services import (
     supervisors,
 )
 from lms.services.errors import ServiceError
+from lms.web import programme
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.form_handling import add_errors
 from lms.web.supervisor import ROLES, bp, current_supervisee, flag_settings, today
@@ -27,7 +28,8 @@ from lms.web.supervisor import ROLES, bp, current_supervisee, flag_settings, tod
 @roles_required(*ROLES)
 def dashboard():
     rows = flags.dashboard(db_session(), current_person().id, today(), flag_settings())
-    return render_template("lms/supervisor/dashboard.html", rows=rows, today=today())
+    return render_template("lms/supervisor/dashboard.html", rows=rows, today=today(),
+                           zone=programme.zone())
 
 
 @bp.route("/people/<id:person_id>")
@@ -41,7 +43,7 @@ def supervisee(person_id: int):
     history = check_ins.history(session, person.id)
     check_ins.log_note_reads(session, me.id, history)
     page = render_template(
-        "lms/supervisor/supervisee.html", person=person, today=today(),
+        "lms/supervisor/supervisee.html", person=person, today=today(), zone=programme.zone(),
         flags=flags.for_trainee(session, person.id, today(), flag_settings()),
         curricula=progress.trainee_progress(session, person.id),
         attempts_by_quiz=_by_quiz(quizzes.attempt_history(session, person.id)),
