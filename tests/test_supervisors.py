@@ -149,3 +149,19 @@ def test_other_trainers_and_supervisors_are_refused(cohort, make_person, client_
     assert client_for(sara).post(url, data={"form": "default",
                                             "default_supervisor": str(sara.id)}
                                  ).status_code == 403
+
+
+def test_ids_too_big_for_the_database_are_refused_not_a_500(db, cohort, trainer, trainee, sara,
+                                                           client_for):
+    huge = "9" * 23
+    client = client_for(trainer)
+    url = f"/cohorts/{cohort.id}/supervisors"
+    assert client.post(url, data={"form": "default", "default_supervisor": huge}
+                       ).status_code == 400
+    response = client.post(url, data={"form": "people", f"supervisor-{trainee.id}": huge})
+    assert response.status_code == 400
+    assert "Choose a supervisor from the list." in response.get_data(as_text=True)
+    assert client_for(sara).get(f"/supervision/records/new?person_id={huge}"
+                                ).status_code == 404
+    assert client_for(sara).get("/supervision/records/new?person_id=2147483648"
+                                ).status_code == 404

@@ -66,11 +66,27 @@ def error_page(error):
                            description=getattr(error, "description", None)), code
 
 
+# The largest id every database's integer column holds (PostgreSQL's is 32-bit): an id from a
+# URL, query string or form above it is no id at all, never a query that overflows.
+MAX_ID = 2**31 - 1
+
+
+def as_id(raw: object) -> int | None:
+    """A positive id that fits the database, or None."""
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str) and raw.isdigit():
+        value = int(raw)
+    else:
+        return None
+    return value if 0 < value <= MAX_ID else None
+
+
 class IdConverter(IntegerConverter):
     """Whole-number ids that fit every database's integer column (PostgreSQL's is 32-bit)."""
 
     def __init__(self, url_map, *args, **kwargs) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

@@ -15,7 +15,7 @@ from lms.models import Person
 from lms.models.people import SUPERVISOR
 from lms.services import supervisors
 from lms.web.access import current_person, db_session
-from lms.web.blueprint import make_blueprint
+from lms.web.blueprint import as_id, make_blueprint
 from lms.web.programme import flag_settings, today
 
 bp = make_blueprint("lms_supervisor", __name__, url_prefix="/supervision")
@@ -24,7 +24,7 @@ ROLES = (SUPERVISOR,)
 
 def current_supervisee(person_id: int) -> Person:
     """The person, if they are the current person's supervisee today: else 404 or 403."""
-    person = db_session().get(Person, person_id)
+    person = db_session().get(Person, person_id) if as_id(person_id) else None
     if person is None:
         abort(404, description=_("There is no such person."))
     if not supervisors.is_current_supervisor(db_session(), current_person().id, person.id,

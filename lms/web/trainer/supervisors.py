@@ -13,6 +13,7 @@ from lms.services import agenda, check_ins, cohorts, supervisors
 from lms.services.errors import ServiceError
 from lms.web import programme
 from lms.web.access import current_person, db_session, roles_required
+from lms.web.blueprint import as_id
 from lms.web.trainer import STAFF, bp, managed_cohort
 
 UNREADABLE = -1
@@ -23,7 +24,8 @@ def _chosen(name: str) -> int | None:
     raw = request.form.get(name, "")
     if raw in ("", "0"):
         return None
-    return int(raw) if raw.isdigit() else UNREADABLE
+    found = as_id(raw)
+    return UNREADABLE if found is None else found
 
 
 def _saved(count: int) -> str:
