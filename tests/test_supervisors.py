@@ -165,3 +165,15 @@ def test_ids_too_big_for_the_database_are_refused_not_a_500(db, cohort, trainer,
                                 ).status_code == 404
     assert client_for(sara).get("/supervision/records/new?person_id=2147483648"
                                 ).status_code == 404
+
+
+@pytest.mark.settings(LMS_TIMEZONE="UTC")
+def test_enrolling_starts_the_supervisor_on_the_programme_s_day(db, make_cohort, sara,
+                                                                make_person):
+    from datetime import UTC, datetime
+    cohort = make_cohort(timezone="Pacific/Kiritimati")  # UTC+14: already tomorrow there
+    noon = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    pat = make_person("trainee")
+    cohorts.enrol(db, cohort, pat, supervisor=sara, now=noon, supervision_day=noon.date())
+    db.commit()
+    assert supervisors.is_current_supervisor(db, sara.id, pat.id, noon.date())

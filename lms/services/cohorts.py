@@ -134,29 +134,33 @@ def list_cohorts(session: Session) -> list[Cohort]:
 
 
 def enrol(session: Session, cohort: Cohort, person: Person, on: date | None = None,
-          supervisor: Person | None = None, *, now: datetime | None = None) -> Enrolment:
+          supervisor: Person | None = None, *, now: datetime | None = None,
+          supervision_day: date | None = None) -> Enrolment:
     """Enrol ``person`` (idempotent: an existing enrolment is returned, its supervisor set).
 
     ``on`` defaults to today in the cohort's time zone, the calendar its sessions use. Only
-    trainees are enrolled: a cohort's staff are its trainers and supervisors."""
+    trainees are enrolled: a cohort's staff are its trainers and supervisors. A supervisor
+    named (or the cohort's default) starts on ``supervision_day``: today in the programme's
+    zone (``LMS_TIMEZONE``, which views pass), else in the cohort's."""
     if not person.has_role(TRAINEE):
         raise CohortError(_l("Only trainees can be enrolled in a cohort; give %(name)s the "
                              "trainee role first.", name=person.name), "cohort_id")
     today = time_zones.local_today(cohort.timezone, now)
+    supervised_from = supervision_day or today
     existing = session.scalar(select(Enrolment).where(
         Enrolment.cohort_id == cohort.id, Enrolment.person_id == person.id))
     if existing:
         if supervisor is not None:
-            supervisor_rules.assign(session, person, supervisor, on=today)
+            supervisor_rules.assign(session, person, supervisor, on=supervised_from)
         return existing
     enrolment = Enrolment(cohort_id=cohort.id, person_id=person.id,
                           enrolled_on=on or today)
     session.add(enrolment)
     session.flush()
     if supervisor is not None:
-        supervisor_rules.assign(session, person, supervisor, on=today)
+        supervisor_rules.assign(session, person, supervisor, on=supervised_from)
     else:
-        supervisor_rules.default_for_new(session, cohort, [person.id], today)
+        supervisor_rules.default_for_new(session, cohort, [person.id], supervised_from)
     return enrolment
 
 
@@ -318,7 +322,8 @@ def enrol_one(session: Session, cohort: Cohort, *, name: str, email: str,
               supervisor_id: int | None = None, on: date | None = None,
               backdate_reason: str = "", actor: Person | None = None,
               valid_for: timedelta = timedelta(days=14),
-              now: datetime | None = None) -> EnrolmentResult:
+              now: datetime | None = None,
+              supervision_day: date | None = None) -> EnrolmentResult:
     """Enrol one person by name and email, as a one-row CSV would; every problem at once."""
     problems = enrol_one_problems(session, cohort, name=name, email=email,
                                   supervisor_id=supervisor_id, on=on,
@@ -328,7 +333,7 @@ def enrol_one(session: Session, cohort: Cohort, *, name: str, email: str,
     supervisor = session.get(Person, supervisor_id) if supervisor_id else None
     row = EnrolmentRow(1, name.strip(), email.strip(), supervisor.email if supervisor else "")
     return enrol_rows(session, cohort, [row], on, actor=actor, backdate_reason=backdate_reason,
-                      valid_for=valid_for, now=now)
+                      valid_for=valid_for, now=now, supervision_day=supervision_day)
 
 
 def enrol_one_problems(session: Session, cohort: Cohort, *, name: str, email: str,
@@ -409,19 +414,22 @@ def check_rows(session: Session, rows: list[EnrolmentRow],
 def enrol_csv(session: Session, cohort: Cohort, data: bytes, on: date | None = None, *,
               actor: Person | None = None, backdate_reason: str = "",
               valid_for: timedelta = timedelta(days=14),
-              now: datetime | None = None) -> EnrolmentResult:
+              now: datetime | None = None,
+              supervision_day: date | None = None) -> EnrolmentResult:
     """Enrol the rows of a CSV file: every problem of the file, its rows and the date is
     reported at once, and nobody is enrolled until there are none."""
     rows, errors = read_enrolment_csv(data)
     return enrol_rows(session, cohort, rows, on, actor=actor, backdate_reason=backdate_reason,
-                      valid_for=valid_for, now=now, extra_errors=errors)
+                      valid_for=valid_for, now=now, extra_errors=errors,
+                      supervision_day=supervision_day)
 
 
 def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
                on: date | None = None, *, actor: Person | None = None,
                backdate_reason: str = "", valid_for: timedelta = timedelta(days=14),
                now: datetime | None = None,
-               extra_errors: list[tuple[int, str]] = ()) -> EnrolmentResult:
+               extra_errors: list[tuple[int, str]] = (),
+               supervision_day: date | None = None) -> EnrolmentResult:
     """Check every row first; enrol all or none. Raises ``EnrolmentErrors`` with each bad row.
 
     ``actor`` is who enrols: unless an admin, they may enrol existing accounts only from their
@@ -474,7 +482,7 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
         new_rows.append({"cohort_id": cohort.id, "person_id": person.id, "enrolled_on": on,
                          "enrolled_by_id": actor.id if actor else None,
                          "backdate_reason": reason})
-    today = time_zones.local_today(cohort.timezone, now)
+    today = supervision_day or time_zones.local_today(cohort.timezone, now)
     try:
         with session.begin_nested():
             session.flush()

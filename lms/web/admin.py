@@ -10,6 +10,7 @@ from lms.forms.people import PersonEditForm, PersonForm
 from lms.models import Cohort, Person
 from lms.models.people import ADMIN
 from lms.services import accounts, cohorts, invitations
+from lms.web import programme
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.blueprint import make_blueprint
 from lms.web.form_handling import handle_post
@@ -135,4 +136,4 @@ def _enrol_if_chosen(session, person: Person, cohort_id: int | None) -> None:
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
         raise accounts.AccountError(_("There is no such cohort."), "cohort_id")
-    cohorts.enrol(session, cohort, person)
+    cohorts.enrol(session, cohort, person, supervision_day=programme.today())

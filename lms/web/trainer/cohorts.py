@@ -18,6 +18,7 @@ from lms.services import (
     supervisors,
     time_zones,
 )
+from lms.web import programme
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.form_handling import add_errors, handle_post
 from lms.web.invitation_links import link_url, mail_plan, send_after, valid_for
@@ -87,7 +88,7 @@ def _cohort_page(cohort: Cohort, *, one: EnrolOneForm | None = None,
     session = db_session()
     enrolments = cohorts.enrolments(session, cohort.id)
     supervised_by = supervisors.current_supervisors(
-        session, [e.person_id for e in enrolments], time_zones.local_today(cohort.timezone))
+        session, [e.person_id for e in enrolments], programme.today())
     return render_template("lms/trainer/cohort.html", cohort=cohort, enrolments=enrolments,
                            supervised_by=supervised_by,
                            awaiting=len(invitations.awaiting_in_cohort(db_session(),
@@ -151,7 +152,7 @@ def enrol_one(cohort_id: int):
         return _cohort_page(found, one=one, status=422)
     try:
         result = cohorts.enrol_one(session, found, valid_for=valid_for(invitations.INVITE),
-                                   **values)
+                                   supervision_day=programme.today(), **values)
     except (cohorts.CohortError, cohorts.EnrolmentErrors) as exc:
         # EnrolmentErrors: the same address enrolled by a second click at the same moment.
         session.rollback()
@@ -173,7 +174,8 @@ def enrol_csv(cohort_id: int):
             result = cohorts.enrol_csv(
                 session, found, csv_form.file.data.read(cohorts.MAX_CSV_BYTES + 1),
                 csv_form.enrolled_on.data, backdate_reason=csv_form.backdate_reason.data or "",
-                actor=current_person(), valid_for=valid_for(invitations.INVITE))
+                actor=current_person(), valid_for=valid_for(invitations.INVITE),
+                supervision_day=programme.today())
         except cohorts.EnrolmentErrors as exc:
             session.rollback()
             errors = exc.errors
