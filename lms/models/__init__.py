@@ -14,6 +14,14 @@ from lms.models.cohorts import Cohort, CohortStaff, Enrolment
 from lms.models.content import Curriculum, Module, Question, Quiz, QuizVersion
 from lms.models.learning import Answer, Attempt, ModuleProgress
 from lms.models.people import ROLES, Invitation, LoginFailure, Person, PersonRole
+from lms.models.readiness import (
+    Agreement,
+    AgreementSignature,
+    Certificate,
+    CompetencyRating,
+    SignOff,
+    StandardsPolicy,
+)
 from lms.models.supervision import (
     AgreedAction,
     CheckIn,
@@ -27,6 +35,12 @@ from lms.models.supervision import (
 )
 
 __all__ = [
+    "Agreement",
+    "AgreementSignature",
+    "Certificate",
+    "CompetencyRating",
+    "SignOff",
+    "StandardsPolicy",
     "AgreedAction",
     "AuditEvent",
     "CheckIn",

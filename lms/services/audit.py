@@ -20,6 +20,20 @@ READ = "read"
 DEBRIEF = "debrief"
 CHECK_IN_NOTE = "check_in_note"
 
+# What an event is (``action``), beyond reads. Kept here so the admin page can offer them.
+SIGN_OFF = "sign_off"
+OVERRIDE = "override"
+RATING = "rating"
+REVOCATION = "revocation"
+ROLE_CHANGE = "role_change"
+SUPERVISOR_CHANGE = "supervisor_change"
+ATTENDANCE_CORRECTION = "attendance_correction"
+CSV_EXPORT = "csv_export"
+PASSWORD_RESET = "password_reset"  # noqa: S105 (an event name)
+CERTIFICATE = "certificate"
+ACTIONS = (READ, SIGN_OFF, OVERRIDE, RATING, REVOCATION, ROLE_CHANGE, SUPERVISOR_CHANGE,
+           ATTENDANCE_CORRECTION, CSV_EXPORT, PASSWORD_RESET, CERTIFICATE)
+
 
 @dataclass(frozen=True)
 class Subject:
@@ -41,6 +55,19 @@ def record_reads(session: Session, actor_id: int, subjects: Iterable[Subject], *
     if rows:
         session.execute(insert(AuditEvent), rows)
     return len(rows)
+
+
+def record(session: Session, actor_id: int | None, action: str, subject_type: str,
+           subject_id: int | None = None, person_id: int | None = None,
+           detail: dict | None = None, *, now: datetime | None = None) -> AuditEvent:
+    """Append one event: ``actor_id`` did ``action`` to ``subject_type`` #``subject_id``,
+    which is about ``person_id``. ``detail`` holds plain facts (never passwords or notes)."""
+    event = AuditEvent(at=now or utcnow(), actor_id=actor_id, action=action,
+                       subject_type=subject_type, subject_id=subject_id, person_id=person_id,
+                       detail=detail)
+    session.add(event)
+    session.flush()
+    return event
 
 
 def events_for(session: Session, person_id: int, limit: int = 200) -> list[AuditEvent]:

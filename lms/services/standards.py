@@ -1,0 +1,102 @@
+"""The minimum standards a programme sets, as data: one ``standards.yaml`` per curriculum,
+validated by ``lms.content.standards`` and versioned by ``content_sync`` into
+``StandardsPolicy`` rows. Nothing here is a constant in code: every number comes from a policy.
+
+``Policy`` is the typed view of a version's ``rules`` (the JSON the loader writes):
+
+    attendance:   minimum_percent, core_sessions (every core session attended or made up)
+    quizzes:      modules (core modules whose quizzes must be passed), pass_mark (None: each
+                  quiz's own), valid_for_months (None: a pass never goes stale)
+    agreements:   keys of the agreements to sign (texts in the curriculum's agreements/)
+    supervision:  minimum_sessions, minimum_hours before deployment; every_days (flags)
+    check_ins:    every_days (flags)
+    competencies: key, title, descriptor, required (developing | competent)
+    recertify_after_months: when a deploy sign-off is due again (None: never)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lms.models import StandardsPolicy
+
+NOT_YET = "not_yet"
+DEVELOPING = "developing"
+COMPETENT = "competent"
+RATINGS: tuple[str, ...] = (NOT_YET, DEVELOPING, COMPETENT)  # in order, worst first
+
+
+def rating_meets(rating: str | None, required: str) -> bool:
+    """Whether a rating reaches the one required (competent meets developing)."""
+    if rating not in RATINGS:
+        return False
+    return RATINGS.index(rating) >= RATINGS.index(required)
+
+
+@dataclass(frozen=True)
+class Competency:
+    key: str
+    title: str
+    descriptor: str
+    required: str = COMPETENT
+
+
+@dataclass(frozen=True)
+class Policy:
+    minimum_attendance_percent: float
+    core_sessions_required: bool
+    quiz_modules: tuple[str, ...]
+    pass_mark: int | None
+    quiz_valid_for_months: int | None
+    agreements: tuple[str, ...]
+    minimum_supervision_sessions: int
+    minimum_supervision_hours: float
+    supervision_every_days: int | None
+    check_in_every_days: int | None
+    competencies: tuple[Competency, ...] = field(default_factory=tuple)
+    recertify_after_months: int | None = None
+
+    @classmethod
+    def from_rules(cls, rules: dict[str, Any]) -> Policy:
+        attendance = rules.get("attendance") or {}
+        quizzes = rules.get("quizzes") or {}
+        supervision = rules.get("supervision") or {}
+        check_ins = rules.get("check_ins") or {}
+        return cls(
+            minimum_attendance_percent=float(attendance.get("minimum_percent", 0)),
+            core_sessions_required=bool(attendance.get("core_sessions", False)),
+            quiz_modules=tuple(quizzes.get("modules") or ()),
+            pass_mark=quizzes.get("pass_mark"),
+            quiz_valid_for_months=quizzes.get("valid_for_months"),
+            agreements=tuple(rules.get("agreements") or ()),
+            minimum_supervision_sessions=int(supervision.get("minimum_sessions", 0)),
+            minimum_supervision_hours=float(supervision.get("minimum_hours", 0)),
+            supervision_every_days=supervision.get("every_days"),
+            check_in_every_days=check_ins.get("every_days"),
+            competencies=tuple(Competency(c["key"], c.get("title", c["key"]),
+                                          c.get("descriptor", ""),
+                                          c.get("required", COMPETENT))
+                               for c in rules.get("competencies") or ()),
+            recertify_after_months=rules.get("recertify_after_months"),
+        )
+
+
+def current_policies(session: Session, curriculum_ids: Iterable[int]
+                     ) -> dict[int, StandardsPolicy]:
+    """Each curriculum's current policy version (curricula without a standards file are left
+    out). One query."""
+    ids = list(set(curriculum_ids))
+    if not ids:
+        return {}
+    return {p.curriculum_id: p for p in session.scalars(
+        select(StandardsPolicy).where(StandardsPolicy.curriculum_id.in_(ids),
+                                      StandardsPolicy.current.is_(True)))}
+
+
+def current_policy(session: Session, curriculum_id: int) -> StandardsPolicy | None:
+    return current_policies(session, [curriculum_id]).get(curriculum_id)
