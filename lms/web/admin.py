@@ -137,3 +137,6 @@ def _enrol_if_chosen(session, person: Person, cohort_id: int | None) -> None:
     if cohort is None:
         raise accounts.AccountError(_("There is no such cohort."), "cohort_id")
     cohorts.enrol(session, cohort, person, supervision_day=programme.today())
+
+
+from lms.web import audit_log  # noqa: E402,F401  (the audit page's routes, on this blueprint)
