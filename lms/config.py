@@ -51,8 +51,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # Supervision records and debriefs may be edited by their author for this long; after it,
     # a correction is a note added to the record.
     "LMS_RECORD_EDIT_WINDOW_DAYS": 7,
-    # The cohort grid flags a trainee as behind below this attendance (until standards files).
-    "LMS_BEHIND_ATTENDANCE_PERCENT": 80,
+    # Certificate templates; None means ./certificates, else the source checkout's.
+    "LMS_CERTIFICATES_FOLDER": None,
+    # Failed look-ups on the public verify page per address (LMS_LOGIN_THROTTLE_WINDOW_MINUTES).
+    "LMS_VERIFY_THROTTLE_PER_ADDRESS": 20,
 }
 
 

@@ -74,7 +74,7 @@ def test_grid_figures_and_behind(db, content, make_person, make_cohort, make_ses
     assert rows[keen.id].attendance.percentage == 100.0
     assert rows[keen.id].behind == []
     assert rows[late.id].attendance.percentage == 50.0
-    assert any("attendance 50.0% (below 80%)" in r for r in rows[late.id].behind)
+    assert any("attendance 50% (below 80%)" in r for r in rows[late.id].behind)
     assert any("core session" in r for r in rows[late.id].behind)
     only = cohort_grid.cohort_grid(db, cohort, show="behind")
     assert [r.person.id for r in only.rows] == [late.id]

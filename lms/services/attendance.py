@@ -352,9 +352,11 @@ class TraineeAttendance:
 
     @property
     def percentage(self) -> float | None:
+        """Unrounded: compare it as it is, and show it with ``standards.shown_percent`` (which
+        never shows a figure below a threshold as the threshold)."""
         if not self.scheduled_minutes:
             return None
-        return round(100.0 * self.attended_minutes / self.scheduled_minutes, 1)
+        return 100.0 * self.attended_minutes / self.scheduled_minutes
 
 
 class _Facts(NamedTuple):

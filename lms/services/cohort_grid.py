@@ -27,6 +27,7 @@ from lms.models import (
     TrainingSession,
 )
 from lms.models._types import utcnow
+from lms.services import readiness, standards
 from lms.services.agenda import IN_ORDER, has_happened
 from lms.services.attendance import TraineeAttendance, cohort_attendance, in_enrolment
 from lms.services.time_zones import local_today
@@ -86,10 +87,13 @@ class Grid:
     rows: list[GridRow]
 
 
-def cohort_grid(session: Session, cohort: Cohort, *, behind_below: float = 80.0,
-                now: datetime | None = None, sort: str = "name",
-                show: str = "all") -> Grid:
+def cohort_grid(session: Session, cohort: Cohort, *, now: datetime | None = None,
+                sort: str = "name", show: str = "all") -> Grid:
+    """The grid. "Behind" on attendance uses the curriculum's standards policy (no policy:
+    attendance is not judged), compared as the readiness service compares it."""
     now = now or utcnow()
+    policy_row = standards.current_policy(session, cohort.curriculum_id)
+    policy = standards.Policy.from_rules(policy_row.rules) if policy_row else None
     enrolments = list(session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id)
         .options(selectinload(Enrolment.person))))
@@ -142,7 +146,7 @@ def cohort_grid(session: Session, cohort: Cohort, *, behind_below: float = 80.0,
             if start not in due_from:
                 due_from[start] = {mid for on_date, mids in held
                                    if in_enrolment(on_date, start, None) for mid in mids}
-            row.behind = behind_reasons(row, modules, due_from[start], behind_below)
+            row.behind = behind_reasons(row, modules, due_from[start], policy)
         rows.append(row)
     if show == "behind":
         rows = [r for r in rows if r.behind]
@@ -155,13 +159,15 @@ def cohort_grid(session: Session, cohort: Cohort, *, behind_below: float = 80.0,
 
 
 def behind_reasons(row: GridRow, modules: list[Module], covered: set[int],
-                   behind_below: float) -> list[str]:
+                   policy: standards.Policy | None) -> list[str]:
     """Why a trainee is behind; ``covered`` holds the modules due for them (covered by a
     session held since their enrolment)."""
     reasons = []
     percentage = row.attendance.percentage
-    if percentage is not None and percentage < behind_below:
-        reasons.append(f"attendance {percentage:.1f}% (below {behind_below:g}%)")
+    if policy is not None and percentage is not None \
+            and not readiness.attendance_met(row.attendance, policy):
+        reasons.append(f"attendance {standards.shown_percent(percentage)}% (below "
+                       f"{standards.shown_percent(policy.minimum_attendance_percent)}%)")
     if row.attendance.core_missed:
         reasons.append(f"{len(row.attendance.core_missed)} core session(s) missed, "
                        "not made up")
@@ -208,12 +214,12 @@ def grid_csv(grid: Grid) -> str:
     for row in grid.rows:
         att = row.attendance
         line = [row.person.name, row.person.email,
-                "" if att.percentage is None else f"{att.percentage:.1f}",
+                standards.shown_percent(att.percentage),
                 len(att.core_missed), len(att.unmarked), row.modules_done]
         for module in grid.modules:
             cell = row.cells[module.id]
             line += ["yes" if cell.read else "no",
-                     "" if cell.best_score is None else f"{cell.best_score:.1f}",
+                     standards.shown_percent(cell.best_score),
                      cell.attempts, ("yes" if cell.passed else "no") if cell.has_quiz else ""]
         withdrawn_on = row.enrolment.withdrawn_on
         line += ["; ".join(row.behind), row.status,

@@ -16,6 +16,7 @@ validated by ``lms.content.standards`` and versioned by ``content_sync`` into
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,16 @@ NOT_YET = "not_yet"
 DEVELOPING = "developing"
 COMPETENT = "competent"
 RATINGS: tuple[str, ...] = (NOT_YET, DEVELOPING, COMPETENT)  # in order, worst first
+
+
+def shown_percent(value: float | None) -> str:
+    """A percentage as every page and export shows it: cut (not rounded) to one decimal, so a
+    figure below a threshold never shows as the threshold (79.96 is "79.9", not "80");
+    whole numbers without ".0". "" for no figure."""
+    if value is None:
+        return ""
+    cut = math.floor(value * 10 + 1e-9) / 10
+    return f"{cut:.0f}" if cut == int(cut) else f"{cut:.1f}"
 
 
 def rating_meets(rating: str | None, required: str) -> bool:

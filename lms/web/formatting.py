@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from jinja2.ext import Extension
 
 from lms.content.markdown import sections
+from lms.services.standards import shown_percent
 
 EXAMPLE_DAY = date(2027, 3, 27)
 
@@ -140,7 +141,15 @@ def lms_without_title(html: str | None) -> str:
     return _LEADING_H1.sub("", html or "", count=1)
 
 
+def lms_percent(value: float | None) -> str:
+    """"79.9%" for 79.96: cut, never rounded up to a threshold (``standards.shown_percent``);
+    "—" for no figure."""
+    shown = shown_percent(value)
+    return f"{shown}%" if shown else "—"
+
+
 FILTERS = {
+    "lms_percent": lms_percent,
     "lms_date": lms_date,
     "lms_time": lms_time,
     "lms_datetime": lms_datetime,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 
 from lms.models import Cohort
@@ -28,9 +28,7 @@ def _grid_of(cohort: Cohort) -> tuple[cohort_grid.Grid, str, str]:
     show = request.args.get("show", "all")
     sort = sort if sort in cohort_grid.SORTS else "name"
     show = show if show in cohort_grid.SHOWS else "all"
-    result = cohort_grid.cohort_grid(
-        db_session(), cohort, sort=sort, show=show,
-        behind_below=float(current_app.config["LMS_BEHIND_ATTENDANCE_PERCENT"]))
+    result = cohort_grid.cohort_grid(db_session(), cohort, sort=sort, show=show)
     return result, sort, show
 
 

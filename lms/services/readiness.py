@@ -1,0 +1,403 @@
+"""Is this peer supporter ready to work with clients? One explained answer, against the
+curriculum's current standards policy (``lms.services.standards``).
+
+Each criterion says met or not, the evidence (figures, dates, records) and what is missing, as
+``Todo`` items a template turns into sentences a trainee understands ("Attend 3 more hours of
+training", "Make up the session on boundaries of 12 March"). The criteria:
+
+* attendance: the percentage of counted training time (``lms.services.attendance``), compared
+  unrounded with the policy's minimum;
+* core sessions: every core session attended or made up (when the policy asks for it);
+* quizzes: each named core module's quiz passed (at the policy's pass mark, else the quiz's
+  own), the pass no older than ``valid_for_months``;
+* agreements: the current version of each agreement signed;
+* supervision: at least so many sessions and hours of supervision;
+* competencies: each observed competency's latest rating reaches the rating required.
+
+A whole cohort is evaluated in a fixed number of queries (``cohort_readiness``); the grid's
+"behind", the trainee's pages and the supervisor's readiness page all read this module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from lms.models import (
+    Agreement,
+    AgreementSignature,
+    Attempt,
+    Cohort,
+    CompetencyRating,
+    Enrolment,
+    Module,
+    Person,
+    Quiz,
+    SignOff,
+    StandardsPolicy,
+    SupervisionAttendee,
+    SupervisionRecord,
+)
+from lms.models._types import utcnow
+from lms.services import attendance as attendance_rules
+from lms.services import standards
+from lms.services.attendance import TraineeAttendance
+from lms.services.standards import Policy
+
+ATTENDANCE = "attendance"
+CORE_SESSIONS = "core_sessions"
+QUIZZES = "quizzes"
+AGREEMENTS = "agreements"
+SUPERVISION = "supervision"
+COMPETENCIES = "competencies"
+CRITERIA = (ATTENDANCE, CORE_SESSIONS, QUIZZES, AGREEMENTS, SUPERVISION, COMPETENCIES)
+
+
+@dataclass(frozen=True)
+class Todo:
+    """One thing left to do; ``kind`` picks the sentence, ``params`` fill it."""
+
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Criterion:
+    key: str
+    met: bool
+    evidence: dict[str, Any] = field(default_factory=dict)
+    todo: list[Todo] = field(default_factory=list)
+
+
+@dataclass
+class Readiness:
+    person: Person
+    cohort: Cohort
+    policy: StandardsPolicy | None
+    criteria: list[Criterion]
+    latest_sign_off: SignOff | None = None
+    withdrawn: bool = False
+
+    @property
+    def ready(self) -> bool:
+        return self.policy is not None and all(c.met for c in self.criteria)
+
+    @property
+    def done(self) -> int:
+        return sum(1 for c in self.criteria if c.met)
+
+    @property
+    def todo(self) -> list[Todo]:
+        return [t for c in self.criteria for t in c.todo]
+
+    def criterion(self, key: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.key == key), None)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The evidence as plain JSON, for a sign-off to keep whatever changes later."""
+        return {"policy_id": self.policy.id if self.policy else None,
+                "policy_number": self.policy.number if self.policy else None,
+                "ready": self.ready,
+                "criteria": [{"key": c.key, "met": c.met, "evidence": _plain(c.evidence),
+                              "todo": [{"kind": t.kind, "params": _plain(t.params)}
+                                       for t in c.todo]} for c in self.criteria]}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+# --- the criteria, pure -------------------------------------------------------------------------
+
+
+def attendance_met(att: TraineeAttendance | None, policy: Policy) -> bool:
+    """At or above the minimum, compared unrounded (79.96% is below 80%)."""
+    if policy.minimum_attendance_percent <= 0:
+        return True
+    return att is not None and att.percentage is not None \
+        and att.percentage >= policy.minimum_attendance_percent
+
+
+def _attendance(att: TraineeAttendance | None, policy: Policy) -> list[Criterion]:
+    minimum = policy.minimum_attendance_percent
+    evidence = {"percent": att.percentage if att else None,
+                "attended_minutes": att.attended_minutes if att else 0,
+                "scheduled_minutes": att.scheduled_minutes if att else 0,
+                "excused_minutes": att.excused_minutes if att else 0,
+                "minimum_percent": minimum}
+    met = attendance_met(att, policy)
+    todo: list[Todo] = []
+    if not met:
+        if att is None or att.percentage is None:
+            todo.append(Todo("attend_sessions"))
+        else:
+            # Minutes to reach the minimum if no more sessions were held.
+            needed = math.ceil(minimum * att.scheduled_minutes / 100 - att.attended_minutes)
+            todo.append(Todo("attend_minutes", {"minutes": max(needed, 1),
+                                                "minimum_percent": minimum}))
+    out = [Criterion(ATTENDANCE, met, evidence, todo)]
+    if policy.core_sessions_required:
+        missed = list(att.core_missed) if att else []
+        out.append(Criterion(
+            CORE_SESSIONS, not missed,
+            {"made_up": [{"title": s.title, "on": s.on_date, "id": s.id}
+                         for s in (att.core_made_up if att else [])],
+             "missed": [{"title": s.title, "on": s.on_date, "id": s.id} for s in missed]},
+            [Todo("make_up", {"title": s.title, "on": s.on_date, "session_id": s.id})
+             for s in missed]))
+    return out
+
+
+def _months_before(day: date, months: int) -> date:
+    month = day.month - 1 - months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(day.day, 28))
+
+
+@dataclass(frozen=True)
+class QuizPass:
+    score: float
+    on: date
+
+
+def _quizzes(modules: list[Module], passes: dict[int, list[QuizPass]], policy: Policy,
+             today: date) -> Criterion:
+    fresh_from = _months_before(today, policy.quiz_valid_for_months) \
+        if policy.quiz_valid_for_months else None
+    evidence: list[dict] = []
+    todo: list[Todo] = []
+    for module in modules:
+        quiz_passes = passes.get(module.id, [])
+        fresh = [p for p in quiz_passes if fresh_from is None or p.on >= fresh_from]
+        best = max(fresh, key=lambda p: (p.score, p.on)) if fresh else None
+        stale = max(quiz_passes, key=lambda p: p.on) if quiz_passes and not fresh else None
+        evidence.append({"module": module.title, "slug": module.slug,
+                         "score": best.score if best else None,
+                         "on": best.on if best else None,
+                         "stale_on": stale.on if stale else None})
+        if best is None:
+            todo.append(Todo("retake_stale" if stale else "pass_quiz",
+                             {"title": module.title, "slug": module.slug,
+                              "passed_on": stale.on if stale else None,
+                              "months": policy.quiz_valid_for_months}))
+    return Criterion(QUIZZES, not todo, {"modules": evidence,
+                                         "valid_for_months": policy.quiz_valid_for_months},
+                     todo)
+
+
+def _agreements(policy: Policy, current: dict[str, Agreement],
+                signed: dict[str, tuple[int, datetime]]) -> Criterion:
+    """``signed``: key -> (version number signed most recently, when)."""
+    evidence: list[dict] = []
+    todo: list[Todo] = []
+    for key in policy.agreements:
+        agreement = current.get(key)
+        mine = signed.get(key)
+        title = agreement.title if agreement else key
+        up_to_date = agreement is not None and mine is not None and mine[0] == agreement.number
+        evidence.append({"key": key, "title": title,
+                         "signed_version": mine[0] if mine else None,
+                         "signed_at": mine[1] if mine else None,
+                         "current_version": agreement.number if agreement else None})
+        if not up_to_date:
+            todo.append(Todo("sign_new_version" if mine else "sign",
+                             {"key": key, "title": title}))
+    return Criterion(AGREEMENTS, not todo, {"agreements": evidence}, todo)
+
+
+def _supervision(policy: Policy, sessions: int, minutes: int) -> Criterion:
+    needed_sessions = max(0, policy.minimum_supervision_sessions - sessions)
+    needed_minutes = max(0, math.ceil(policy.minimum_supervision_hours * 60) - minutes)
+    todo = []
+    if needed_sessions:
+        todo.append(Todo("supervision_sessions", {"count": needed_sessions}))
+    if needed_minutes:
+        todo.append(Todo("supervision_minutes", {"minutes": needed_minutes}))
+    return Criterion(SUPERVISION, not todo,
+                     {"sessions": sessions, "minutes": minutes,
+                      "minimum_sessions": policy.minimum_supervision_sessions,
+                      "minimum_hours": policy.minimum_supervision_hours}, todo)
+
+
+def _competencies(policy: Policy, latest: dict[str, CompetencyRating]) -> Criterion:
+    evidence: list[dict] = []
+    todo: list[Todo] = []
+    for competency in policy.competencies:
+        rating = latest.get(competency.key)
+        evidence.append({"key": competency.key, "title": competency.title,
+                         "required": competency.required,
+                         "rating": rating.rating if rating else None,
+                         "observed_on": rating.observed_on if rating else None,
+                         "rating_id": rating.id if rating else None})
+        if not standards.rating_meets(rating.rating if rating else None, competency.required):
+            todo.append(Todo("competency", {"key": competency.key, "title": competency.title,
+                                            "required": competency.required,
+                                            "rating": rating.rating if rating else None}))
+    return Criterion(COMPETENCIES, not todo, {"competencies": evidence}, todo)
+
+
+# --- loading in bulk ------------------------------------------------------------------------
+
+
+def _evaluate(session: Session, cohort: Cohort, enrolments: list[Enrolment],
+              attendance: dict[int, TraineeAttendance], today: date) -> list[Readiness]:
+    """Readiness of these enrolments in ``cohort``: a fixed number of queries."""
+    ids = [e.person_id for e in enrolments]
+    policy_row = standards.current_policy(session, cohort.curriculum_id)
+    latest_sign_offs = _latest_sign_offs(session, ids, cohort.curriculum_id)
+    if policy_row is None:
+        return [Readiness(e.person, cohort, None, [], latest_sign_offs.get(e.person_id),
+                          e.is_withdrawn) for e in enrolments]
+    policy = Policy.from_rules(policy_row.rules)
+    modules = list(session.scalars(
+        select(Module).where(Module.curriculum_id == cohort.curriculum_id,
+                             Module.slug.in_(policy.quiz_modules))
+        .options(selectinload(Module.quiz).selectinload(Quiz.current_version))))
+    modules.sort(key=lambda m: policy.quiz_modules.index(m.slug))
+    passes = _quiz_passes(session, ids, modules, policy)
+    current_agreements = {a.key: a for a in session.scalars(
+        select(Agreement).where(Agreement.curriculum_id == cohort.curriculum_id,
+                                Agreement.current.is_(True)))}
+    signed = _signatures(session, ids, cohort.curriculum_id)
+    supervised = _supervision_totals(session, ids)
+    ratings = _latest_ratings(session, ids, cohort.curriculum_id)
+    out = []
+    for e in enrolments:
+        pid = e.person_id
+        criteria = _attendance(attendance.get(pid), policy)
+        criteria.append(_quizzes(modules, passes.get(pid, {}), policy, today))
+        criteria.append(_agreements(policy, current_agreements, signed.get(pid, {})))
+        criteria.append(_supervision(policy, *supervised.get(pid, (0, 0))))
+        criteria.append(_competencies(policy, ratings.get(pid, {})))
+        out.append(Readiness(e.person, cohort, policy_row, criteria,
+                             latest_sign_offs.get(pid), e.is_withdrawn))
+    return out
+
+
+def _quiz_passes(session: Session, ids: list[int], modules: list[Module], policy: Policy
+                 ) -> dict[int, dict[int, list[QuizPass]]]:
+    quiz_module = {m.quiz.id: m.id for m in modules if m.quiz is not None}
+    out: dict[int, dict[int, list[QuizPass]]] = {}
+    if not ids or not quiz_module:
+        return out
+    for person_id, quiz_id, score, passed, submitted_at in session.execute(
+            select(Attempt.person_id, Attempt.quiz_id, Attempt.score, Attempt.passed,
+                   Attempt.submitted_at)
+            .where(Attempt.person_id.in_(ids), Attempt.quiz_id.in_(list(quiz_module)),
+                   Attempt.submitted_at.is_not(None))):
+        ok = score is not None and score >= policy.pass_mark if policy.pass_mark is not None \
+            else bool(passed)
+        if ok:
+            out.setdefault(person_id, {}).setdefault(quiz_module[quiz_id], []).append(
+                QuizPass(score, submitted_at.date()))
+    return out
+
+
+def _signatures(session: Session, ids: list[int], curriculum_id: int
+                ) -> dict[int, dict[str, tuple[int, datetime]]]:
+    out: dict[int, dict[str, tuple[int, datetime]]] = {}
+    if not ids:
+        return out
+    for person_id, key, number, signed_at in session.execute(
+            select(AgreementSignature.person_id, Agreement.key, Agreement.number,
+                   AgreementSignature.signed_at)
+            .join(Agreement, Agreement.id == AgreementSignature.agreement_id)
+            .where(AgreementSignature.person_id.in_(ids),
+                   Agreement.curriculum_id == curriculum_id)
+            .order_by(Agreement.number)):
+        out.setdefault(person_id, {})[key] = (number, signed_at)  # the latest version wins
+    return out
+
+
+def _supervision_totals(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(SupervisionAttendee.trainee_id, func.count(SupervisionRecord.id),
+               func.coalesce(func.sum(SupervisionRecord.duration_minutes), 0))
+        .join(SupervisionRecord, SupervisionRecord.id == SupervisionAttendee.record_id)
+        .where(SupervisionAttendee.trainee_id.in_(ids))
+        .group_by(SupervisionAttendee.trainee_id))
+    return {trainee: (int(count), int(minutes)) for trainee, count, minutes in rows}
+
+
+def _latest_ratings(session: Session, ids: list[int], curriculum_id: int
+                    ) -> dict[int, dict[str, CompetencyRating]]:
+    out: dict[int, dict[str, CompetencyRating]] = {}
+    if not ids:
+        return out
+    for rating in session.scalars(
+            select(CompetencyRating).where(CompetencyRating.trainee_id.in_(ids),
+                                           CompetencyRating.curriculum_id == curriculum_id)
+            .order_by(CompetencyRating.created_at, CompetencyRating.id)):
+        out.setdefault(rating.trainee_id, {})[rating.competency] = rating
+    return out
+
+
+def _latest_sign_offs(session: Session, ids: list[int], curriculum_id: int
+                      ) -> dict[int, SignOff]:
+    out: dict[int, SignOff] = {}
+    if not ids:
+        return out
+    for sign_off in session.scalars(
+            select(SignOff).where(SignOff.trainee_id.in_(ids),
+                                  SignOff.curriculum_id == curriculum_id)
+            .order_by(SignOff.created_at, SignOff.id)):
+        out[sign_off.trainee_id] = sign_off
+    return out
+
+
+def cohort_readiness(session: Session, cohort: Cohort, *, today: date,
+                     now: datetime | None = None) -> list[Readiness]:
+    """Every trainee of the cohort, by name. A fixed number of queries, whatever its size."""
+    enrolments = sorted(session.scalars(
+        select(Enrolment).where(Enrolment.cohort_id == cohort.id)
+        .options(selectinload(Enrolment.person))),
+        key=lambda e: (e.person.name.casefold(), e.person_id))
+    attendance = attendance_rules.cohort_attendance(session, cohort, now or utcnow(),
+                                                    with_lines=False)
+    return _evaluate(session, cohort, enrolments, attendance, today)
+
+
+def trainee_readiness(session: Session, person_id: int, *, today: date,
+                      now: datetime | None = None) -> list[Readiness]:
+    """The trainee's readiness in each cohort they are enrolled in."""
+    by_cohort = {c.id: a for c, a in attendance_rules.trainee_attendance(
+        session, person_id, now or utcnow())}
+    enrolments = list(session.scalars(
+        select(Enrolment).where(Enrolment.person_id == person_id)
+        .options(selectinload(Enrolment.person), selectinload(Enrolment.cohort))
+        .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc())))
+    out: list[Readiness] = []
+    for enrolment in enrolments:
+        out += _evaluate(session, enrolment.cohort, [enrolment],
+                         {person_id: by_cohort[enrolment.cohort_id]}
+                         if enrolment.cohort_id in by_cohort else {}, today)
+    return out
+
+
+def readiness_in(session: Session, cohort: Cohort, person_id: int, *, today: date,
+                 now: datetime | None = None) -> Readiness | None:
+    """One trainee's readiness in one cohort (the supervisor's readiness page)."""
+    return next((r for r in trainee_readiness(session, person_id, today=today, now=now)
+                 if r.cohort.id == cohort.id), None)
+
+
+def ready_counts(rows: Iterable[Readiness]) -> dict[str, int]:
+    rows = list(rows)
+    return {"ready": sum(1 for r in rows if r.ready and not r.withdrawn),
+            "not_ready": sum(1 for r in rows if not r.ready and not r.withdrawn),
+            "withdrawn": sum(1 for r in rows if r.withdrawn)}
