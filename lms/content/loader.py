@@ -10,12 +10,15 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from lms.content.yaml_lines import YAMLProblem, line_for, load_with_lines
 from lms.question_types import QUESTION_TYPES
+
+if TYPE_CHECKING:
+    from lms.content.standards import AgreementSpec, StandardsSpec
 
 Slug = str
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -62,9 +65,6 @@ class CurriculumFile(_Strict):
     # Used by every quiz of this curriculum whose file sets no retake_wait_minutes of its own.
     default_retake_wait_minutes: StrictInt | None = Field(default=None, ge=0,
                                                           le=MAX_RETAKE_WAIT_MINUTES)
-    # How often supervision and self-care check-ins are due (None: the LMS_* config default).
-    supervision_every_days: StrictInt | None = Field(default=None, ge=1, le=366)
-    check_in_every_days: StrictInt | None = Field(default=None, ge=1, le=366)
 
 
 class Objective(_Strict):
@@ -128,8 +128,9 @@ class CurriculumSpec:
     content_hash: str
     path: str
     default_retake_wait_minutes: int | None = None
-    supervision_every_days: int | None = None
-    check_in_every_days: int | None = None
+    #: The curriculum's standards.yaml (None: it sets no standards) and the agreements it lists.
+    standards: StandardsSpec | None = None
+    agreements: list[AgreementSpec] = field(default_factory=list)
 
 
 @dataclass
@@ -337,6 +338,11 @@ def load_curriculum(folder: Path, out: _Collector,
             continue
         spec.position = index
         ordered.append(spec)
+    from lms.content.standards import load_standards  # it builds on this module's helpers
+
+    before = len(out.problems)
+    standards, agreements = load_standards(folder, out, meta.modules)
+    ok = ok and len(out.problems) == before
     for slug, spec in modules.items():
         if slug not in seen:
             out.add(Path(out.root / spec.path), 1,
@@ -352,8 +358,8 @@ def load_curriculum(folder: Path, out: _Collector,
         content_hash=_hash(text.encode("utf-8")),
         path=out.rel(path),
         default_retake_wait_minutes=meta.default_retake_wait_minutes,
-        supervision_every_days=meta.supervision_every_days,
-        check_in_every_days=meta.check_in_every_days,
+        standards=standards,
+        agreements=agreements,
     )
 
 
@@ -505,6 +511,19 @@ def load_content(curricula_dir: Path, quizzes_dir: Path, root: Path | None = Non
                 continue
             owner[quiz.module_slug] = quiz.path
             bundle.quizzes.append(quiz)
+        _check_standards_quizzes(bundle, {p.stem for p in quiz_files}, out)
+    else:
+        _check_standards_quizzes(bundle, set(), out)
     if out.problems:
         raise ContentError(out.problems)
     return bundle
+
+
+def _check_standards_quizzes(bundle: ContentBundle, quiz_files: set[str],
+                             out: _Collector) -> None:
+    from lms.content.standards import check_quiz_modules
+
+    loaded = {q.module_slug for q in bundle.quizzes}
+    for curriculum in bundle.curricula:
+        if curriculum.standards is not None:
+            check_quiz_modules(curriculum.standards, loaded, quiz_files, out)

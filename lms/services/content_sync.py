@@ -6,6 +6,12 @@ the version it answered. A quiz file without its own ``retake_wait_minutes`` tak
 ``default_retake_wait_minutes`` here, at sync time: the version stores the resolved number, and a
 change of that default makes a new version of each quiz that uses it.
 
+A curriculum's ``standards.yaml`` and each of its agreement texts are versioned the same way: a
+changed file makes a new current ``StandardsPolicy`` / ``Agreement`` row (number + 1) and the old
+one stops being current, so a sign-off or a signature keeps the version it was made against. A
+removed file leaves its rows, none current. The curriculum's supervision and check-in
+frequencies are copied from its current policy (None without one: the config defaults apply).
+
 Sync never commits: the caller (the CLI command, the demo, a test) ends the unit of work, so sync
 can be one step of a larger transaction. On an error the caller rolls back.
 """
@@ -19,9 +25,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.content.loader import ContentBundle, QuizSpec, load_content
+from lms.content.loader import ContentBundle, CurriculumSpec, QuizSpec, load_content
 from lms.content.markdown import render_inline_markdown, render_markdown
-from lms.models import Curriculum, Module, Question, Quiz, QuizVersion
+from lms.models import Agreement, Curriculum, Module, Question, Quiz, QuizVersion, StandardsPolicy
 from lms.models._types import utcnow
 
 
@@ -31,14 +37,20 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     unchanged: int = 0
+    #: New versions of standards and agreement files, and ones no longer current ("path vN",
+    #: "path retired"); unchanged ones are not listed.
+    standards: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated or self.retired)
+        return bool(self.created or self.updated or self.retired or self.standards)
 
     def summary(self) -> str:
-        return (f"{len(self.created)} created, {len(self.updated)} updated, "
+        text = (f"{len(self.created)} created, {len(self.updated)} updated, "
                 f"{len(self.retired)} retired, {self.unchanged} unchanged")
+        if self.standards:
+            text += f"; {len(self.standards)} standards or agreement version(s) changed"
+        return text
 
 
 def sync_folders(session: Session, curricula_dir: Path, quizzes_dir: Path) -> SyncReport:
@@ -88,27 +100,25 @@ def _sync(session: Session, bundle: ContentBundle, report: SyncReport) -> None:
     modules = {m.slug: m for m in session.scalars(select(Module))}
     quizzes = {q.module.slug: q for q in session.scalars(select(Quiz).join(Quiz.module))}
     seen_modules: set[str] = set()
+    synced: list[tuple[Curriculum, CurriculumSpec]] = []
 
     for spec in bundle.curricula:
         curriculum = curricula.get(spec.slug)
         if curriculum is None:
             curriculum = Curriculum(slug=spec.slug, title=spec.title,
-                                    description=spec.description, content_hash=spec.content_hash,
-                                    supervision_every_days=spec.supervision_every_days,
-                                    check_in_every_days=spec.check_in_every_days)
+                                    description=spec.description, content_hash=spec.content_hash)
             session.add(curriculum)
             session.flush()
             report.created.append(spec.path)
         elif curriculum.content_hash != spec.content_hash:
             curriculum.title = spec.title
             curriculum.description = spec.description
-            curriculum.supervision_every_days = spec.supervision_every_days
-            curriculum.check_in_every_days = spec.check_in_every_days
             curriculum.content_hash = spec.content_hash
             curriculum.updated_at = now
             report.updated.append(spec.path)
         else:
             report.unchanged += 1
+        synced.append((curriculum, spec))
 
         for mspec in spec.modules:
             seen_modules.add(mspec.slug)
@@ -166,6 +176,68 @@ def _sync(session: Session, bundle: ContentBundle, report: SyncReport) -> None:
         if slug not in seen_quizzes and not quiz.retired:
             quiz.retired = True
             report.retired.append(f"quiz {slug}")
+    session.flush()
+
+    _sync_standards(session, synced, report)
+
+
+def _sync_standards(session: Session, pairs: list[tuple[Curriculum, CurriculumSpec]],
+                    report: SyncReport) -> None:
+    """Version each curriculum's standards file and agreement texts; copy the frequencies."""
+    ids = [curriculum.id for curriculum, _ in pairs]
+    policies: dict[int, list[StandardsPolicy]] = {i: [] for i in ids}
+    for policy in session.scalars(select(StandardsPolicy)
+                                  .where(StandardsPolicy.curriculum_id.in_(ids))):
+        policies[policy.curriculum_id].append(policy)
+    agreements: dict[tuple[int, str], list[Agreement]] = {}
+    for agreement in session.scalars(select(Agreement).where(Agreement.curriculum_id.in_(ids))):
+        agreements.setdefault((agreement.curriculum_id, agreement.key), []).append(agreement)
+
+    for curriculum, spec in pairs:
+        standards = spec.standards
+        rows = policies[curriculum.id]
+        current = next((p for p in rows if p.current), None)
+        if standards is None:
+            if current is not None:
+                current.current = False
+                report.standards.append(f"standards of {spec.slug} retired")
+        elif current is None or current.content_hash != standards.content_hash:
+            if current is not None:
+                current.current = False
+            number = max((p.number for p in rows), default=0) + 1
+            session.flush()  # the old version stops being current before the new one starts
+            session.add(StandardsPolicy(curriculum_id=curriculum.id, number=number,
+                                        content_hash=standards.content_hash,
+                                        rules=standards.rules, current=True))
+            report.standards.append(f"{standards.path} v{number}")
+        supervision = standards.supervision_every_days if standards else None
+        check_in = standards.check_in_every_days if standards else None
+        if curriculum.supervision_every_days != supervision:
+            curriculum.supervision_every_days = supervision
+        if curriculum.check_in_every_days != check_in:
+            curriculum.check_in_every_days = check_in
+
+        wanted = {a.key: a for a in spec.agreements}
+        keys = {key for (cid, key) in agreements if cid == curriculum.id} | set(wanted)
+        for key in sorted(keys):
+            versions = agreements.get((curriculum.id, key), [])
+            current_text = next((a for a in versions if a.current), None)
+            aspec = wanted.get(key)
+            if aspec is None:
+                if current_text is not None:
+                    current_text.current = False
+                    report.standards.append(f"agreement {spec.slug}/{key} retired")
+                continue
+            if current_text is not None and current_text.content_hash == aspec.content_hash:
+                continue
+            if current_text is not None:
+                current_text.current = False
+            number = max((a.number for a in versions), default=0) + 1
+            session.flush()
+            session.add(Agreement(curriculum_id=curriculum.id, key=key, number=number,
+                                  title=aspec.title, body_html=render_markdown(aspec.body),
+                                  content_hash=aspec.content_hash, current=True))
+            report.standards.append(f"{aspec.path} v{number}")
     session.flush()
 
 
