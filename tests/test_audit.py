@@ -215,3 +215,48 @@ def test_the_log_is_append_only(app, logged, db, admin, client_for):
              if f.__module__ == audit.__name__]
     assert not [n for n in names if any(w in n for w in ("update", "delete", "edit", "remove",
                                                          "purge", "change"))]
+
+
+# --- each kind of event, written where it happens ------------------------------------------
+
+
+def _edit(client, person, roles, **more):
+    return client.post(f"/admin/people/{person.id}", data={
+        "name": person.name, "email": person.email, "roles": roles, "active": "y",
+        "cohort_id": "0", **more})
+
+
+def test_a_role_change_is_recorded_only_when_roles_change(db, admin, make_person, client_for):
+    sam = make_person("trainer", name="Sam")
+    client = client_for(admin)
+    assert _edit(client, sam, ["trainer"]).status_code == 302  # same roles: no event
+    assert events(db, audit.ROLE_CHANGE) == []
+    assert _edit(client, sam, ["supervisor", "trainer"]).status_code == 302
+    [event] = events(db, audit.ROLE_CHANGE)
+    assert (event.actor_id, event.subject_type, event.subject_id, event.person_id) == (
+        admin.id, "person", sam.id, sam.id)
+    assert event.detail == {"from": ["trainer"], "to": ["supervisor", "trainer"]}
+
+
+def test_a_refused_role_change_records_nothing(db, admin, client_for):
+    assert _edit(client_for(admin), admin, ["trainer"]).status_code == 422
+    assert events(db, audit.ROLE_CHANGE) == []
+
+
+def test_an_admin_s_new_log_in_link_is_a_password_reset(db, admin, make_person, client_for):
+    person = make_person("trainee")
+    response = client_for(admin).post(f"/admin/people/{person.id}/link")
+    assert response.status_code == 200
+    [event] = events(db, audit.PASSWORD_RESET)
+    assert (event.actor_id, event.person_id) == (admin.id, person.id)
+    assert event.detail == {"by": "link", "purpose": "reset"}
+    assert "token" not in str(event.detail)
+
+
+def test_an_admin_choosing_someone_s_password_is_a_reset_without_the_password(
+        db, admin, make_person, client_for):
+    person = make_person("trainee")
+    assert _edit(client_for(admin), person, ["trainee"],
+                 new_password="a brand new secret").status_code == 302
+    [event] = events(db, audit.PASSWORD_RESET)
+    assert event.person_id == person.id and event.detail == {"by": "password"}

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from lms.models import ROLES, Cohort, Enrolment, Invitation, Person, PersonRole
 from lms.models._types import utcnow
 from lms.models.people import ADMIN, TRAINEE
+from lms.services import audit
 from lms.services.errors import ServiceError, _l
 
 MIN_PASSWORD_LENGTH = 10
@@ -243,9 +244,16 @@ def update_person(session: Session, actor: Person, person: Person, *, name: str,
     if email is not None and email != person.email:
         person.email = email
         revoke_links(session, person.id)  # links mailed to the old address die with it
+    old_roles = set(person.roles)
     set_roles(session, person, roles)
+    if roles != old_roles:
+        audit.record(session, actor.id, audit.ROLE_CHANGE, "person", person.id, person.id,
+                     {"from": sorted(old_roles), "to": sorted(roles)})
     if new_password:
         set_password(session, person, new_password, must_change=person.id != actor.id)
+        if person.id != actor.id:  # an admin chose someone's password: a reset (never logged)
+            audit.record(session, actor.id, audit.PASSWORD_RESET, "person", person.id,
+                         person.id, {"by": "password"})
 
 
 def people_by_ids(session: Session, ids: Iterable[int] | None) -> list[Person]:

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from lms.forms.people import PersonEditForm, PersonForm
 from lms.models import Cohort, Person
 from lms.models.people import ADMIN
-from lms.services import accounts, cohorts, invitations
+from lms.services import accounts, audit, cohorts, invitations
 from lms.web import programme
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.blueprint import make_blueprint
@@ -114,6 +114,8 @@ def new_link(person_id: int):
     purpose = invitations.RESET if person.password_hash else invitations.INVITE
     links = invitations.issue(session, [person], purpose=purpose, valid_for=valid_for(purpose),
                               created_by=current_person())
+    audit.record(session, current_person().id, audit.PASSWORD_RESET, "person", person.id,
+                 person.id, {"by": "link", "purpose": purpose})
     session.commit()
     return _link_page(person, links, purpose, new=False)
 
