@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -150,3 +151,19 @@ class Certificate(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sign_off: Mapped[SignOff] = relationship()
+
+
+class AppendOnlyError(Exception):
+    """A signature, rating, sign-off or certificate was about to be changed or deleted."""
+
+
+def _refuse(_mapper, _connection, target) -> None:
+    raise AppendOnlyError(f"{type(target).__name__} records are never edited or deleted: "
+                          "add a new record instead")
+
+
+# Evidence of readiness is history: a correction is a new row, never an edit (the ORM refuses
+# both; the audit log records who added what).
+for _model in (AgreementSignature, CompetencyRating, SignOff, Certificate):
+    event.listen(_model, "before_update", _refuse)
+    event.listen(_model, "before_delete", _refuse)

@@ -1,0 +1,175 @@
+"""Competency ratings and sign-offs: who judges, deploy / override / defer / revoke, the
+snapshot that outlives a policy change, and records that are never edited."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lms.models import (
+    Agreement,
+    AgreementSignature,
+    AuditEvent,
+    SignOff,
+    StandardsPolicy,
+    SupervisionAttendee,
+    SupervisionRecord,
+)
+from lms.models._types import utcnow
+from lms.models.readiness import AppendOnlyError
+from lms.services import sign_offs, supervisors
+from lms.services.sign_offs import SignOffError
+from tests.test_readiness import RULES, attend, no_standards, pass_quiz
+
+TODAY = utcnow().date()
+
+
+@pytest.fixture
+def supervisor(db, make_person, trainee):
+    person = make_person("supervisor", name="Sara Supervisor")
+    supervisors.assign(db, trainee, person, on=TODAY - timedelta(days=60))
+    db.commit()
+    return person
+
+
+@pytest.fixture
+def policy(db, cohort):
+    no_standards(db, cohort.curriculum_id)
+    row = StandardsPolicy(curriculum_id=cohort.curriculum_id, number=1, content_hash="h",
+                          rules=RULES, current=True)
+    db.add_all([row, Agreement(curriculum_id=cohort.curriculum_id, key="confidentiality",
+                               number=1, title="Confidentiality agreement",
+                               body_html="<p>x</p>", content_hash="a", current=True)])
+    db.commit()
+    return row
+
+
+@pytest.fixture
+def ready(db, cohort, trainee, trainer, policy, make_session, module, supervisor):
+    """Everything met but the competency, which ``judge`` rates."""
+    attend(db, cohort, trainee, make_session, trainer, 100, 100, core=True, status="present")
+    pass_quiz(db, trainee, module("listening"))
+    pass_quiz(db, trainee, module("privacy"))
+    db.add(AgreementSignature(person_id=trainee.id, agreement_id=db.scalar(
+        select(Agreement.id)), typed_name=trainee.name))
+    for _ in range(2):
+        record = SupervisionRecord(author_id=supervisor.id, held_on=TODAY, kind="individual",
+                                   duration_minutes=45, format="phone", topics=[], notes="",
+                                   private_note="")
+        record.attendees.append(SupervisionAttendee(trainee_id=trainee.id))
+        db.add(record)
+    db.commit()
+
+
+def judge(db, person, trainee):
+    return sign_offs.judge_of(db, person, trainee, TODAY)
+
+
+def rate(db, who, trainee, cohort, value="competent", **changes):
+    fields = dict(competency="listening", rating=value, observed_on=TODAY,
+                  setting="role_play", evidence="Used open questions and a summary.",
+                  today=TODAY)
+    fields.update(changes)
+    return sign_offs.rate(db, who, trainee, cohort, **fields)
+
+
+def test_who_may_judge(db, trainee, supervisor, make_person):
+    assert judge(db, supervisor, trainee) == sign_offs.Judge(supervisor, False)
+    admin = make_person("admin")
+    assert judge(db, admin, trainee).as_admin
+    assert judge(db, make_person("supervisor"), trainee) is None
+    both = make_person("trainee", "admin")
+    assert judge(db, both, both) is None, "nobody judges themselves"
+
+
+def test_a_rating_is_checked_and_kept_as_history(db, cohort, trainee, supervisor, policy):
+    who = judge(db, supervisor, trainee)
+    with pytest.raises(SignOffError) as info:
+        rate(db, who, trainee, cohort, "great", competency="juggling", setting="cafe",
+             observed_on=TODAY + timedelta(days=1), evidence=" ")
+    assert set(info.value.problems) == {"competency", "rating", "setting", "observed_on",
+                                        "evidence"}
+    first = rate(db, who, trainee, cohort, "developing")
+    second = rate(db, who, trainee, cohort, "competent")
+    again = rate(db, who, trainee, cohort, "competent")
+    db.commit()
+    assert again.id == second.id, "a double-click adds nothing"
+    assert first.id != second.id
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "rating")).all()
+    assert len(events) == 2
+    first.rating = "competent"
+    with pytest.raises(AppendOnlyError):
+        db.commit()
+    db.rollback()
+
+
+def test_deploy_when_ready_keeps_a_snapshot_that_outlives_a_policy_change(
+        db, cohort, trainee, supervisor, ready, policy):
+    who = judge(db, supervisor, trainee)
+    rate(db, who, trainee, cohort)
+    decision = sign_offs.sign_off(db, who, trainee, cohort, decision="deploy", today=TODAY)
+    db.commit()
+    assert decision.override_justification is None and decision.policy_id == policy.id
+    assert decision.evidence["ready"] is True
+    # The programme raises its bar: a new policy version. The sign-off is unchanged.
+    policy.current = False
+    db.add(StandardsPolicy(curriculum_id=cohort.curriculum_id, number=2, content_hash="h2",
+                           rules={**RULES, "attendance": {"minimum_percent": 100,
+                                                          "core_sessions": True}},
+                           current=True))
+    db.commit()
+    db.expire_all()
+    kept = db.get(SignOff, decision.id)
+    assert kept.policy_id == policy.id and kept.evidence["policy_number"] == 1
+    kept.reasons = "rewritten"
+    with pytest.raises(AppendOnlyError):
+        db.commit()
+    db.rollback()
+
+
+def test_deploy_when_not_ready_needs_a_justification_and_is_audited(db, cohort, trainee,
+                                                                    supervisor, policy):
+    who = judge(db, supervisor, trainee)
+    with pytest.raises(SignOffError) as info:
+        sign_offs.sign_off(db, who, trainee, cohort, decision="deploy", today=TODAY,
+                           override_justification="ok")
+    assert "override_justification" in info.value.problems
+    decision = sign_offs.sign_off(
+        db, who, trainee, cohort, decision="deploy", today=TODAY,
+        override_justification="Experienced volunteer; the course is being made up in May.")
+    db.commit()
+    assert decision.override_justification.startswith("Experienced")
+    actions = [e.action for e in db.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions[-2:] == ["sign_off", "override"]
+
+
+def test_defer_needs_reasons_a_plan_and_a_later_review(db, cohort, trainee, supervisor, policy):
+    who = judge(db, supervisor, trainee)
+    with pytest.raises(SignOffError) as info:
+        sign_offs.sign_off(db, who, trainee, cohort, decision="defer", today=TODAY,
+                           review_on=TODAY)
+    assert set(info.value.problems) == {"reasons", "plan", "review_on"}
+    decision = sign_offs.sign_off(db, who, trainee, cohort, decision="defer", today=TODAY,
+                                  reasons="Boundaries role-play not yet solid",
+                                  plan="Two more role-plays", review_on=TODAY + timedelta(days=30))
+    again = sign_offs.sign_off(db, who, trainee, cohort, decision="defer", today=TODAY,
+                               reasons="Boundaries role-play not yet solid",
+                               plan="Two more role-plays", review_on=TODAY + timedelta(days=30))
+    db.commit()
+    assert again.id == decision.id and decision.review_on == TODAY + timedelta(days=30)
+
+
+def test_revoking_is_a_new_record_and_happens_once(db, cohort, trainee, supervisor, policy):
+    who = judge(db, supervisor, trainee)
+    deploy = sign_offs.sign_off(db, who, trainee, cohort, decision="deploy", today=TODAY,
+                                override_justification="Justified at length for this test.")
+    with pytest.raises(SignOffError, match="reason"):
+        sign_offs.revoke(db, who, trainee, deploy, " ")
+    revocation = sign_offs.revoke(db, who, trainee, deploy, "Breached confidentiality")
+    db.commit()
+    assert revocation.revokes_id == deploy.id and revocation.decision == "revoke"
+    assert sign_offs.revocation_of(db, deploy).id == revocation.id
+    with pytest.raises(SignOffError, match="already revoked"):
+        sign_offs.revoke(db, who, trainee, deploy, "Again")
