@@ -71,7 +71,8 @@ def sample_values(db, trainee, module, make_session, make_person):
     values = supervision_samples(db, trainee, make_person("supervisor"))
     db.commit()
     return {"slug": "listening", "attempt_id": attempt.id, "person_id": trainee.id,
-            "cohort_id": enrolment.cohort_id, "session_id": item.id, **values}
+            "cohort_id": enrolment.cohort_id, "session_id": item.id, "certificate_id": 1,
+            **values}
 
 
 def build(rule, values):

@@ -246,6 +246,6 @@ def session_feedback(session_id: int):
 
 
 # The route modules register their views on ``bp`` when imported.
-from lms.web.trainee import check_ins, debriefs, supervision  # noqa: E402
+from lms.web.trainee import certificates, check_ins, debriefs, supervision  # noqa: E402
 
-__all__ = ["STAFF", "bp", "check_ins", "debriefs", "supervision"]
+__all__ = ["STAFF", "bp", "certificates", "check_ins", "debriefs", "supervision"]
