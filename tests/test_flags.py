@@ -342,3 +342,13 @@ def test_a_new_supervisor_does_not_inherit_acknowledgements(db, make_person, sup
     db.commit()
     row = flags.dashboard(db, successor.id, TODAY, flags.Settings())[0]
     assert not row.flags[0].acknowledged and row.open_flags
+
+
+def test_a_deferred_sign_off_flags_its_review_date():
+    deferred = Facts(1, 30, 7, TODAY - timedelta(days=40), last_supervision=TODAY,
+                     check_ins=history(GOOD), deferred=(9, TODAY + timedelta(days=1),
+                                                        TODAY - timedelta(days=20)))
+    assert flags.compute(deferred, TODAY) == []
+    due = flags.compute(deferred, TODAY + timedelta(days=1))
+    assert [(f.kind, f.key, f.on) for f in due if f.kind == flags.REVIEW_DUE] == [
+        (flags.REVIEW_DUE, "sign_off:9", TODAY + timedelta(days=1))]

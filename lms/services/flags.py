@@ -28,6 +28,7 @@ from lms.models import (
     CheckIn,
     FlagAcknowledgement,
     Person,
+    SignOff,
     SupervisorAssignment,
 )
 from lms.models._types import utcnow
@@ -41,12 +42,13 @@ MISSED_CHECK_IN = "missed_check_in"
 ACTION_OVERDUE = "action_overdue"
 FOLLOW_UP_OVERDUE = "follow_up_overdue"
 WANTS_TO_TALK = "wants_to_talk"
-KINDS = (WANTS_TO_TALK, LOW_CHECK_IN, FALLING_TREND, FOLLOW_UP_OVERDUE, SUPERVISION_OVERDUE,
-         MISSED_CHECK_IN, ACTION_OVERDUE)
+REVIEW_DUE = "review_due"  # a deferred sign-off's review date has come
+KINDS = (WANTS_TO_TALK, LOW_CHECK_IN, FALLING_TREND, FOLLOW_UP_OVERDUE, REVIEW_DUE,
+         SUPERVISION_OVERDUE, MISSED_CHECK_IN, ACTION_OVERDUE)
 
 # How urgent each kind is, for ordering the dashboard (higher first).
 URGENCY = {WANTS_TO_TALK: 60, LOW_CHECK_IN: 50, FALLING_TREND: 40, FOLLOW_UP_OVERDUE: 35,
-           SUPERVISION_OVERDUE: 30, MISSED_CHECK_IN: 20, ACTION_OVERDUE: 10}
+           REVIEW_DUE: 32, SUPERVISION_OVERDUE: 30, MISSED_CHECK_IN: 20, ACTION_OVERDUE: 10}
 
 ITEMS = check_ins.ITEM_KEYS
 LOW = 2  # an item at or below this is low
@@ -108,6 +110,8 @@ class Facts:
     # The latest check-in with no low item, even when it is older than the twelve read: a run
     # of low check-ins is one episode, named by the good one before it.
     last_good_check_in_id: int | None = None
+    # The latest sign-off when it is a deferral: (its id, review date, the day it was made).
+    deferred: tuple[int, date, date] | None = None
 
 
 @dataclass
@@ -235,6 +239,16 @@ def _overdue_actions(facts: Facts, today: date) -> list[Flag]:
     return out
 
 
+def _review_due(facts: Facts, today: date) -> Flag | None:
+    if facts.deferred is None:
+        return None
+    sign_off_id, review_on, deferred_on = facts.deferred
+    if today < review_on:
+        return None
+    return Flag(REVIEW_DUE, f"sign_off:{sign_off_id}", _every(review_on, today, 7), review_on,
+                {"review_on": review_on, "deferred_on": deferred_on})
+
+
 def compute(facts: Facts, today: date,
             acknowledgements: Iterable[FlagAcknowledgement] = ()) -> list[Flag]:
     """Every current flag for one trainee, most urgent first, with its acknowledgement."""
@@ -242,6 +256,9 @@ def compute(facts: Facts, today: date,
                          _falling_trend(facts.check_ins), _supervision_overdue(facts, today),
                          _missed_check_in(facts, today)) if f is not None]
     found += _overdue_actions(facts, today)
+    review = _review_due(facts, today)
+    if review is not None:
+        found.append(review)
     latest: dict[tuple[str, str], FlagAcknowledgement] = {}
     for ack in sorted(acknowledgements, key=lambda a: (a.at, a.id or 0)):
         latest[(ack.kind, ack.key)] = ack
@@ -306,6 +323,14 @@ def load_facts(session: Session, trainee_ids: Iterable[int],
     for trainee_id, action in supervision.open_actions(session, ids):
         facts[trainee_id].open_actions.append(
             ActionFact(action.id, action.description, action.due_on))
+    latest: dict[int, SignOff] = {}
+    for sign_off in session.scalars(select(SignOff).where(SignOff.trainee_id.in_(ids))
+                                    .order_by(SignOff.created_at, SignOff.id)):
+        latest[sign_off.trainee_id] = sign_off
+    for trainee_id, sign_off in latest.items():
+        if sign_off.decision == "defer" and sign_off.review_on is not None:
+            facts[trainee_id].deferred = (sign_off.id, sign_off.review_on,
+                                          _local_day(sign_off.created_at, tz))
     for trainee_id, action in debriefs.open_follow_ups(session, ids):
         facts[trainee_id].open_actions.append(
             ActionFact(action.id, action.description, action.due_on, follow_up=True))
