@@ -260,3 +260,44 @@ def test_an_admin_choosing_someone_s_password_is_a_reset_without_the_password(
                  new_password="a brand new secret").status_code == 302
     [event] = events(db, audit.PASSWORD_RESET)
     assert event.person_id == person.id and event.detail == {"by": "password"}
+
+
+def test_supervisor_changes_are_recorded_in_one_statement(db, cohort, trainee, trainer,
+                                                          make_person, count_queries):
+    from lms.services import supervisors
+
+    sara = make_person("supervisor", name="Sara")
+    tom = make_person("supervisor", name="Tom")
+    today = date(2027, 3, 1)
+    assert supervisors.assign(db, trainee, sara, on=today, by=trainer)
+    assert not supervisors.assign(db, trainee, sara, on=today, by=trainer)  # no change: no event
+    assert supervisors.assign(db, trainee, tom, on=today, by=trainer)
+    db.commit()
+    first, second = events(db, audit.SUPERVISOR_CHANGE)
+    assert (first.actor_id, first.subject_type, first.subject_id, first.person_id) == (
+        trainer.id, "person", trainee.id, trainee.id)
+    assert first.detail == {"from": None, "to": sara.id, "cohort_id": None}
+    assert second.detail == {"from": sara.id, "to": tom.id, "cohort_id": None}
+    # A cohort's default given to many trainees: one insert of events, whatever their number.
+    others = [make_person("trainee") for _ in range(4)]
+    with count_queries() as statements:
+        changed = supervisors.assign_many(db, {p.id: sara.id for p in [trainee, *others]},
+                                          on=today, by=trainer, cohort_id=cohort.id)
+    assert changed == 5
+    assert len([s for s in statements if "INSERT INTO lms_audit_event" in s]) == 1
+    db.commit()
+    latest = events(db, audit.SUPERVISOR_CHANGE)[2:]
+    assert {e.person_id for e in latest} == {trainee.id, *(p.id for p in others)}
+    assert {e.detail["cohort_id"] for e in latest} == {cohort.id}
+    assert next(e for e in latest if e.person_id == trainee.id).detail["from"] == tom.id
+
+
+def test_a_trainer_s_supervisor_change_on_the_page_is_recorded(db, cohort, trainee, trainer,
+                                                                make_person, client_for):
+    sara = make_person("supervisor", name="Sara")
+    response = client_for(trainer).post(
+        f"/cohorts/{cohort.id}/supervisors",
+        data={f"supervisor-{trainee.id}": str(sara.id)})
+    assert response.status_code in (200, 302, 303)
+    [event] = events(db, audit.SUPERVISOR_CHANGE)
+    assert event.actor_id == trainer.id and event.detail["to"] == sara.id

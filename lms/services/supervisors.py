@@ -15,9 +15,18 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from lms.models import Cohort, CohortStaff, Curriculum, Enrolment, Person, SupervisorAssignment
+from lms.models import (
+    AuditEvent,
+    Cohort,
+    CohortStaff,
+    Curriculum,
+    Enrolment,
+    Person,
+    SupervisorAssignment,
+)
 from lms.models._types import utcnow
 from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
+from lms.services.audit import SUPERVISOR_CHANGE
 from lms.services.errors import ServiceError, _l
 
 
@@ -106,8 +115,9 @@ def assign_many(session: Session, pairs: dict[int, int | None], *, on: date,
                 now: datetime | None = None) -> int:
     """Make ``pairs[trainee_id]`` each trainee's supervisor from ``on`` (None: no supervisor).
 
-    Trainees whose current supervisor is already the one named are left alone. Bulk: three
-    statements whatever the number. Returns how many trainees changed supervisor.
+    Trainees whose current supervisor is already the one named are left alone. Bulk: four
+    statements whatever the number (the last records each change made ``by`` someone in the
+    audit log). Returns how many trainees changed supervisor.
     """
     if not pairs:
         return 0
@@ -132,6 +142,14 @@ def assign_many(session: Session, pairs: dict[int, int | None], *, on: date,
                                                                         "fetch"})
             if new_rows:
                 session.execute(insert(SupervisorAssignment), new_rows)
+            if by is not None:
+                # One audit event per trainee a person moved, in one statement. (A default the
+                # system applies at enrolment, by nobody, follows from an audited choice.)
+                session.execute(insert(AuditEvent), [
+                    {"at": now or utcnow(), "actor_id": by.id, "action": SUPERVISOR_CHANGE,
+                     "subject_type": "person", "subject_id": t, "person_id": t,
+                     "detail": {"from": current[t].supervisor_id if t in current else None,
+                                "to": pairs[t], "cohort_id": cohort_id}} for t in changing])
     except IntegrityError:
         # Another change for the same trainee landed at the same moment (a double-click).
         raise SupervisorError(_l("Someone changed this supervisor at the same moment; reload "
