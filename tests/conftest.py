@@ -19,6 +19,7 @@ from lms.services.content_sync import sync_folders
 from tests import factories
 
 HERE = Path(__file__).resolve().parent
+pytest_plugins = ["tests.readiness_fixtures"]
 TEST_CONTENT = HERE / "content"
 ROOT = HERE.parent
 

@@ -11,77 +11,22 @@ from sqlalchemy import select
 from lms.models import (
     Agreement,
     AgreementSignature,
-    Attempt,
     CompetencyRating,
     Enrolment,
-    StandardsPolicy,
     SupervisionAttendee,
     SupervisionRecord,
 )
 from lms.models._types import utcnow
 from lms.services import attendance, readiness
-from lms.services.attendance import Mark
+from tests.readiness_fixtures import RULES, attend, no_standards, pass_quiz
 
 TODAY = utcnow().date()
-RULES = {
-    "attendance": {"minimum_percent": 80, "core_sessions": True},
-    "quizzes": {"modules": ["listening", "privacy"], "pass_mark": None,
-                "valid_for_months": 12},
-    "agreements": ["confidentiality"],
-    "supervision": {"minimum_sessions": 2, "minimum_hours": 1.5, "every_days": 30},
-    "check_ins": {"every_days": 7},
-    "competencies": [{"key": "listening", "title": "Active listening",
-                      "descriptor": "Uses OARS.", "required": "competent"}],
-    "recertify_after_months": 24,
-}
-
-
-def no_standards(db, curriculum_id):
-    """The test content's own standards file is replaced by each test's hand-made rules."""
-    for model in (StandardsPolicy, Agreement):
-        for row in db.scalars(select(model).where(model.curriculum_id == curriculum_id)):
-            db.delete(row)
-    db.commit()
-
-
-@pytest.fixture
-def policy(db, cohort):
-    no_standards(db, cohort.curriculum_id)
-    row = StandardsPolicy(curriculum_id=cohort.curriculum_id, number=1, content_hash="h",
-                          rules=RULES, current=True)
-    agreement = Agreement(curriculum_id=cohort.curriculum_id, key="confidentiality", number=1,
-                          title="Confidentiality agreement", body_html="<p>x</p>",
-                          content_hash="a", current=True)
-    db.add_all([row, agreement])
-    db.commit()
-    return row
-
-
 def only(db, cohort, trainee) -> readiness.Readiness:
     return readiness.readiness_in(db, cohort, trainee.id, today=TODAY)
 
 
 def criterion(found, key) -> readiness.Criterion:
     return found.criterion(key)
-
-
-def attend(db, cohort, trainee, make_session, trainer, minutes, attended, core=False,
-           status="late"):
-    item = make_session(cohort, utcnow() - timedelta(days=2), minutes, core=core)
-    attendance.record_register(db, item, [Mark(trainee.id, status,
-                                               attended if status == "late" else None)],
-                               trainer)
-    db.commit()
-    return item
-
-
-def pass_quiz(db, trainee, module, *, score=100.0, passed=True, days_ago=1):
-    quiz = module.quiz
-    at = utcnow() - timedelta(days=days_ago)
-    db.add(Attempt(person_id=trainee.id, quiz_id=quiz.id,
-                   quiz_version_id=quiz.current_version_id, question_order=[],
-                   started_at=at, submitted_at=at, score=score, passed=passed))
-    db.commit()
 
 
 def test_without_a_standards_file_nobody_is_ready(db, cohort, trainee):

@@ -9,58 +9,17 @@ import pytest
 from sqlalchemy import select
 
 from lms.models import (
-    Agreement,
-    AgreementSignature,
     AuditEvent,
     SignOff,
     StandardsPolicy,
-    SupervisionAttendee,
-    SupervisionRecord,
 )
 from lms.models._types import utcnow
 from lms.models.readiness import AppendOnlyError
-from lms.services import sign_offs, supervisors
+from lms.services import sign_offs
 from lms.services.sign_offs import SignOffError
-from tests.test_readiness import RULES, attend, no_standards, pass_quiz
+from tests.readiness_fixtures import RULES
 
 TODAY = utcnow().date()
-
-
-@pytest.fixture
-def supervisor(db, make_person, trainee):
-    person = make_person("supervisor", name="Sara Supervisor")
-    supervisors.assign(db, trainee, person, on=TODAY - timedelta(days=60))
-    db.commit()
-    return person
-
-
-@pytest.fixture
-def policy(db, cohort):
-    no_standards(db, cohort.curriculum_id)
-    row = StandardsPolicy(curriculum_id=cohort.curriculum_id, number=1, content_hash="h",
-                          rules=RULES, current=True)
-    db.add_all([row, Agreement(curriculum_id=cohort.curriculum_id, key="confidentiality",
-                               number=1, title="Confidentiality agreement",
-                               body_html="<p>x</p>", content_hash="a", current=True)])
-    db.commit()
-    return row
-
-
-@pytest.fixture
-def ready(db, cohort, trainee, trainer, policy, make_session, module, supervisor):
-    """Everything met but the competency, which ``judge`` rates."""
-    attend(db, cohort, trainee, make_session, trainer, 100, 100, core=True, status="present")
-    pass_quiz(db, trainee, module("listening"))
-    pass_quiz(db, trainee, module("privacy"))
-    db.add(AgreementSignature(person_id=trainee.id, agreement_id=db.scalar(
-        select(Agreement.id)), typed_name=trainee.name))
-    for _ in range(2):
-        record = SupervisionRecord(author_id=supervisor.id, held_on=TODAY, kind="individual",
-                                   duration_minutes=45, format="phone", topics=[], notes="",
-                                   private_note="")
-        record.attendees.append(SupervisionAttendee(trainee_id=trainee.id))
-        db.add(record)
-    db.commit()
 
 
 def judge(db, person, trainee):

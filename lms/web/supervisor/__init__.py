@@ -34,7 +34,7 @@ def current_supervisee(person_id: int) -> Person:
 
 
 # The route modules register their views on ``bp`` when imported.
-from lms.web.supervisor import dashboard, debriefs, records  # noqa: E402
+from lms.web.supervisor import dashboard, debriefs, readiness, records  # noqa: E402
 
-__all__ = ["ROLES", "bp", "current_supervisee", "dashboard", "debriefs", "flag_settings", "records",
-           "today"]
+__all__ = ["ROLES", "bp", "current_supervisee", "dashboard", "debriefs", "flag_settings",
+           "readiness", "records", "today"]
