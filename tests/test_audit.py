@@ -301,3 +301,31 @@ def test_a_trainer_s_supervisor_change_on_the_page_is_recorded(db, cohort, train
     assert response.status_code in (200, 302, 303)
     [event] = events(db, audit.SUPERVISOR_CHANGE)
     assert event.actor_id == trainer.id and event.detail["to"] == sara.id
+
+
+def test_each_attendance_correction_is_recorded_without_its_reason(db, cohort, trainee, trainer,
+                                                                   make_person, make_session):
+    from lms.models import Enrolment
+    from lms.models._types import utcnow
+    from lms.services import attendance
+    from lms.services.attendance import Mark
+
+    other = make_person("trainee")
+    db.add(Enrolment(cohort_id=cohort.id, person_id=other.id,
+                     enrolled_on=(utcnow() - timedelta(days=30)).date()))
+    db.commit()
+    item = make_session(cohort, utcnow() - timedelta(days=1), 120)
+    attendance.record_register(db, item, [Mark(trainee.id, "absent"), Mark(other.id, "present")],
+                               trainer)
+    db.commit()
+    assert events(db, audit.ATTENDANCE_CORRECTION) == []  # first marks are not corrections
+    attendance.record_register(db, item, [Mark(trainee.id, "late", 90),
+                                          Mark(other.id, "present")],
+                               trainer, reason="Bea's mum phoned to say she was on the bus")
+    db.commit()
+    [event] = events(db, audit.ATTENDANCE_CORRECTION)
+    assert (event.actor_id, event.person_id, event.subject_type) == (
+        trainer.id, trainee.id, "attendance_record")
+    assert event.detail == {"session_id": item.id, "from": "absent", "to": "late",
+                            "from_minutes": 0, "to_minutes": 90}
+    assert "mum" not in str(event.detail)

@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
     AttendanceChange,
     AttendanceRecord,
+    AuditEvent,
     Cohort,
     Enrolment,
     MakeUp,
@@ -44,6 +45,7 @@ from lms.models import (
 from lms.models._types import utcnow
 from lms.models.agenda import ABSENT, EXCUSED, LATE, LEFT_EARLY, PRESENT, STATUSES
 from lms.services.agenda import IN_ORDER, has_happened
+from lms.services.audit import ATTENDANCE_CORRECTION
 from lms.services.errors import ServiceError
 
 PARTIAL = (LATE, LEFT_EARLY)
@@ -207,6 +209,7 @@ def record_register(session: Session, training_session: TrainingSession, marks: 
 
 def _write_marks(session: Session, training_session: TrainingSession, planned: list,
                  recorder: Person, reason: str, now: datetime) -> None:
+    corrections: list[dict] = []
     for mark, minutes, record in planned:
         old_status = record.status if record else None
         old_minutes = record.minutes_credited if record else None
@@ -223,7 +226,18 @@ def _write_marks(session: Session, training_session: TrainingSession, planned: l
             record_id=record.id, old_status=old_status, new_status=mark.status,
             old_minutes=old_minutes, new_minutes=minutes, changed_by_id=recorder.id,
             changed_at=now, reason=reason.strip() if old_status else ""))
+        if old_status is not None:
+            # A correction is audited without its reason (reasons may name people).
+            corrections.append({
+                "at": now, "actor_id": recorder.id, "action": ATTENDANCE_CORRECTION,
+                "subject_type": "attendance_record", "subject_id": record.id,
+                "person_id": mark.person_id,
+                "detail": {"session_id": training_session.id, "from": old_status,
+                           "to": mark.status, "from_minutes": old_minutes,
+                           "to_minutes": minutes}})
     session.flush()
+    if corrections:
+        session.execute(insert(AuditEvent), corrections)
 
 
 def history(session: Session, training_session: TrainingSession) -> list[tuple]:
