@@ -15,10 +15,12 @@ from lms.models import Attempt, TrainingSession
 from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
 from lms.services import agenda, attendance, calendar_feeds, feedback, progress, quizzes
 from lms.services import cohorts as cohorts_service
+from lms.services import readiness as readiness_service
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.blueprint import make_blueprint
 from lms.web.calendar import ics_response
 from lms.web.form_handling import handle_post
+from lms.web.programme import today as programme_today
 
 bp = make_blueprint("lms_trainee", __name__)
 
@@ -29,9 +31,14 @@ STAFF = (TRAINER, SUPERVISOR, ADMIN)
 @roles_required(TRAINEE)
 def dashboard():
     person = current_person()
-    curricula = progress.trainee_progress(db_session(), person.id)
+    session = db_session()
+    curricula = progress.trainee_progress(session, person.id)
+    # The same service as the readiness page, so "N of M done" here agrees with it.
+    ready_rows = [r for r in readiness_service.trainee_readiness(session, person.id,
+                                                                 today=programme_today())
+                  if r.policy is not None and not r.withdrawn]
     return render_template("lms/trainee/dashboard.html", person=person, curricula=curricula,
-                           check_in_due=check_ins.due_state(person))
+                           check_in_due=check_ins.due_state(person), readiness=ready_rows)
 
 
 @bp.route("/modules/<slug>")
@@ -246,6 +253,6 @@ def session_feedback(session_id: int):
 
 
 # The route modules register their views on ``bp`` when imported.
-from lms.web.trainee import certificates, check_ins, debriefs, supervision  # noqa: E402
+from lms.web.trainee import certificates, check_ins, debriefs, readiness, supervision  # noqa: E402
 
-__all__ = ["STAFF", "bp", "certificates", "check_ins", "debriefs", "supervision"]
+__all__ = ["STAFF", "bp", "certificates", "check_ins", "debriefs", "readiness", "supervision"]
