@@ -329,3 +329,25 @@ def test_each_attendance_correction_is_recorded_without_its_reason(db, cohort, t
     assert event.detail == {"session_id": item.id, "from": "absent", "to": "late",
                             "from_minutes": 0, "to_minutes": 90}
     assert "mum" not in str(event.detail)
+
+
+def test_the_grid_csv_export_is_recorded(db, cohort, trainer, client_for):
+    response = client_for(trainer).get(f"/cohorts/{cohort.id}/grid.csv")
+    assert response.status_code == 200 and "Tess Trainee" in response.get_data(as_text=True)
+    [event] = events(db, audit.CSV_EXPORT)
+    assert (event.actor_id, event.subject_type, event.subject_id, event.detail) == (
+        trainer.id, "cohort_grid", cohort.id, {"rows": 1})
+
+
+def test_the_invitations_csv_export_is_recorded(db, cohort, trainer, make_person, client_for):
+    from lms.models import Enrolment
+
+    for n in range(2):
+        new = make_person("trainee", password_hash=None, email=f"new{n}@example.org")
+        db.add(Enrolment(cohort_id=cohort.id, person_id=new.id, enrolled_on=date(2027, 1, 1)))
+    db.commit()
+    response = client_for(trainer).post(f"/cohorts/{cohort.id}/invitations.csv")
+    assert response.status_code == 200 and "new1@example.org" in response.get_data(as_text=True)
+    [event] = events(db, audit.CSV_EXPORT)
+    assert (event.actor_id, event.subject_type, event.subject_id, event.detail) == (
+        trainer.id, "invitation_links", cohort.id, {"rows": 2})

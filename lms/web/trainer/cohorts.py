@@ -12,6 +12,7 @@ from lms.models.people import SUPERVISOR, TRAINER
 from lms.services import (
     accounts,
     agenda,
+    audit,
     catalogue,
     cohorts,
     invitations,
@@ -208,8 +209,11 @@ def invitation_links_csv(cohort_id: int):
     links = invitations.issue(session, invitations.awaiting_in_cohort(session, found.id),
                               purpose=invitations.INVITE, valid_for=valid_for(invitations.INVITE),
                               created_by=current_person())
+    text = invitations.links_csv(links, link_url)
+    audit.record(session, current_person().id, audit.CSV_EXPORT, "invitation_links", found.id,
+                 detail={"rows": len(links)})
     session.commit()
-    return Response(invitations.links_csv(links, link_url), mimetype="text/csv",
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition":
                              f'attachment; filename="cohort-{found.id}-log-in-links.csv"',
                              "Cache-Control": "no-store"})

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 
 from lms.models import Cohort
 from lms.models.people import ADMIN
-from lms.services import agenda, catalogue, cohort_grid, feedback, item_statistics
-from lms.web.access import db_session, roles_required
+from lms.services import agenda, audit, catalogue, cohort_grid, feedback, item_statistics
+from lms.web.access import current_person, db_session, roles_required
 from lms.web.trainer import STAFF, bp, managed_cohort
 
 
@@ -39,7 +39,12 @@ def grid_csv(cohort_id: int):
     found = managed_cohort(cohort_id)
     result, _sort, show = _grid_of(found)
     suffix = "" if show == "all" else f"-{show}"
-    return Response(cohort_grid.grid_csv(result), mimetype="text/csv",
+    text = cohort_grid.grid_csv(result)
+    session = db_session()  # the export is an event in the audit log
+    audit.record(session, current_person().id, audit.CSV_EXPORT, "cohort_grid", found.id,
+                 detail={"rows": len(result.rows)})
+    session.commit()
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition":
                              f'attachment; filename="cohort-{found.id}-grid{suffix}.csv"'})
 
