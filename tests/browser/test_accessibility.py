@@ -202,7 +202,7 @@ def test_pages_have_no_accessibility_or_layout_problems(phone_page, axe_source, 
 
     log_in(page, make_person("admin"))
     for url in ("/admin/people", "/admin/people/new", f"/admin/people/{trainee.id}",
-                "/cohorts/statistics/listening"):
+                "/cohorts/statistics/listening", "/admin/audit", "/admin/audit?from=2026-13-45"):
         check(url)
     page.goto("/admin/people/new")
     page.click("main button[type=submit]")
@@ -285,4 +285,23 @@ def test_supervision_pages_have_no_accessibility_or_layout_problems(phone_page, 
 
     log_in(page, trainer)
     check(f"/cohorts/{enrolment.cohort_id}/supervisors")
+    page.click("button:has-text('Log out')")
+
+    # Readiness: a deferral, then a deployment with an override, and its certificate.
+    from lms.services import certificates, sign_offs
+    judge = sign_offs.judge_of(db, supervisor, trainee, utcnow().date())
+    cohort = enrolment.cohort
+    sign_offs.sign_off(db, judge, trainee, cohort, decision="defer", reasons="Not yet",
+                       plan="More practice", review_on=utcnow().date() + timedelta(days=9),
+                       today=utcnow().date(), now=utcnow() - timedelta(minutes=10))
+    deploy = sign_offs.sign_off(db, judge, trainee, cohort, decision="deploy",
+                                override_justification="Justified for this page check.",
+                                today=utcnow().date())
+    certificate = certificates.issue(db, deploy, programme=cohort.curriculum.title)
+    db.commit()
+    log_in(page, supervisor)
+    check(f"/supervision/people/{trainee.id}/readiness")
+    page.click("button:has-text('Log out')")
+    for url in (f"/verify/{certificate.code}", "/verify", "/verify/NOSUCHCODE42"):
+        check(url)
     assert problems == [], "\n".join(problems)

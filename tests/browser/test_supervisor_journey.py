@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from lms.models import CheckIn
 from lms.models._types import utcnow
@@ -75,5 +76,54 @@ def test_supervisor_sees_a_flag_records_supervision_and_acknowledges(phone_page,
 
     page.goto(f"/supervision/people/{trainee.id}")
     assert "Hard week" in page.content()
+    audit(page)
+    assert audit.problems == []
+
+
+def test_supervisor_rates_defers_then_signs_off(phone_page, db, cohort, trainee, supervisor,
+                                                policy, audit):
+    """The readiness page on a phone: a rating, a deferral, then a deploy with an override;
+    the certificate's public page says it is valid."""
+    from lms.models import Certificate
+
+    page = phone_page
+    page.goto("/login")
+    page.fill("#email", supervisor.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/supervision/")
+    page.goto(f"/supervision/people/{trainee.id}/readiness")
+    audit(page)
+    assert "Pass the quiz on" in page.content()
+    c = cohort.id
+    page.select_option(f"#rate-{c}-competency", "listening")
+    page.check(f"input[name='rate-{c}-rating'][value=developing]")
+    page.fill(f"#rate-{c}-observed_on", utcnow().date().isoformat())
+    page.check(f"input[name='rate-{c}-setting'][value=role_play]")
+    page.fill(f"#rate-{c}-evidence", "Good open questions; summarised too early.")
+    page.click("button:has-text('Save rating')")
+    page.wait_for_url("**/readiness#ratings")
+    assert "Rating saved" in page.content()
+    page.check(f"input[name='sign-{c}-decision'][value=defer]")
+    page.click("button:has-text('Record the decision')")
+    assert "Give the reasons for deferring" in page.locator(".error-summary").first.inner_text()
+    audit(page)
+    page.fill(f"#sign-{c}-reasons", "Listening is still developing.")
+    page.fill(f"#sign-{c}-plan", "Two observed role-plays, then review.")
+    page.fill(f"#sign-{c}-review_on", (utcnow().date() + timedelta(days=14)).isoformat())
+    page.click("button:has-text('Record the decision')")
+    page.wait_for_url("**/readiness#decisions")
+    assert "Deferred" in page.content()
+    page.check(f"input[name='sign-{c}-decision'][value=deploy]")
+    page.fill(f"#sign-{c}-override_justification",
+              "Experienced volunteer; the remaining quiz is booked for next week.")
+    page.click("button:has-text('Record the decision')")
+    page.wait_for_url("**/readiness#decisions")
+    assert "Signed off for deployment" in page.content()
+    audit(page)
+    code = db.scalar(select(Certificate.code))
+    page.click(f"a[href='/verify/{code}']")
+    page.wait_for_url(f"**/verify/{code}")
+    assert "Valid" in page.content() and trainee.name in page.content()
     audit(page)
     assert audit.problems == []
