@@ -1,5 +1,6 @@
 """Demo supervision: three supervisees with four months of records, so that every kind of
-flag shows on the demo supervisor's dashboard (one of them already acknowledged).
+flag shows on the demo supervisor's dashboard (one of them already acknowledged), and some
+readiness evidence (an agreement signed, ratings, a deferral).
 
 Thandi: a falling trend, a low check-in and "would like to talk". Amina: supervision overdue,
 a missed check-in and an agreed action past its date. Ben: a debrief follow-up past its date
@@ -15,13 +16,16 @@ from sqlalchemy.orm import Session
 
 from lms.models import (
     AgreedAction,
+    Agreement,
+    AgreementSignature,
     CheckIn,
     Debrief,
+    Enrolment,
     Person,
     SupervisionAttendee,
     SupervisionRecord,
 )
-from lms.services import flags, supervisors
+from lms.services import flags, sign_offs, standards, supervisors
 
 GOOD = (4, 4, 4, 4, 4)
 ITEMS = ("mood", "calm", "manageable", "sleep", "supported")
@@ -106,3 +110,38 @@ def set_up(session: Session, supervisor: Person, people: list[Person], today: da
                 if f.kind == flags.LOW_CHECK_IN)
     flags.acknowledge(session, supervisor, ben, seen.kind, seen.key,
                       "Talked about his shifts; he is swapping two.", today, settings)
+    _readiness(session, supervisor, thandi, ben, today)
+
+
+def _readiness(session: Session, supervisor: Person, thandi: Person, ben: Person,
+               today: date) -> None:
+    """Some readiness evidence: Thandi signed the confidentiality agreement; Ben was rated
+    on two competencies and deferred, with a review in ten days."""
+    enrolment = session.scalar(select(Enrolment).where(Enrolment.person_id == ben.id))
+    if enrolment is None:
+        return
+    cohort = enrolment.cohort
+    agreement = session.scalar(select(Agreement).where(
+        Agreement.curriculum_id == cohort.curriculum_id, Agreement.key == "confidentiality",
+        Agreement.current.is_(True)))
+    if agreement is not None:
+        session.add(AgreementSignature(person_id=thandi.id, agreement_id=agreement.id,
+                                       typed_name=thandi.name))
+    policy = standards.current_policy(session, cohort.curriculum_id)
+    if policy is None:
+        return
+    judge = sign_offs.judge_of(session, supervisor, ben, today)
+    competencies = standards.Policy.from_rules(policy.rules).competencies
+    for competency, rating, evidence in zip(
+            competencies, ("competent", "developing"),
+            ("In a role-play he asked open questions, reflected feelings and summarised.",
+             "Explained confidentiality well but forgot its limits until prompted."),
+            strict=False):
+        sign_offs.rate(session, judge, ben, cohort, competency=competency.key, rating=rating,
+                       observed_on=today - timedelta(days=5), setting="role_play",
+                       evidence=evidence, today=today)
+    sign_offs.sign_off(session, judge, ben, cohort, decision="defer",
+                       reasons="Needs to finish the core quizzes and practise explaining the "
+                               "limits of confidentiality.",
+                       plan="Two observed role-plays with the supervisor; finish the quizzes.",
+                       review_on=today + timedelta(days=10), today=today)
