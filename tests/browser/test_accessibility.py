@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from lms.models import CohortStaff, Enrolment
+from lms.models import Agreement, CohortStaff, Enrolment
 from lms.models._types import utcnow
 from lms.services import agenda, attendance, quizzes, withdrawal
 from lms.services.attendance import Mark
@@ -167,7 +167,8 @@ def test_pages_have_no_accessibility_or_layout_problems(phone_page, axe_source, 
     for url in ("/dashboard", "/modules/listening", "/modules/listening/quiz",
                 f"/attempts/{open_attempt.id}", f"/attempts/{done.id}/result", "/progress",
                 "/my/agenda", "/my/attendance", f"/sessions/{item.id}/feedback",
-                "/account/password", "/curricula"):
+                "/account/password", "/curricula", "/my/readiness",
+                f"/my/agreements/{db.scalar(select(Agreement.id).where(Agreement.current))}"):
         check(url)
     page.goto(f"/sessions/{item.id}/feedback")
     page.click("main button[type=submit]")

@@ -109,3 +109,42 @@ def test_trainee_checks_in_and_asks_to_talk(phone_page, db, trainee, make_person
     assert "Busy week, not sleeping much." in text
     audit(page)
     assert audit.problems == []
+
+
+def test_trainee_signs_an_agreement_then_sees_what_is_left(phone_page, trainee, audit):
+    page = phone_page
+    page.goto("/login")
+    page.fill("#email", trainee.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/dashboard")
+    panel = page.locator(".readiness-panel").inner_text()
+    assert "Before you can be deployed" in panel and "of 6 done." in panel
+    page.click(".readiness-panel >> text=See what is left")
+    page.wait_for_url("**/my/readiness")
+    audit(page)
+    assert "Read and sign the Confidentiality agreement." in page.locator("main").inner_text()
+    page.click("text=Read and sign the Confidentiality agreement.")
+    page.wait_for_url("**/my/agreements/*")
+    assert "What people tell you stays private" in page.locator("main").inner_text()
+    audit(page)
+
+    # Someone else's name: refused, with the name to type, and what was typed kept.
+    page.fill("#typed_name", "Somebody Else")
+    page.click("button:has-text('Sign the Confidentiality agreement')")
+    page.locator(".error-summary").wait_for()
+    assert "Tess Trainee" in page.locator(".error-summary").inner_text()
+    assert page.input_value("#typed_name") == "Somebody Else"
+    audit(page)
+
+    page.fill("#typed_name", "  tess   TRAINEE ")
+    page.click("button:has-text('Sign the Confidentiality agreement')")
+    page.wait_for_url("**/my/readiness")
+    text = page.locator("main").inner_text()
+    assert "You signed the Confidentiality agreement (version 1)." in text
+    assert "Read and sign the Confidentiality agreement." not in text
+    assert "Read and sign the Code of conduct." in text
+    assert "Confidentiality agreement: version 1 signed on" in text
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    audit(page)
+    assert audit.problems == []
