@@ -8,6 +8,7 @@ guessed; the pages are kept out of search engines and send no referrer.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,7 +22,7 @@ from lms.web.programme import today, zone
 bp = make_blueprint("lms_verify", __name__)
 
 
-def certificates_folder():
+def certificates_folder() -> Path:
     """Where the certificate templates are (``LMS_CERTIFICATES_FOLDER``)."""
     return content_folder(current_app.config["LMS_CERTIFICATES_FOLDER"], "certificates")
 
