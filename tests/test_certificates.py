@@ -478,3 +478,11 @@ def test_without_weasyprint_the_page_explains_and_the_pdf_is_503(client_for, cli
     assert ".[pdf]" in response.get_data(as_text=True)
     # The public check does not need WeasyPrint.
     assert client.get(f"/verify/{certificate.code}").status_code == 200
+
+
+def test_the_verify_page_stays_open_to_someone_who_must_change_their_password(
+        db, make_person, client_for):
+    person = make_person("trainee", must_change_password=True)
+    client = client_for(person)
+    assert client.get("/verify").status_code == 200
+    assert client.get("/verify/ABCDEFGHJKMN").status_code == 404

@@ -28,7 +28,8 @@ def check_request():
 _OPEN_WHILE_CHANGING = frozenset({"lms_auth.change_password", "lms_auth.logout",
                                   "lms_auth.login", "lms_auth.accept_invitation",
                                   "lms_auth.invitation", "lms_auth.forgot_password",
-                                  "lms_calendar.feed"})
+                                  "lms_calendar.feed", "lms_verify.form",
+                                  "lms_verify.certificate"})
 
 
 def check_password_change():

@@ -14,7 +14,7 @@ from lms.services.errors import ServiceError
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.blueprint import as_id
 from lms.web.form_handling import add_errors
-from lms.web.programme import today
+from lms.web.programme import today, zone
 from lms.web.supervisor import bp
 
 JUDGES = (SUPERVISOR, ADMIN)
@@ -119,7 +119,8 @@ def sign_off(person_id: int, cohort_id: int):
                 reasons=form.reasons.data, plan=form.plan.data, review_on=form.review_on.data,
                 override_justification=form.override_justification.data, today=today())
             if decision.decision == sign_offs.DEPLOY:
-                certificates.issue(session, decision, programme=cohort.curriculum.title)
+                certificates.issue(session, decision, programme=cohort.curriculum.title,
+                                   zone=zone())
         except ServiceError as error:
             session.rollback()
             add_errors(form, error)
