@@ -148,3 +148,33 @@ def test_trainee_signs_an_agreement_then_sees_what_is_left(phone_page, trainee, 
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     audit(page)
     assert audit.problems == []
+
+
+def test_trainee_opens_their_certificate_s_verify_page(phone_page, db, cohort, trainee,
+                                                       supervisor, audit):
+    from lms.models._types import utcnow
+    from lms.services import certificates, sign_offs
+
+    judge = sign_offs.judge_of(db, supervisor, trainee, utcnow().date())
+    deploy = sign_offs.sign_off(db, judge, trainee, cohort, decision="deploy",
+                                override_justification="Signed off for this journey's sake.",
+                                today=utcnow().date())
+    certificate = certificates.issue(db, deploy, programme=cohort.curriculum.title)
+    db.commit()
+    page = phone_page
+    page.goto("/login")
+    page.fill("#email", trainee.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/dashboard")
+    assert "signed off for deployment" in page.locator("main").inner_text()
+    page.goto("/my/certificates")
+    audit(page)
+    shown = certificates.grouped(certificate.code)  # as printed: K7QX-M3RA-TW9P
+    page.click(f"a[href$='/verify/{shown}']")
+    page.wait_for_url(f"**/verify/{shown}")
+    text = page.locator("main").inner_text()
+    assert "Valid" in text and trainee.name in text and cohort.curriculum.title in text
+    assert trainee.email not in page.content()
+    audit(page)
+    assert audit.problems == []
