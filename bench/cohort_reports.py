@@ -8,6 +8,7 @@ Builds the shipped curriculum, one cohort of N trainees with a full agenda of pa
 every answer stored, then times, through the WSGI app in-process:
 
 * the progress grid (trainees x modules, attendance, behind) and its CSV export;
+* the readiness grid (every standard of the shipped standards.yaml for every trainee);
 * the attendance of the whole cohort (the grid's attendance part alone, as a service call);
 * quiz item statistics over --attempts first attempts.
 
@@ -181,6 +182,7 @@ def main() -> None:
         checks = {
             "progress grid (page)": page(client, f"/cohorts/{cohort_id}/grid"),
             "progress grid (CSV)": page(client, f"/cohorts/{cohort_id}/grid.csv"),
+            "readiness grid (page)": page(client, f"/cohorts/{cohort_id}/readiness"),
             "attendance, whole cohort (service)": attendance_only,
             f"item statistics, {args.attempts} first attempts (page)":
                 page(admin, "/cohorts/statistics/confidentiality"),
