@@ -351,3 +351,28 @@ def test_the_invitations_csv_export_is_recorded(db, cohort, trainer, make_person
     [event] = events(db, audit.CSV_EXPORT)
     assert (event.actor_id, event.subject_type, event.subject_id, event.detail) == (
         trainer.id, "invitation_links", cohort.id, {"rows": 2})
+
+
+def test_audit_events_are_never_edited_or_deleted(db, make_person):
+    from lms.models.readiness import AppendOnlyError
+    event = audit.record(db, None, audit.CSV_EXPORT, "cohort_grid")
+    db.commit()
+    event.action = "edited"
+    with pytest.raises(AppendOnlyError):
+        db.commit()
+    db.rollback()
+    db.delete(event)
+    with pytest.raises(AppendOnlyError):
+        db.commit()
+    db.rollback()
+
+
+@pytest.mark.settings(LMS_TIMEZONE="Pacific/Auckland")
+@pytest.mark.parametrize("query", ["to=9999-12-31", "from=0001-01-01"])
+def test_dates_far_out_are_refused_not_a_500(make_person, client_for, query):
+    client = client_for(make_person("admin"))
+    for url in (f"/admin/audit?{query}", f"/admin/audit.csv?{query}"):
+        response = client.get(url)
+        assert response.status_code in (200, 400), url
+        if url.startswith("/admin/audit?"):
+            assert "must be a real date" in response.get_data(as_text=True)

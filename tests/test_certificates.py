@@ -486,3 +486,8 @@ def test_the_verify_page_stays_open_to_someone_who_must_change_their_password(
     client = client_for(person)
     assert client.get("/verify").status_code == 200
     assert client.get("/verify/ABCDEFGHJKMN").status_code == 404
+
+
+def test_a_typed_code_with_a_slash_stays_one_path(app):
+    response = app.test_client().get("/verify?code=AB/CD")
+    assert response.status_code == 302 and response.location.endswith("/verify/ABCD")

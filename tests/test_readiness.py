@@ -178,3 +178,8 @@ def test_a_cohort_costs_the_same_queries_for_5_and_50(db, cohort, trainee, polic
 def test_months_before_keeps_within_the_month():
     assert readiness._months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
     assert readiness._months_before(date(2026, 1, 15), 12) == date(2025, 1, 15)
+
+
+def test_months_before_uses_the_month_s_last_day():
+    assert readiness._months_before(date(2026, 12, 31), 1) == date(2026, 11, 30)
+    assert readiness._months_before(date(2024, 3, 31), 1) == date(2024, 2, 29)

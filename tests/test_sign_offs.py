@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from lms.models import (
     AuditEvent,
+    Enrolment,
     SignOff,
     StandardsPolicy,
 )
@@ -132,3 +133,70 @@ def test_revoking_is_a_new_record_and_happens_once(db, cohort, trainee, supervis
     assert sign_offs.revocation_of(db, deploy).id == revocation.id
     with pytest.raises(SignOffError, match="already revoked"):
         sign_offs.revoke(db, who, trainee, deploy, "Again")
+
+
+def test_revoking_also_revokes_an_earlier_live_deployment(db, cohort, trainee, supervisor,
+                                                          policy):
+    from lms.services import certificates
+    who = judge(db, supervisor, trainee)
+    text = "Justified at length for this test."
+    first = sign_offs.sign_off(db, who, trainee, cohort, decision="deploy", today=TODAY,
+                               override_justification=text, now=utcnow() - timedelta(days=40))
+    old = certificates.issue(db, first, programme="P")
+    second = sign_offs.sign_off(db, who, trainee, cohort, decision="deploy", today=TODAY,
+                                override_justification=text + " Again.")
+    new = certificates.issue(db, second, programme="P")
+    sign_offs.revoke(db, who, trainee, second, "Breach")
+    db.commit()
+    assert certificates.status(db, old, TODAY).state == "revoked"
+    assert certificates.status(db, new, TODAY).state == "revoked"
+    assert sign_offs.live_deploys(db, trainee.id, cohort.curriculum_id) == []
+
+
+def test_deferring_a_deployed_trainee_needs_a_revocation_first(db, cohort, trainee, supervisor,
+                                                               policy):
+    who = judge(db, supervisor, trainee)
+    sign_offs.sign_off(db, who, trainee, cohort, decision="deploy", today=TODAY,
+                       override_justification="Justified at length for this test.")
+    with pytest.raises(SignOffError, match="revoke the deployment first"):
+        sign_offs.sign_off(db, who, trainee, cohort, decision="defer", today=TODAY,
+                           reasons="r", plan="p", review_on=TODAY + timedelta(days=9))
+
+
+def test_a_withdrawn_trainee_is_neither_rated_nor_signed_off(db, cohort, trainee, supervisor,
+                                                             policy, trainer):
+    from lms.services import withdrawal
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
+    withdrawal.withdraw(db, enrolment, TODAY, "Moved away", trainer)
+    db.commit()
+    who = judge(db, supervisor, trainee)
+    with pytest.raises(SignOffError, match="withdrawn"):
+        rate(db, who, trainee, cohort)
+    with pytest.raises(SignOffError, match="withdrawn"):
+        sign_offs.sign_off(db, who, trainee, cohort, decision="deploy", today=TODAY,
+                           override_justification="Justified at length for this test.")
+
+
+def test_a_changed_decision_within_two_minutes_is_a_new_record(db, cohort, trainee, supervisor,
+                                                               policy):
+    who = judge(db, supervisor, trainee)
+    first = sign_offs.sign_off(db, who, trainee, cohort, decision="defer", today=TODAY,
+                               reasons="Not yet", plan="Practise",
+                               review_on=TODAY + timedelta(days=30))
+    second = sign_offs.sign_off(db, who, trainee, cohort, decision="defer", today=TODAY,
+                                reasons="Not yet, and sooner", plan="Practise",
+                                review_on=TODAY + timedelta(days=7))
+    db.commit()
+    assert second.id != first.id and second.review_on == TODAY + timedelta(days=7)
+
+
+def test_the_latest_observation_counts_not_the_latest_typed(db, cohort, trainee, supervisor,
+                                                            policy):
+    from lms.services import readiness
+    who = judge(db, supervisor, trainee)
+    rate(db, who, trainee, cohort, "competent")
+    rate(db, who, trainee, cohort, "not_yet", observed_on=TODAY - timedelta(days=200),
+         evidence="Back-filled from paper notes.")
+    db.commit()
+    found = readiness.readiness_in(db, cohort, trainee.id, today=TODAY)
+    assert found.criterion(readiness.COMPETENCIES).met

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.database import Base
 from lms.models._types import UTCDateTime, utcnow
+from lms.models.audit import AuditEvent
 from lms.models.content import Curriculum
 from lms.models.people import Person
 
@@ -154,7 +155,8 @@ class Certificate(Base):
 
 
 class AppendOnlyError(Exception):
-    """A signature, rating, sign-off or certificate was about to be changed or deleted."""
+    """A signature, rating, sign-off, certificate or audit event was about to be changed or
+    deleted."""
 
 
 def _refuse(_mapper, _connection, target) -> None:
@@ -164,6 +166,6 @@ def _refuse(_mapper, _connection, target) -> None:
 
 # Evidence of readiness is history: a correction is a new row, never an edit (the ORM refuses
 # both; the audit log records who added what).
-for _model in (AgreementSignature, CompetencyRating, SignOff, Certificate):
+for _model in (AgreementSignature, CompetencyRating, SignOff, Certificate, AuditEvent):
     event.listen(_model, "before_update", _refuse)
     event.listen(_model, "before_delete", _refuse)

@@ -123,7 +123,11 @@ def parse_filters(args: Mapping[str, str]) -> tuple[Filters, int, dict[str, obje
         dates[key] = None
         if raw:
             try:
-                dates[key] = date.fromisoformat(raw)
+                found = date.fromisoformat(raw)
+                # Years far out overflow the day arithmetic and the database's instants.
+                if not 2000 <= found.year <= 2100:
+                    raise ValueError(raw)
+                dates[key] = found
             except ValueError:
                 problems[key] = _l("%(what)s must be a real date, like 2027-03-31.",
                                    what=label)

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 import secrets
 import sys
@@ -34,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from lms.models import Certificate, Person, SignOff
 from lms.models._types import utcnow
-from lms.services import audit, login_throttle
+from lms.services import audit, login_throttle, standards
 from lms.services.errors import ServiceError, _l
 from lms.services.standards import Policy
 from lms.services.time_zones import local_today
@@ -110,11 +109,7 @@ def find_by_code(session: Session, code: str | None) -> Certificate | None:
 # --- issuing -----------------------------------------------------------------------------
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day (31 Jan + 1 -> 28/29 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+add_months = standards.add_months  # one month arithmetic for freshness and expiry
 
 
 def expiry(issued_on: date, sign_off: SignOff) -> date | None:

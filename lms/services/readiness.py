@@ -161,10 +161,8 @@ def _attendance(att: TraineeAttendance | None, policy: Policy) -> list[Criterion
 
 
 def _months_before(day: date, months: int) -> date:
-    month = day.month - 1 - months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return date(year, month, min(day.day, 28))
+    """The same day ``months`` earlier, or that month's last day (31 Dec - 1 -> 30 Nov)."""
+    return standards.add_months(day, -months)
 
 
 @dataclass(frozen=True)
@@ -342,7 +340,10 @@ def _latest_ratings(session: Session, ids: list[int], curriculum_id: int
     for rating in session.scalars(
             select(CompetencyRating).where(CompetencyRating.trainee_id.in_(ids),
                                            CompetencyRating.curriculum_id == curriculum_id)
-            .order_by(CompetencyRating.created_at, CompetencyRating.id)):
+            # The latest observed counts, not the latest typed in (a back-filled old
+            # observation does not undo a newer one).
+            .order_by(CompetencyRating.observed_on, CompetencyRating.created_at,
+                      CompetencyRating.id)):
         out.setdefault(rating.trainee_id, {})[rating.competency] = rating
     return out
 

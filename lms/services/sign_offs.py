@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lms.models import Cohort, CompetencyRating, Person, SignOff
+from lms.models import Cohort, CompetencyRating, Enrolment, Person, SignOff
 from lms.models._types import utcnow
 from lms.models.people import ADMIN
 from lms.services import audit, readiness, standards, supervisors
@@ -71,6 +71,9 @@ def rate(session: Session, judge: Judge, trainee: Person, cohort: Cohort, *, com
     keys = {c.key for c in policy.competencies} if policy else set()
     evidence = _text(evidence)
     problems: dict[str, str] = {}
+    if _withdrawn(session, cohort, trainee):
+        raise SignOffError(_l("%(name)s was withdrawn from this cohort: nothing more is "
+                              "rated or signed off here.", name=trainee.name))
     if competency not in keys:
         problems["competency"] = _l("Choose a competency from the list.")
     if rating not in standards.RATINGS:
@@ -119,9 +122,15 @@ def sign_off(session: Session, judge: Judge, trainee: Person, cohort: Cohort, *,
     found = readiness.readiness_in(session, cohort, trainee.id, today=today, now=now)
     if found is None:
         raise SignOffError(_l("%(name)s is not enrolled in this cohort.", name=trainee.name))
+    if found.withdrawn:
+        raise SignOffError(_l("%(name)s was withdrawn from this cohort: nothing more is "
+                              "rated or signed off here.", name=trainee.name))
     reasons, plan = _text(reasons), _text(plan)
     justification = _text(override_justification)
     problems: dict[str, str] = {}
+    if decision == DEFER and live_deploys(session, trainee.id, cohort.curriculum_id):
+        problems["decision"] = _l("%(name)s is deployed now: revoke the deployment first, "
+                                  "then defer.", name=trainee.name)
     if decision not in (DEPLOY, DEFER):
         problems["decision"] = _l("Choose deploy or defer.")
     if found.policy is None:
@@ -150,10 +159,13 @@ def sign_off(session: Session, judge: Judge, trainee: Person, cohort: Cohort, *,
     if problems:
         raise SignOffError(problems=problems)
     latest = found.latest_sign_off
-    if latest is not None and latest.decision == decision \
-            and latest.signed_by_id == judge.person.id \
-            and latest.created_at >= now - DOUBLE_SUBMIT:
-        return latest  # a double-click
+    if latest is not None and latest.signed_by_id == judge.person.id \
+            and latest.created_at >= now - DOUBLE_SUBMIT \
+            and (latest.decision, latest.reasons, latest.plan, latest.review_on,
+                 latest.override_justification or "") == (
+                decision, reasons, plan, review_on if decision == DEFER else None,
+                justification if decision == DEPLOY and not found.ready else ""):
+        return latest  # a double-click: the very same decision again
     override = decision == DEPLOY and not found.ready
     row = SignOff(trainee_id=trainee.id, curriculum_id=cohort.curriculum_id,
                   decision=decision, reasons=reasons, plan=plan,
@@ -174,7 +186,9 @@ def sign_off(session: Session, judge: Judge, trainee: Person, cohort: Cohort, *,
 
 def revoke(session: Session, judge: Judge, trainee: Person, deploy: SignOff, reason: str, *,
            now: datetime | None = None) -> SignOff:
-    """Revoke a deployment: a new record naming it (its certificate then shows revoked)."""
+    """Revoke a deployment: a new record naming it, and one for every earlier deployment still
+    live (a re-certification's older certificate must not stay valid). Their certificates then
+    show revoked. Returns the revocation of ``deploy``."""
     now = now or utcnow()
     reason = _text(reason)
     if deploy.trainee_id != trainee.id or deploy.decision != DEPLOY:
@@ -185,15 +199,34 @@ def revoke(session: Session, judge: Judge, trainee: Person, deploy: SignOff, rea
         raise SignOffError(_l("Give the reason for revoking."), "reason")
     if len(reason) > MAX_TEXT:
         raise SignOffError(_l("Keep this under 5,000 characters."), "reason")
-    row = SignOff(trainee_id=trainee.id, curriculum_id=deploy.curriculum_id, decision=REVOKE,
-                  reasons=reason, policy_id=deploy.policy_id, evidence={},
-                  signed_by_id=judge.person.id, as_admin=judge.as_admin, revokes_id=deploy.id,
-                  created_at=now)
-    session.add(row)
-    session.flush()
-    audit.record(session, judge.person.id, audit.REVOCATION, "sign_off", row.id, trainee.id,
-                 {"revokes": deploy.id, "as_admin": judge.as_admin}, now=now)
-    return row
+    first = None
+    for live in [deploy] + [d for d in live_deploys(session, trainee.id, deploy.curriculum_id)
+                            if d.id != deploy.id]:
+        row = SignOff(trainee_id=trainee.id, curriculum_id=live.curriculum_id,
+                      decision=REVOKE, reasons=reason, policy_id=live.policy_id, evidence={},
+                      signed_by_id=judge.person.id, as_admin=judge.as_admin,
+                      revokes_id=live.id, created_at=now)
+        session.add(row)
+        session.flush()
+        audit.record(session, judge.person.id, audit.REVOCATION, "sign_off", row.id,
+                     trainee.id, {"revokes": live.id, "as_admin": judge.as_admin}, now=now)
+        first = first or row
+    return first
+
+
+def live_deploys(session: Session, trainee_id: int, curriculum_id: int) -> list[SignOff]:
+    """Deployments of the trainee in the curriculum not revoked yet, newest first."""
+    revoked = select(SignOff.revokes_id).where(SignOff.revokes_id.is_not(None))
+    return list(session.scalars(
+        select(SignOff).where(SignOff.trainee_id == trainee_id,
+                              SignOff.curriculum_id == curriculum_id,
+                              SignOff.decision == DEPLOY, SignOff.id.not_in(revoked))
+        .order_by(SignOff.created_at.desc(), SignOff.id.desc())))
+
+
+def _withdrawn(session: Session, cohort: Cohort, trainee: Person) -> bool:
+    return session.scalar(select(Enrolment.withdrawn_on).where(
+        Enrolment.cohort_id == cohort.id, Enrolment.person_id == trainee.id)) is not None
 
 
 def revocation_of(session: Session, deploy: SignOff) -> SignOff | None:

@@ -16,9 +16,11 @@ validated by ``lms.content.standards`` and versioned by ``content_sync`` into
 
 from __future__ import annotations
 
+import calendar
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +32,14 @@ NOT_YET = "not_yet"
 DEVELOPING = "developing"
 COMPETENT = "competent"
 RATINGS: tuple[str, ...] = (NOT_YET, DEVELOPING, COMPETENT)  # in order, worst first
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (or earlier, when negative), or that month's last day:
+    31 Jan + 1 is 28/29 Feb. Freshness and re-certification both count months this way."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def shown_percent(value: float | None) -> str:

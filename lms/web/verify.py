@@ -46,7 +46,8 @@ def private_page(response):
 def form():
     typed = request.args.get("code", "")
     if typed.strip():
-        clean = certificates.normalise_code(typed)
+        # Only letters and digits reach the URL ("AB/CD" must not become another path).
+        clean = "".join(ch for ch in certificates.normalise_code(typed) if ch.isalnum())
         if clean:
             return redirect(url_for("lms_verify.certificate", code=clean[:64]))
     return render_template("lms/verify.html", certificate=None, status=None, typed=typed)
