@@ -26,6 +26,7 @@ from lms.models._types import utcnow
 from lms.services import attendance, audit, readiness, readiness_report
 from lms.services.attendance import Mark
 from lms.services.readiness import Todo
+from tests.readiness_fixtures import no_standards
 
 TODAY = utcnow().date()
 RULES = {
@@ -37,14 +38,6 @@ RULES = {
     "competencies": [],
     "recertify_after_months": 24,
 }
-
-
-def no_standards(db, curriculum_id):
-    """The test content's own standards file gives way to each test's hand-made rules."""
-    for model in (StandardsPolicy, Agreement):
-        for row in db.scalars(select(model).where(model.curriculum_id == curriculum_id)):
-            db.delete(row)
-    db.commit()
 
 
 @pytest.fixture

@@ -8,43 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.models import Agreement, Attempt, SignOff, StandardsPolicy
+from lms.models import Agreement, Attempt, SignOff
 from lms.models._types import utcnow
 from lms.services import attendance, readiness
 from lms.services.attendance import Mark
-
-TODAY = utcnow().date()
-RULES = {
-    "attendance": {"minimum_percent": 80, "core_sessions": True},
-    "quizzes": {"modules": ["listening", "privacy"], "pass_mark": None,
-                "valid_for_months": 12},
-    "agreements": ["confidentiality"],
-    "supervision": {"minimum_sessions": 2, "minimum_hours": 1.5, "every_days": 30},
-    "check_ins": {"every_days": 7},
-    "competencies": [{"key": "listening", "title": "Active listening",
-                      "descriptor": "Uses OARS.", "required": "competent"}],
-    "recertify_after_months": 24,
-}
-
-
-def no_standards(db, curriculum_id):
-    """The test content's own standards file is replaced by hand-made rules."""
-    for model in (StandardsPolicy, Agreement):
-        for row in db.scalars(select(model).where(model.curriculum_id == curriculum_id)):
-            db.delete(row)
-    db.commit()
-
-
-@pytest.fixture
-def policy(db, cohort):
-    no_standards(db, cohort.curriculum_id)
-    row = StandardsPolicy(curriculum_id=cohort.curriculum_id, number=1, content_hash="h",
-                          rules=RULES, current=True)
-    db.add_all([row, Agreement(curriculum_id=cohort.curriculum_id, key="confidentiality",
-                               number=1, title="Confidentiality agreement",
-                               body_html="<p>x</p>", content_hash="a", current=True)])
-    db.commit()
-    return row
+from tests.readiness_fixtures import TODAY, no_standards
 
 
 def mark(db, cohort, trainee, trainer, make_session, minutes, status, attended=None,

@@ -230,15 +230,27 @@ def _split_front_matter(text: str) -> tuple[str, str, int] | None:
     return None
 
 
-def load_module(path: Path, out: _Collector) -> ModuleSpec | None:
+@dataclass
+class FrontMatterFile:
+    meta: Any  # the validated front matter (a pydantic model)
+    body: str
+    body_line: int
+    lines: dict
+    text: str  # the whole file, for its content hash
+
+
+def read_front_matter(path: Path, out: _Collector, schema: type[BaseModel],
+                      what: str) -> FrontMatterFile | None:
+    """A Markdown file with YAML front matter (modules, agreements), its front matter checked
+    against ``schema``; every problem reported as file:line."""
     text = _read(path, out)
     if text is None:
         return None
     parts = _split_front_matter(text)
     if parts is None:
-        out.add(path, 1, "a module starts with YAML front matter between '---' lines")
+        out.add(path, 1, f"{what} starts with YAML front matter between '---' lines")
         return None
-    front, body, _body_line = parts
+    front, body, body_line = parts
     try:
         data, lines = load_with_lines(front, first_line=2)
     except YAMLProblem as exc:
@@ -248,10 +260,18 @@ def load_module(path: Path, out: _Collector) -> ModuleSpec | None:
         out.add(path, 2, "front matter must be a mapping of fields")
         return None
     try:
-        meta = ModuleFrontMatter.model_validate(data)
+        meta = schema.model_validate(data)
     except ValidationError as exc:
         out.add_validation(path, exc, lines)
         return None
+    return FrontMatterFile(meta, body, body_line, lines, text)
+
+
+def load_module(path: Path, out: _Collector) -> ModuleSpec | None:
+    read = read_front_matter(path, out, ModuleFrontMatter, "a module")
+    if read is None:
+        return None
+    meta, body, lines = read.meta, read.body, read.lines
     ok = True
     if meta.id != path.stem:
         out.add(path, line_for(lines, ("id",)), f"id '{meta.id}' must match the file name "
@@ -265,7 +285,7 @@ def load_module(path: Path, out: _Collector) -> ModuleSpec | None:
             ok = False
         seen.add(objective.id)
     if not body.strip():
-        out.add(path, parts[2], "the module has no body text")
+        out.add(path, read.body_line, "the module has no body text")
         ok = False
     if not ok:
         return None
@@ -276,7 +296,7 @@ def load_module(path: Path, out: _Collector) -> ModuleSpec | None:
         estimated_minutes=meta.estimated_minutes,
         objectives=[o.model_dump() for o in meta.objectives],
         body=body,
-        content_hash=_hash(text.encode("utf-8")),
+        content_hash=_hash(read.text.encode("utf-8")),
         path=out.rel(path),
     )
 

@@ -31,7 +31,7 @@ from lms.content.loader import (
     _Collector,
     _hash,
     _read,
-    _split_front_matter,
+    read_front_matter,
 )
 from lms.content.yaml_lines import YAMLProblem, line_for, load_with_lines
 
@@ -133,34 +133,17 @@ def load_agreement(path: Path, out: _Collector) -> AgreementSpec | None:
         out.add(path, 1, f"the file name '{path.stem}' is the agreement's key: use lowercase "
                          "letters, digits and hyphens")
         ok = False
-    text = _read(path, out)
-    if text is None:
+    read = read_front_matter(path, out, AgreementFrontMatter, "an agreement")
+    if read is None:
         return None
-    parts = _split_front_matter(text)
-    if parts is None:
-        out.add(path, 1, "an agreement starts with YAML front matter between '---' lines")
-        return None
-    front, body, body_line = parts
-    try:
-        data, lines = load_with_lines(front, first_line=2)
-    except YAMLProblem as exc:
-        out.add(path, exc.line, exc.reason)
-        return None
-    if not isinstance(data, dict):
-        out.add(path, 2, "front matter must be a mapping of fields")
-        return None
-    try:
-        meta = AgreementFrontMatter.model_validate(data)
-    except ValidationError as exc:
-        out.add_validation(path, exc, lines)
-        return None
+    meta, body, body_line = read.meta, read.body, read.body_line
     if not body.strip():
         out.add(path, body_line, "the agreement has no body text")
         ok = False
     if not ok:
         return None
     return AgreementSpec(key=path.stem, title=meta.title, body=body,
-                         content_hash=_hash(text.encode("utf-8")), path=out.rel(path))
+                         content_hash=_hash(read.text.encode("utf-8")), path=out.rel(path))
 
 
 def load_standards(folder: Path, out: _Collector, module_slugs: Iterable[str]
