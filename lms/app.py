@@ -10,7 +10,7 @@ from flask import Flask
 
 from lms.config import DEFAULT_CONFIG
 from lms.extension import LMS
-from lms.web.blueprint import error_page
+from lms.web.blueprint import error_page, security_headers
 
 
 class ConfigurationError(RuntimeError):
@@ -44,6 +44,8 @@ def create_app(config: dict[str, Any] | None = None, *, serving: bool = True) ->
 
     for code in (400, 403, 404, 405, 413, 422, 429, 500):
         app.register_error_handler(code, error_page)
+    # The standalone app is all lms: its own pages (a 404 for an unknown URL) get them too.
+    app.after_request(security_headers)
     return app
 
 

@@ -51,6 +51,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # Supervision records and debriefs may be edited by their author for this long; after it,
     # a correction is a note added to the record.
     "LMS_RECORD_EDIT_WINDOW_DAYS": 7,
+    # Security headers (CSP, frame-ancestors, nosniff, Referrer-Policy, HSTS over HTTPS) on
+    # every lms response; a host app that sets its own turns these off.
+    "LMS_SECURITY_HEADERS": True,
     # Certificate templates; None means ./certificates, else the source checkout's.
     "LMS_CERTIFICATES_FOLDER": None,
     # Failed look-ups on the public verify page per address (LMS_LOGIN_THROTTLE_WINDOW_MINUTES).

@@ -26,6 +26,9 @@ class LMS:
     def init_app(self, app: Flask) -> None:
         for key, value in DEFAULT_CONFIG.items():
             app.config.setdefault(key, value)
+        # Flask leaves SameSite unset; Lax keeps the log-in cookie off cross-site requests.
+        if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+            app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
         prefix = (app.config["LMS_URL_PREFIX"] or "").rstrip("/")
         app.config["LMS_URL_PREFIX"] = prefix
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -193,9 +194,11 @@ def _sort_key(sort: str):
 
 
 def neutralise(cell: object) -> str:
-    """Stop a spreadsheet from running a cell as a formula (CSV injection)."""
+    """Stop a spreadsheet from running a cell as a formula (CSV injection). The first
+    character is judged after NFKC normalisation, so a fullwidth "＝" counts as "="."""
     text = "" if cell is None else str(cell)
-    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
+    first = unicodedata.normalize("NFKC", text[:1])
+    if first and first[0] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
     return text
 

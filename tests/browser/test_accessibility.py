@@ -306,3 +306,23 @@ def test_supervision_pages_have_no_accessibility_or_layout_problems(phone_page, 
     for url in (f"/verify/{certificate.code}", "/verify", "/verify/NOSUCHCODE42"):
         check(url)
     assert problems == [], "\n".join(problems)
+
+
+def test_pages_break_no_rule_of_the_content_security_policy(chromium_browser, live_server, db,
+                                                           cohort, trainee, trainer):
+    """Without the test-only CSP bypass: the pages' own script, styles (the progress bars'
+    inline widths) and images all run under lms's policy."""
+    context = chromium_browser.new_context(base_url=live_server)
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    log_in(page, trainee)
+    for url in ("/dashboard", "/my/attendance", "/my/check-in", "/my/check-ins"):
+        page.goto(url)
+    page.click("button:has-text('Log out')")
+    log_in(page, trainer)
+    for url in (f"/cohorts/{cohort.id}/grid", f"/cohorts/{cohort.id}"):
+        page.goto(url)
+    context.close()
+    assert refused == []
