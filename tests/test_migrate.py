@@ -91,3 +91,30 @@ def test_enrolment_supervisors_become_supervisor_assignments(tmp_path):
     finally:
         downgrade(db, "base")
         db.dispose()
+
+
+def test_four_processes_migrating_at_once_all_succeed(tmp_path):
+    """Four workers starting together on a fresh database: one migrates, the others wait and
+    find nothing to do (an advisory lock on PostgreSQL, a lock file on SQLite)."""
+    import subprocess
+    import sys
+
+    db = fresh_database(tmp_path)
+    url = db.url
+    db.dispose()
+    script = ("import sys; from lms.database import Database; from lms.migrate import upgrade;"
+              "d = Database(sys.argv[1]); upgrade(d); d.dispose()")
+    try:
+        workers = [subprocess.Popen([sys.executable, "-c", script, url],  # noqa: S603 (ours)
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                   for _ in range(4)]
+        results = [(w.returncode, w.communicate(timeout=240)[1]) for w in workers]
+        results = [(w.returncode, err) for w, (_code, err) in zip(workers, results, strict=True)]
+        assert [code for code, _err in results] == [0, 0, 0, 0], [e for _c, e in results]
+        db = Database(url)
+        assert current_revision(db) == head_revision(db)
+    finally:
+        db.dispose()
+        db = Database(url)
+        downgrade(db, "base")
+        db.dispose()

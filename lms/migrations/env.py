@@ -1,6 +1,13 @@
 """Alembic environment for lms: the engine comes from the running app (see lms.migrate)."""
 
+from contextlib import contextmanager
+
 from alembic import context
+
+try:  # POSIX; elsewhere SQLite migrations are not serialised between processes
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
 
 from lms import models  # noqa: F401  (register every table)
 from lms.database import Base
@@ -17,9 +24,41 @@ def include_name(name, type_, parent_names):
     return True
 
 
+# Any fixed number: the PostgreSQL advisory lock every lms process takes to migrate.
+MIGRATION_LOCK = 7_347_001
+
+
+@contextmanager
+def one_at_a_time(connection):
+    """Serialise migrations between processes (four workers starting at once): an advisory
+    lock on PostgreSQL, a lock file beside a SQLite database. The next process then finds
+    the database at head and has nothing to do."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.rollback()
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+            connection.commit()
+        return
+    database = connection.engine.url.database
+    if connection.dialect.name != "sqlite" or not database or database == ":memory:" \
+            or fcntl is None:
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def run_migrations_online() -> None:
     engine = config.attributes["engine"]
-    with engine.connect() as connection:
+    with engine.connect() as connection, one_at_a_time(connection):
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # Batch mode alters a SQLite table by rebuilding it (copy, drop, rename). With
