@@ -79,7 +79,9 @@ def test_inactive_person_cannot_log_in(client, make_person):
     person = make_person("trainee", active=False)
     response = client.post("/login", data={"email": person.email, "password": PASSWORD})
     assert response.status_code == 401
-    assert "switched off" in response.get_data(as_text=True)
+    # The same words as a wrong password: the right password is not confirmed to anyone.
+    assert "Email or password not recognised." in response.get_data(as_text=True)
+    assert "switched off" not in response.get_data(as_text=True)
 
 
 def test_demo_accounts_are_refused_outside_demo_mode(client, make_person):
@@ -218,3 +220,14 @@ def test_next_with_a_backslash_never_leaves_the_site(app, make_person):
     response = app.test_client().post("/login?next=/\\evil.example/", data={
         "email": person.email, "password": PASSWORD})
     assert response.status_code == 302 and "evil.example" not in response.location
+
+
+def test_a_name_of_zero_width_characters_is_no_name(db):
+    from lms.services import accounts
+    assert accounts.blank_name("\u200b" * 10)
+    assert accounts.blank_name(" \u00a0\t")
+    assert not accounts.blank_name("Amina")
+    with pytest.raises(accounts.AccountError) as info:
+        accounts.create_person(db, email="zw@example.org", name="\u200b\u200c\u200d",
+                               password=None, roles=("trainee",))
+    assert "name" in info.value.problems

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +20,8 @@ from lms.services import audit
 from lms.services.errors import ServiceError, _l
 
 MIN_PASSWORD_LENGTH = 10
+
+log = logging.getLogger(__name__)
 
 
 class AccountError(ServiceError):
@@ -70,7 +74,7 @@ def create_person(
         problems["email"] = _l("Enter a valid email address.")
     elif session.scalar(select(func.count()).select_from(Person).where(Person.email == email)):
         problems["email"] = _l("Someone already uses this email address.")
-    if not name.strip():
+    if blank_name(name):
         problems["name"] = _l("Enter a name.")
     if problems:
         raise AccountError(problems=problems)
@@ -173,6 +177,12 @@ class LoginResult:
     reason: str | None = None
 
 
+def blank_name(name: str | None) -> bool:
+    """Whether a name has nothing visible in it: spaces, zero-width and control characters
+    only (ten zero-width spaces are not a name)."""
+    return not any(unicodedata.category(ch)[0] not in ("Z", "C") for ch in name or "")
+
+
 def authenticate(session: Session, email: str, password: str, *, demo_mode: bool) -> LoginResult:
     """Check an email and password. The reason given to the user never says which was wrong."""
     person = find_by_email(session, email)
@@ -183,7 +193,10 @@ def authenticate(session: Session, email: str, password: str, *, demo_mode: bool
     if not check_password_hash(person.password_hash, password):
         return LoginResult(None, "Email or password not recognised.")
     if not person.active:
-        return LoginResult(None, "This account is switched off. Ask your programme's admin.")
+        # Saying "switched off" would confirm the password to whoever typed it: the person
+        # sees the usual message, and the log has the real reason.
+        log.info("log-in refused: account %s is switched off", person.id)
+        return LoginResult(None, "Email or password not recognised.")
     if person.is_demo and not demo_mode:
         return LoginResult(None, "Demo accounts work only in demo mode.")
     return LoginResult(person)
@@ -218,7 +231,7 @@ def update_person(session: Session, actor: Person, person: Person, *, name: str,
         problems["roles"] = _l("Choose at least one role.")
     if person.id == actor.id and not active:
         problems["active"] = _l("You cannot switch off your own account.")
-    if not name.strip():
+    if blank_name(name):
         problems["name"] = _l("Enter a name.")
     if email is not None:
         email = normalise_email(email)

@@ -382,7 +382,7 @@ def check_rows(session: Session, rows: list[EnrolmentRow],
     seen: dict[str, int] = {}
     for row in rows:
         email = accounts.normalise_email(row.email)
-        if not row.name:
+        if accounts.blank_name(row.name):
             errors.append((row.line, "name", _l("the name is empty")))
         elif len(row.name) > 200:
             errors.append((row.line, "name", _l("the name is longer than 200 characters")))
