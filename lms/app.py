@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.config import DEFAULT_CONFIG
 from lms.extension import LMS
@@ -15,6 +16,18 @@ from lms.web.blueprint import error_page, security_headers
 
 class ConfigurationError(RuntimeError):
     pass
+
+
+def _behind_proxies(app: Flask) -> None:
+    """Trust the forwarded headers of ``LMS_TRUSTED_PROXIES`` proxies (werkzeug's ProxyFix),
+    so the log-in throttle sees clients' addresses and links say https behind TLS. 0: none."""
+    try:
+        count = int(app.config.get("LMS_TRUSTED_PROXIES") or 0)
+    except (TypeError, ValueError):
+        raise ConfigurationError("LMS_TRUSTED_PROXIES must be a whole number") from None
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count,
+                                x_prefix=count)
 
 
 def create_app(config: dict[str, Any] | None = None, *, serving: bool = True) -> Flask:
@@ -41,6 +54,15 @@ def create_app(config: dict[str, Any] | None = None, *, serving: bool = True) ->
         app.config["SECRET_KEY"] = secrets.token_hex(32)  # never signs anything a user sees
     _ensure_secret_key(app)
     LMS(app)
+    _behind_proxies(app)
+    # Served over HTTPS (LMS_PUBLIC_URL says so, or LMS_SESSION_COOKIE_SECURE): the log-in
+    # cookie never travels over plain HTTP.
+    secure = app.config.get("LMS_SESSION_COOKIE_SECURE")
+    if isinstance(secure, str):  # from the environment
+        secure = secure.strip().lower() in ("true", "1", "yes", "on")
+    if secure is None:
+        secure = str(app.config.get("LMS_PUBLIC_URL") or "").startswith("https://")
+    app.config["SESSION_COOKIE_SECURE"] = bool(secure)
 
     for code in (400, 403, 404, 405, 413, 422, 429, 500):
         app.register_error_handler(code, error_page)

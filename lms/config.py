@@ -51,6 +51,11 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # Supervision records and debriefs may be edited by their author for this long; after it,
     # a correction is a note added to the record.
     "LMS_RECORD_EDIT_WINDOW_DAYS": 7,
+    # The standalone app behind a reverse proxy: how many proxies' X-Forwarded-* to trust.
+    "LMS_TRUSTED_PROXIES": 0,
+    # None: the log-in cookie is Secure when LMS_PUBLIC_URL starts with https://.
+    "LMS_SESSION_COOKIE_SECURE": None,
+    "LMS_PUBLIC_URL": None,
     # Security headers (CSP, frame-ancestors, nosniff, Referrer-Policy, HSTS over HTTPS) on
     # every lms response; a host app that sets its own turns these off.
     "LMS_SECURITY_HEADERS": True,

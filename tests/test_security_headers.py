@@ -45,3 +45,44 @@ def test_formula_cells_are_neutralised_fullwidth_included(cell):
 
 def test_plain_cells_are_left_alone():
     assert neutralise("Amina Diallo") == "Amina Diallo" and neutralise(None) == ""
+
+
+def test_a_host_header_no_server_could_have_is_a_400_not_a_500(client):
+    response = client.get("/login", headers={"Host": "a" * 5000})
+    assert response.status_code == 400
+    assert "could not be understood" in response.get_data(as_text=True)
+
+
+@pytest.mark.settings(LMS_PUBLIC_URL="https://training.example.org")
+def test_links_that_leave_the_page_use_the_public_url_not_the_host_header(app, client,
+                                                                          trainee):
+    from lms.web.addresses import external_url
+    with app.test_request_context("/", headers={"Host": "evil.example"}):
+        assert external_url("lms_calendar.feed", token="abc") == \
+            "https://training.example.org/calendar/abc.ics"
+    client.post("/login", data={"email": trainee.email, "password": PASSWORD})
+    client.post("/my/agenda/feed")
+    assert "https://training.example.org/calendar/" in client.get("/my/agenda").get_data(
+        as_text=True)
+
+
+def test_without_a_public_url_links_follow_the_request(app):
+    from lms.web.addresses import external_url
+    with app.test_request_context("/", base_url="http://localhost"):
+        assert external_url("lms_calendar.feed", token="abc") == \
+            "http://localhost/calendar/abc.ics"
+
+
+def test_the_standalone_app_trusts_the_proxies_it_is_told_of(tmp_path):
+    from lms import create_app
+    app = create_app({"SECRET_KEY": "x", "LMS_DATABASE_URI": f"sqlite:///{tmp_path}/p.db",
+                      "LMS_TRUSTED_PROXIES": 1, "LMS_PUBLIC_URL": "https://t.example"},
+                     serving=False)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert type(app.wsgi_app).__name__ == "ProxyFix"
+    plain = create_app({"SECRET_KEY": "x", "LMS_DATABASE_URI": f"sqlite:///{tmp_path}/q.db"},
+                       serving=False)
+    assert plain.config["SESSION_COOKIE_SECURE"] is False
+    assert type(plain.wsgi_app).__name__ != "ProxyFix"
+    app.extensions["lms"].db.dispose()
+    plain.extensions["lms"].db.dispose()

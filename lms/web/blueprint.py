@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
@@ -63,6 +73,11 @@ def check_csrf() -> None:
 
 def error_page(error):
     code = getattr(error, "code", 500) or 500
+    if request_ctx and request_ctx.url_adapter is None:
+        # The request could not even be routed (a 5,000-character Host header): no page
+        # with links can be built, so the answer is plain text, still with its 4xx code.
+        return Response(f"{code} {getattr(error, 'name', 'Error')}: the request could not "
+                        "be understood.", status=code, mimetype="text/plain")
     return render_template("lms/error.html", code=code,
                            description=getattr(error, "description", None)), code
 

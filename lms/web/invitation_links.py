@@ -6,15 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from flask import Response, current_app, url_for
+from flask import Response, current_app
 from flask_babel import gettext as _
 
 from lms import mail
 from lms.services import invitations
+from lms.web.addresses import external_url
 
 
 def link_url(token: str) -> str:
-    return url_for("lms_auth.accept_invitation", token=token, _external=True)
+    return external_url("lms_auth.accept_invitation", token=token)
 
 
 def valid_for(purpose: str) -> timedelta:

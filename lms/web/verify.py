@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from lms.config import content_folder
 from lms.services import certificates
 from lms.web.access import db_session, public
+from lms.web.addresses import external_url
 from lms.web.blueprint import make_blueprint
 from lms.web.programme import today, zone
 
@@ -29,7 +30,7 @@ def certificates_folder() -> Path:
 
 def verify_url(code: str) -> str:
     """The address printed on a certificate and in its QR code."""
-    return url_for("lms_verify.certificate", code=certificates.grouped(code), _external=True)
+    return external_url("lms_verify.certificate", code=certificates.grouped(code))
 
 
 @bp.after_request

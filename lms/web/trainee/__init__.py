@@ -17,6 +17,7 @@ from lms.services import agenda, attendance, calendar_feeds, feedback, progress,
 from lms.services import cohorts as cohorts_service
 from lms.services import readiness as readiness_service
 from lms.web.access import current_person, db_session, roles_required
+from lms.web.addresses import external_url
 from lms.web.blueprint import make_blueprint
 from lms.web.calendar import ics_response
 from lms.web.form_handling import handle_post
@@ -203,7 +204,7 @@ def my_agenda():
     person_id = current_person().id
     every = [s for _cohort, items in agendas for s in items]
     token = current_person().calendar_token
-    feed_url = url_for("lms_calendar.feed", token=token, _external=True) if token else None
+    feed_url = external_url("lms_calendar.feed", token=token) if token else None
     return render_template("lms/trainee/agenda.html", agendas=agendas, feed_url=feed_url,
                            rated=feedback.rated_session_ids(session, person_id),
                            rateable=feedback.rateable_session_ids(session, person_id, every))

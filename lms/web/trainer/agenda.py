@@ -10,6 +10,7 @@ from lms.forms.cohorts import CancelForm, CopyAgendaForm, SessionForm
 from lms.models import TrainingSession
 from lms.services import agenda, attendance, calendar_feeds, catalogue, cohorts, feedback
 from lms.web.access import current_person, db_session, roles_required
+from lms.web.addresses import external_url
 from lms.web.calendar import ics_response
 from lms.web.form_handling import handle_post, run_action
 from lms.web.trainer import STAFF, bp, managed_cohort, session_in
@@ -28,8 +29,9 @@ def cohort_agenda(cohort_id: int):
     return render_template("lms/trainer/agenda.html", cohort=found, sessions=sessions,
                            ratings=feedback.per_session(session, found.id),
                            registers={s.id for s in sessions if attendance.has_register(s)},
-                           feed_url=url_for("lms_calendar.feed", token=found.calendar_token,
-                                            _external=True) if found.calendar_token else None,
+                           feed_url=external_url("lms_calendar.feed",
+                                                 token=found.calendar_token)
+                           if found.calendar_token else None,
                            cancel_form=CancelForm())
 
 
