@@ -8,10 +8,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import request
+from flask_babel import gettext as _
 
 from lms.services import debriefs
 from lms.services.debriefs import IdentifyingTextFound
 from lms.web.form_handling import FormOutcome, handle_post
+from lms.web.programme import edit_window_days, today
 
 T = TypeVar("T")
 
@@ -44,3 +46,17 @@ def kept_values() -> list[tuple[str, str]]:
 def form_context(warning: IdentifyingTextFound | None) -> dict[str, Any]:
     return {"warning": warning, "kept": kept_values() if warning else [],
             "finding_kinds": debriefs.FINDING_KINDS, "incident_types": debriefs.INCIDENT_TYPES}
+
+
+def submit_edit(session: Any, debrief: Any, editor: Any, form: Any, *,
+                redirect_to: Callable[[Any], str]
+                ) -> tuple[FormOutcome, IdentifyingTextFound | None]:
+    """Post an edit of a debrief (the supervisor's and the trainee's edit pages alike)."""
+    return submit_debrief_form(
+        form, lambda: debriefs.edit_debrief(
+            session, debrief, editor, incident_type=form.incident_type.data,
+            incident_on=form.incident_on.data, **form.texts(), new_actions=form.actions(),
+            keep_identifying=form.keep_identifying.data, today=today(),
+            window_days=edit_window_days()),
+        success=_("Debrief updated. The earlier text is kept in its history."),
+        redirect_to=redirect_to)

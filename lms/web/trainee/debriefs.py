@@ -21,7 +21,7 @@ from lms.models.people import TRAINEE
 from lms.services import debriefs, supervisors
 from lms.services.debriefs import IdentifyingTextFound
 from lms.web.access import current_person, db_session, roles_required
-from lms.web.debrief_forms import form_context, submit_debrief_form
+from lms.web.debrief_forms import form_context, submit_debrief_form, submit_edit
 from lms.web.form_handling import run_action
 from lms.web.programme import edit_window_days, today
 from lms.web.trainee import bp
@@ -118,14 +118,7 @@ def edit_my_debrief(debrief_id: int):
             flash(_("This debrief can no longer be edited; add a correction instead."), "info")
         return redirect(_debrief_url(found, "#correction"))
     form = TraineeEditDebriefForm(obj=found)
-    outcome, warning = submit_debrief_form(
-        form, lambda: debriefs.edit_debrief(
-            session, found, me, incident_type=form.incident_type.data,
-            incident_on=form.incident_on.data, **form.texts(), new_actions=form.actions(),
-            keep_identifying=form.keep_identifying.data, today=today(),
-            window_days=edit_window_days()),
-        success=_("Debrief updated. The earlier text is kept in its history."),
-        redirect_to=_debrief_url)
+    outcome, warning = submit_edit(session, found, me, form, redirect_to=_debrief_url)
     if outcome.done:
         return outcome.response
     return render_template("lms/trainee/debrief_form.html", form=form, debrief=found,
