@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
+import icalendar
 import pytest
 
 from lms.services import agenda, cohorts
@@ -74,21 +75,107 @@ def test_copy_agenda_onto_new_dates(db, cohort, content, module, make_person):
         agenda.copy_agenda(db, target, target, date(2026, 8, 1))
 
 
+LINE_BREAKS = "\u2028\u2029\u0085\x0b\x0c\x1c\x1d\x1e"
+
+
+def assert_well_formed(text: str) -> icalendar.Calendar:
+    """CRLF lines of at most 75 octets, no other line break anywhere; parsed back."""
+    assert text.endswith("\r\n") and "\r" not in text.replace("\r\n", "")
+    assert "\n" not in text.replace("\r\n", "")
+    lines = text.split("\r\n")[:-1]
+    assert text.splitlines() == lines  # Python ends lines at U+2028 and friends too
+    assert not any(char in line for line in lines for char in LINE_BREAKS)
+    assert all(len(line.encode()) <= 75 for line in lines)
+    return icalendar.Calendar.from_ical(text)
+
+
 def test_calendar_is_valid_icalendar(db, cohort, module):
-    item = agenda.add_session(db, cohort, data("Listening; role-play, part 1", date(2026, 3, 2),
+    title = "Listening; role-play, part 1 \\ with a very long title, " + "é" * 80
+    item = agenda.add_session(db, cohort, data(title, date(2026, 3, 2),
                                                [module("listening").id],
                                                online_link="https://meet.example/abc"))
-    text = agenda.calendar([item], "Autumn cohort",
+    text = agenda.calendar([item], "Autumn, cohort",
                            now=datetime(2026, 1, 1, tzinfo=UTC))
     lines = text.split("\r\n")
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-2] == "END:VCALENDAR"
-    assert "DTSTART:20260302T073000Z" in lines
+    assert "DTSTART:20260302T073000Z" in lines  # 09:30 in Johannesburg, as UTC
     assert "DTEND:20260302T103000Z" in lines
-    assert "SUMMARY:Listening\\; role-play\\, part 1" in lines
+    assert "DTSTAMP:20260101T000000Z" in lines
+    assert "X-WR-CALNAME:Autumn\\, cohort" in lines
+    assert any(line.startswith("SUMMARY:Listening\\; role-play\\, part 1 \\\\ with")
+               for line in lines)
     assert f"UID:session-{item.id}@lms" in lines
-    assert all(len(line.encode()) <= 75 for line in lines)
+    assert "STATUS:CONFIRMED" in lines and "SEQUENCE:0" in lines
+
+    [event] = assert_well_formed(text).walk("VEVENT")
+    assert str(event["SUMMARY"]) == title  # unfolded and unescaped, exactly as typed
+    assert str(event["LOCATION"]) == "Clinic hall"
+    assert str(event["URL"]) == "https://meet.example/abc"
+    assert str(event["DESCRIPTION"]) == (f"Modules: {module('listening').title}\n"
+                                         "Join: https://meet.example/abc")
+    assert event["DTSTART"].dt == datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
+    assert event["DTEND"].dt == datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
+
     agenda.cancel_session(db, item, "Storm")
-    assert "STATUS:CANCELLED" in agenda.calendar([item], "x")
+    text = agenda.calendar([item], "x")
+    [event] = assert_well_formed(text).walk("VEVENT")
+    assert event["STATUS"] == "CANCELLED" and event["SEQUENCE"] == 1
+    assert str(event["DESCRIPTION"]).endswith("\nCancelled: Storm")
+    assert f"UID:session-{item.id}@lms" in text.split("\r\n")  # the same event, updated
+
+
+def test_calendar_sequence_grows_with_each_cancel_and_reinstatement(db, cohort):
+    item = agenda.add_session(db, cohort, data("Day", date(2026, 3, 2)))
+    other = agenda.add_session(db, cohort, data("Other", date(2026, 3, 3)))
+
+    def sequences():
+        events = assert_well_formed(agenda.calendar([item, other], "x")).walk("VEVENT")
+        return [(str(e["SUMMARY"]), e["SEQUENCE"], str(e["STATUS"])) for e in events]
+
+    assert sequences() == [("Day", 0, "CONFIRMED"), ("Other", 0, "CONFIRMED")]
+    agenda.cancel_session(db, item, "Storm")
+    assert sequences() == [("Day", 1, "CANCELLED"), ("Other", 0, "CONFIRMED")]
+    agenda.reinstate_session(db, item)
+    # Higher than the cancellation's, so an app that saw it takes the reinstatement.
+    assert sequences() == [("Day", 2, "CONFIRMED"), ("Other", 0, "CONFIRMED")]
+    db.commit()
+    db.expire_all()
+    # Sessions loaded without their change log (a trainee's agendas) count the same.
+    loaded = agenda.agenda_for_cohorts(db, [cohort.id])[cohort.id]
+    events = assert_well_formed(agenda.calendar(loaded, "x")).walk("VEVENT")
+    assert [e["SEQUENCE"] for e in events] == [2, 0]
+
+
+@pytest.mark.parametrize("separator", list(LINE_BREAKS) + ["\r\n", "\n", "\r", "\x00", "\t"])
+def test_calendar_text_never_breaks_a_line(db, cohort, module, separator):
+    item = agenda.add_session(db, cohort, data("Intro", date(2026, 3, 2),
+                                               [module("listening").id]))
+    # The forms refuse C0 controls but not all of these; older rows may hold any of them.
+    item.title = f"Intro{separator}BEGIN:VALARM"
+    item.venue = f"Hall{separator}X-EVIL:1"
+    item.online_link = f"https://meet.example/abc{separator}X-EVIL:2"
+    item.activities = [f"teaching{separator}X-EVIL:3"]
+    module("listening").title = f"Listening{separator}END:VEVENT"
+    agenda.cancel_session(db, item, "Storm")
+    item.cancel_reason = f"Storm{separator}END:VCALENDAR"
+    db.flush()
+    text = agenda.calendar([item], f"Autumn{separator}X-WR-TIMEZONE:Mars/Base")
+    calendar = assert_well_formed(text)
+    lines = text.split("\r\n")
+    assert not any(line.startswith(("BEGIN:VALARM", "X-EVIL", "X-WR-TIMEZONE"))
+                   for line in lines)
+    assert [line for line in lines if line.startswith(("END:VEVENT", "END:VCALENDAR"))] == [
+        "END:VEVENT", "END:VCALENDAR"]
+    [event] = calendar.walk("VEVENT")
+    spaces = " " * len(separator)
+    assert str(event["SUMMARY"]) == f"Intro{spaces}BEGIN:VALARM"
+    assert str(event["LOCATION"]) == f"Hall{spaces}X-EVIL:1"
+    assert "URL" not in event  # a link that is not plain is left out, not mangled
+    assert str(event["DESCRIPTION"]).split("\n") == [
+        f"Modules: Listening{spaces}END:VEVENT", f"Activities: teaching{spaces}X-EVIL:3",
+        f"Join: https://meet.example/abc{spaces}X-EVIL:2",
+        f"Cancelled: Storm{spaces}END:VCALENDAR"]
+    assert f"X-WR-CALNAME:Autumn{spaces}X-WR-TIMEZONE:Mars/Base" in lines
 
 
 def test_far_future_dates_are_refused(db, content, make_person, make_cohort):

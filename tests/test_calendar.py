@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import icalendar
 from sqlalchemy import select
 
 from lms.models import Cohort, CohortStaff, Enrolment, Person
 from lms.models._types import utcnow
+from lms.services import calendar_feeds
 from tests.conftest import log_in
 
 
@@ -64,3 +66,28 @@ def test_cohort_feed_for_its_trainers(app, db, make_person, make_cohort, make_se
 def test_unknown_tokens_are_404(client):
     assert client.get("/calendar/nope.ics").status_code == 404
     assert client.get("/calendar/" + "x" * 70 + ".ics").status_code == 404
+
+
+def test_feeds_keep_unicode_line_separators_off_the_file(app, db, trainee, make_session):
+    cohort = db.get(Cohort, db.scalar(select(Enrolment.cohort_id)
+                                      .where(Enrolment.person_id == trainee.id)))
+    cohort.name = "Riverside\u2029X-EVIL:1, autumn"
+    make_session(cohort, utcnow() + timedelta(days=2), 90,
+                 title="Boundaries\u2028BEGIN:VALARM\u0085practice",
+                 venue="Hall\u2028B; room 2")
+    cohort_feed = calendar_feeds.cohort_token(db, cohort)
+    trainee_feed = calendar_feeds.person_token(db, db.get(Person, trainee.id))
+    db.commit()
+    calendar_app = app.test_client()
+    for token, name in ((cohort_feed, "Riverside X-EVIL:1\\, autumn"),
+                        (trainee_feed, "My training")):
+        body = calendar_app.get(f"/calendar/{token}.ics").get_data(as_text=True)
+        lines = body.split("\r\n")
+        assert lines[-1] == "" and body.splitlines() == lines[:-1]
+        assert not any(char in body for char in "\u2028\u2029\u0085")
+        assert all(len(line.encode()) <= 75 for line in lines)
+        assert f"X-WR-CALNAME:{name}" in lines
+        assert not any(line.startswith(("BEGIN:VALARM", "X-EVIL")) for line in lines)
+        [event] = icalendar.Calendar.from_ical(body).walk("VEVENT")
+        assert str(event["SUMMARY"]) == "Boundaries BEGIN:VALARM practice"
+        assert str(event["LOCATION"]) == "Hall B; room 2"

@@ -7,13 +7,15 @@ session's date and start time with its neighbour's: moving a session is changing
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import icalendar
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from lms.models import (
     AttendanceRecord,
@@ -358,64 +360,75 @@ def recompute_instants(session: Session, cohort: Cohort) -> None:
 
 # --- iCalendar (RFC 5545) ---------------------------------------------------------------
 
-
-def _escape(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", ""))
-
-
-def _fold(line: str) -> str:
-    """Fold lines longer than 75 octets, never splitting a UTF-8 character."""
-    out, current = [], ""
-    for char in line:
-        limit = 75 if not out else 74
-        if len((current + char).encode("utf-8")) > limit:
-            out.append(current)
-            current = char
-        else:
-            current += char
-    out.append(current)
-    return "\r\n ".join(out)
+PRODID = "-//lms//peer-supporter training//EN"
+# Characters that end a line for some reader (U+2028, U+2029, U+0085, VT, FF, the C0 and C1
+# controls) or cannot be written as UTF-8 (lone surrogates). icalendar escapes only CR and LF,
+# and passes the rest through into the file.
+_NOT_IN_CALENDARS = frozenset(("Cc", "Cs", "Zl", "Zp"))
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+def _plain(text: str) -> str:
+    """``text`` on one line: every line separator or control character becomes a space."""
+    return "".join(" " if unicodedata.category(char) in _NOT_IN_CALENDARS else char
+                   for char in str(text))
+
+
+def _revisions(sessions: list[TrainingSession]) -> dict[int, int]:
+    """Each session's SEQUENCE: how often it was cancelled or reinstated (an append-only log,
+    so the number only grows). One query, whichever way the sessions were loaded."""
+    db = object_session(sessions[0]) if sessions else None
+    if db is None:
+        return {}
+    return dict(db.execute(
+        select(SessionChange.session_id, func.count())
+        .where(SessionChange.session_id.in_([item.id for item in sessions]))
+        .group_by(SessionChange.session_id)).all())
 
 
 def calendar(sessions: list[TrainingSession], name: str, host: str = "lms",
              now: datetime | None = None) -> str:
-    now = now or utcnow()
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//lms//peer-supporter training//EN",
-             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(name)}"]
+    """The sessions as an iCalendar file (CRLF lines, folded at 75 octets), times in UTC.
+
+    UIDs are ``session-<id>@<host>``, so a calendar app updates the same events on each fetch.
+    Text is made ``_plain`` before icalendar escapes and folds it.
+    """
+    stamp = (now or utcnow()).astimezone(UTC)
+    revisions = _revisions(sessions)
+    out = icalendar.Calendar()
+    out.add("prodid", PRODID)
+    out.add("version", "2.0")
+    out.add("calscale", "GREGORIAN")
+    out.add("method", "PUBLISH")
+    # An X- property is not TEXT to icalendar unless told, and would go out unescaped.
+    out.add("x-wr-calname", icalendar.vText(_plain(name)))
     for item in sessions:
         description = []
         if item.module_links:
             description.append("Modules: " + ", ".join(
-                link.module.title for link in item.module_links))
+                _plain(link.module.title) for link in item.module_links))
         if item.activities:
-            description.append("Activities: " + ", ".join(item.activities))
+            description.append("Activities: " + ", ".join(map(_plain, item.activities)))
         if item.is_core:
             description.append("Core session: attendance required.")
         if item.online_link:
-            description.append(f"Join: {item.online_link}")
+            description.append(f"Join: {_plain(item.online_link)}")
         if item.is_cancelled:
-            description.append(f"Cancelled: {item.cancel_reason}")
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:session-{item.id}@{host}",
-            f"DTSTAMP:{_stamp(now)}",
-            f"DTSTART:{_stamp(item.starts_at)}",
-            f"DTEND:{_stamp(ends_at(item))}",
-            f"SUMMARY:{_escape(item.title)}",
-            f"STATUS:{'CANCELLED' if item.is_cancelled else 'CONFIRMED'}",
-        ]
+            description.append(f"Cancelled: {_plain(item.cancel_reason)}")
+        event = icalendar.Event()
+        event.add("uid", _plain(f"session-{item.id}@{host}"))
+        event.add("dtstamp", stamp)
+        event.add("dtstart", item.starts_at.astimezone(UTC))
+        event.add("dtend", ends_at(item).astimezone(UTC))
+        event.add("summary", _plain(item.title))
+        event.add("status", "CANCELLED" if item.is_cancelled else "CONFIRMED")
+        event.add("sequence", revisions.get(item.id, 0))
         location = item.venue or item.online_link
         if location:
-            lines.append(f"LOCATION:{_escape(location)}")
+            event.add("location", _plain(location))
         if description:
-            lines.append(f"DESCRIPTION:{_escape(chr(10).join(description))}")
-        if item.online_link and not _has_control(item.online_link):
-            lines.append(f"URL:{item.online_link}")
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+            event.add("description", "\n".join(description))
+        # A URI is written as it is, not escaped: only a link that is already plain goes out.
+        if item.online_link and _plain(item.online_link) == item.online_link:
+            event.add("url", item.online_link)
+        out.add_component(event)
+    return out.to_ical().decode("utf-8")
