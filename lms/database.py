@@ -36,11 +36,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin_before_savepoint(connection: Any, _name: str) -> None:
+    """Python's sqlite3 (before 3.12's ``autocommit``) opens a transaction only at the first
+    INSERT, UPDATE or DELETE. A SAVEPOINT issued before that opens the transaction itself, and
+    its RELEASE then commits everything so far: a "nested" step would commit half a request.
+    Open the real transaction first so the savepoint nests inside it, as on PostgreSQL."""
+    raw = connection.connection.dbapi_connection
+    if not raw.in_transaction:
+        raw.execute("BEGIN")
+
+
 def make_engine(url: str, **options: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection,
+    and savepoints that nest inside the request's transaction."""
     engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
     return engine
 
 

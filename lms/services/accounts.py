@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -93,8 +94,13 @@ def create_person(
         person.password_hash = generate_password_hash(password)
         person.password_changed_at = utcnow()
     person.role_rows = [PersonRole(role=r) for r in sorted(roles)]
-    session.add(person)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(person)
+    except IntegrityError:  # the same address created by another request a moment ago
+        if person in session:
+            session.expunge(person)
+        raise AccountError(_l("Someone already uses this email address."), "email") from None
     return person
 
 

@@ -441,26 +441,38 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
         on, reason = enrolment_date(cohort, on, backdate_reason, now)
     except CohortError as exc:
         problems.update(exc.problems)
-    checked = check_rows(session, rows, actor)
-    errors = sorted(set(extra_errors) | {(line, reason) for line, _f, reason in checked.errors})
-    if errors or problems:
-        raise EnrolmentErrors(errors, problems=problems,
-                              fields=[(field_name, reason) for _l_, field_name, reason
-                                      in sorted(checked.errors)])
-    known = checked.known
+    for last_try in (False, True):
+        checked = check_rows(session, rows, actor)
+        errors = sorted(set(extra_errors) | {(line, why) for line, _f, why in checked.errors})
+        if errors or problems:
+            raise EnrolmentErrors(errors, problems=problems,
+                                  fields=[(field_name, why) for _l_, field_name, why
+                                          in sorted(checked.errors)])
+        try:
+            with session.begin_nested():  # all of it, or none of it
+                return _write_enrolment(session, cohort, rows, checked.known, on, reason,
+                                        actor=actor, valid_for=valid_for, now=now,
+                                        supervision_day=supervision_day)
+        except IntegrityError:
+            # Another request enrolled some of these addresses a moment ago (a double-click):
+            # check again, now seeing its rows, and answer as it did ("already enrolled").
+            session.expire_all()  # nothing loaded inside the undone step is trusted
+            if last_try:
+                break
+    raise EnrolmentErrors([(1, _l("someone enrolled one of these people at the same moment; "
+                                  "reload the cohort and try again"))])
 
+
+def _write_enrolment(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
+                     known: dict[str, Person], on: date, reason: str | None, *,
+                     actor: Person | None, valid_for: timedelta, now: datetime,
+                     supervision_day: date | None) -> EnrolmentResult:
+    known = dict(known)
     result = EnrolmentResult(enrolled_on=on)
     fresh = [(row.name, accounts.normalise_email(row.email)) for row in rows
              if accounts.normalise_email(row.email) not in known]
     if fresh:
-        try:
-            with session.begin_nested():
-                created = accounts.create_trainees(session, fresh)
-        except IntegrityError:
-            # Someone enrolled the same new address a moment ago (a double-click): say so.
-            raise EnrolmentErrors([(1, _l("someone enrolled one of these addresses at the "
-                                          "same moment; reload the cohort and try again"))]
-                                  ) from None
+        created = accounts.create_trainees(session, fresh)
         known.update((p.email, p) for p in created)
         result.new_accounts = created
         result.links = invitations.issue(session, created, purpose=invitations.INVITE,
@@ -482,15 +494,10 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
         new_rows.append({"cohort_id": cohort.id, "person_id": person.id, "enrolled_on": on,
                          "enrolled_by_id": actor.id if actor else None,
                          "backdate_reason": reason})
+    session.flush()
+    if new_rows:
+        session.execute(insert(Enrolment), new_rows)  # one executemany
     today = supervision_day or time_zones.local_today(cohort.timezone, now)
-    try:
-        with session.begin_nested():
-            session.flush()
-            if new_rows:
-                session.execute(insert(Enrolment), new_rows)  # one executemany
-    except IntegrityError:
-        raise EnrolmentErrors([(1, _l("someone enrolled one of these people at the same "
-                                      "moment; reload the cohort and try again"))]) from None
     supervisor_rules.assign_many(session, named, on=today, by=actor)
     supervisor_rules.default_for_new(session, cohort, [r["person_id"] for r in new_rows], today,
                                 by=actor)

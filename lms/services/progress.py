@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import Curriculum, Module, ModuleProgress, Quiz
@@ -179,8 +180,17 @@ def mark_read(session: Session, person_id: int, module: Module,
     if row is None:
         row = ModuleProgress(person_id=person_id, module_id=module.id, read_at=now or utcnow(),
                              module_version=module.version)
-        session.add(row)
-    elif row.module_version != module.version:
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            # The same click twice at once: the first one's record stands (one row per person
+            # and module is a unique constraint).
+            if row in session:
+                session.expunge(row)
+            row = session.scalar(select(ModuleProgress).where(
+                ModuleProgress.person_id == person_id, ModuleProgress.module_id == module.id))
+    if row.module_version != module.version:
         row.module_version = module.version
         row.read_at = now or utcnow()
     session.flush()

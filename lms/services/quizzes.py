@@ -163,13 +163,14 @@ def start_attempt(session: Session, person_id: int, quiz: Quiz, now: datetime | 
         (rng or random.SystemRandom()).shuffle(keys)
     attempt = Attempt(person_id=person_id, quiz_id=quiz.id, quiz_version_id=version.id,
                       question_order=keys, started_at=now)
-    savepoint = session.begin_nested()
-    session.add(attempt)
     try:
-        savepoint.commit()
+        with session.begin_nested():  # rolled back to here on failure, so the session lives on
+            session.add(attempt)
     except IntegrityError:
         # Another request opened an attempt at the same moment (one open attempt per person
         # and quiz is a unique index): use theirs.
+        if attempt in session:
+            session.expunge(attempt)
         open_id = quiz_status(session, person_id, quiz, now).open_attempt_id
         if open_id is None:
             raise

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import flash, redirect, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from lms.services.errors import ServiceError
@@ -56,11 +58,18 @@ def handle_post(form: Any, action: Callable[[], T], *,
     session = db_session()
     try:
         result = action()
+        session.commit()
     except ServiceError as error:
         session.rollback()
         add_errors(form, error)
         return FormOutcome(None, 422)
-    session.commit()
+    except IntegrityError:
+        # A unique rule the service could not see coming: the same form sent twice at once
+        # (a double-click), and the other request won. Keep what was typed and say so.
+        session.rollback()
+        form.form_errors.append(_("This was just saved by another request (perhaps a second "
+                                  "click). Reload the page to see it before saving again."))
+        return FormOutcome(None, 409)
     if success is not None:
         flash(success(result) if callable(success) else success, "success")
     if redirect_to is None:  # the view renders its own answer to a success
@@ -76,11 +85,15 @@ def run_action(action: Callable[[], T], *, success: str | Callable[[T], str | No
     session = db_session()
     try:
         result = action()
+        session.commit()
     except ServiceError as error:
         session.rollback()
         flash(error.message, "error")
         return False
-    session.commit()
+    except IntegrityError:  # the same button twice at once: the other click did it
+        session.rollback()
+        flash(_("This was just done by another request (perhaps a second click)."), "info")
+        return False
     message = success(result) if callable(success) else success
     if message:
         flash(message, "success")

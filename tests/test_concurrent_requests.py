@@ -1,0 +1,133 @@
+"""A double-click: two identical requests at the same moment get the same answer, never a 500.
+
+Each pair is sent from two threads sharing one log-in (the same cookie), released together by a
+barrier, against the test's real database file (SQLite) or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.models import Attempt, Enrolment, ModuleProgress, Person
+from tests.conftest import log_in
+
+PAIRS = 12
+
+
+def twin_clients(app, person):
+    """Two test clients holding the same log-in cookie, as two tabs of one browser."""
+    first = app.test_client()
+    log_in(first, person)
+    second = app.test_client()
+    for cookie in (first.get_cookie("session"),):
+        second.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+    return first, second
+
+
+def at_once(clients, path: str, data: dict | None = None, make_data=None) -> list:
+    """POST ``path`` from every client at the same moment; the responses, in client order.
+    ``make_data`` builds each request's body (a file upload cannot be sent twice)."""
+    barrier = threading.Barrier(len(clients))
+    responses: list = [None] * len(clients)
+    failures: list[BaseException] = []
+
+    def send(index: int, client) -> None:
+        try:
+            body = make_data() if make_data else dict(data or {})
+            barrier.wait()
+            responses[index] = client.post(path, data=body)
+        except BaseException as exc:  # noqa: BLE001 (reported below, in the test's thread)
+            failures.append(exc)
+
+    threads = [threading.Thread(target=send, args=(i, c)) for i, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    return responses
+
+
+def test_double_click_on_start_the_quiz_opens_one_attempt(app, db, trainee, module):
+    quiz_module = module("privacy")  # no wait between attempts
+    clients = twin_clients(app, trainee)
+    for _pair in range(PAIRS):
+        first, second = at_once(clients, f"/modules/{quiz_module.slug}/quiz")
+        assert first.status_code == second.status_code == 302
+        assert "/attempts/" in first.headers["Location"], first.headers["Location"]
+        # Both land on the same attempt: the second click joins the first one's.
+        assert first.headers["Location"] == second.headers["Location"]
+        db.expire_all()
+        open_attempts = db.scalars(select(Attempt).where(
+            Attempt.person_id == trainee.id, Attempt.submitted_at.is_(None))).all()
+        assert len(open_attempts) == 1
+        assert first.headers["Location"].endswith(f"/attempts/{open_attempts[0].id}")
+        # Close it (as a submission would) so the next pair races for a new one.
+        open_attempts[0].submitted_at = open_attempts[0].started_at
+        open_attempts[0].score, open_attempts[0].passed = 0.0, False
+        db.commit()
+
+
+def test_double_click_on_mark_as_read_marks_it_once(app, db, trainee, module):
+    clients = twin_clients(app, trainee)
+    slugs = ["listening", "wellbeing"]
+    for slug in slugs * (PAIRS // 2):
+        db.execute(ModuleProgress.__table__.delete())
+        db.commit()
+        first, second = at_once(clients, f"/modules/{slug}/read")
+        assert first.status_code == second.status_code == 302
+        assert first.headers["Location"] == second.headers["Location"]
+        db.expire_all()
+        assert db.scalar(select(func.count()).select_from(ModuleProgress).where(
+            ModuleProgress.person_id == trainee.id)) == 1
+
+
+@pytest.mark.parametrize("form", ["one", "csv"])
+def test_enrolling_the_same_new_address_twice_at_once_enrols_it_once(app, db, cohort, trainer,
+                                                                     form):
+    clients = twin_clients(app, trainer)
+    for number in range(PAIRS // 2):
+        email = f"new{number}-{form}@example.org"
+        if form == "one":
+            responses = at_once(clients, f"/cohorts/{cohort.id}/enrol",
+                                {"one-name": "Nia New", "one-email": email})
+        else:
+            responses = at_once(clients, f"/cohorts/{cohort.id}/enrol-csv",
+                                make_data=lambda e=email: {"csv-file": (
+                                    io.BytesIO(f"name,email\nNia New,{e}\n".encode()),
+                                    "people.csv")})
+        assert [r.status_code for r in responses] == [200, 200], \
+            [r.get_data(as_text=True)[-3000:] for r in responses if r.status_code != 200]
+        db.expire_all()
+        people = db.scalars(select(Person).where(Person.email == email)).all()
+        assert len(people) == 1
+        assert db.scalar(select(func.count()).select_from(Enrolment).where(
+            Enrolment.person_id == people[0].id, Enrolment.cohort_id == cohort.id)) == 1
+        # One click enrolled them (and shows their link); the other says they already are.
+        pages = [r.get_data(as_text=True) for r in responses]
+        assert sum("/invitation/" in page for page in pages) == 1
+        assert sum("already enrolled" in page for page in pages) == 1
+
+
+def test_an_admin_creating_the_same_person_twice_at_once_gets_one_account(app, db, make_person):
+    admin = make_person("admin", name="Ada Admin")
+    clients = twin_clients(app, admin)
+    for number in range(PAIRS // 2):
+        email = f"twice{number}@example.org"
+        responses = at_once(clients, "/admin/people/new",
+                            {"name": "Tam Twice", "email": email, "roles": "trainee"})
+        statuses = sorted(r.status_code for r in responses)
+        assert 500 not in statuses
+        db.expire_all()
+        assert len(db.scalars(select(Person).where(Person.email == email)).all()) == 1
+        if statuses != [200, 200]:
+            # The loser keeps what was typed and is told the address is now taken.
+            loser = next(r for r in responses if r.status_code != 200)
+            assert loser.status_code in (409, 422)
+            page = loser.get_data(as_text=True)
+            assert email in page
+            assert "already uses this email" in page or "another request" in page
