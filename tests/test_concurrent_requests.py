@@ -131,3 +131,91 @@ def test_an_admin_creating_the_same_person_twice_at_once_gets_one_account(app, d
             page = loser.get_data(as_text=True)
             assert email in page
             assert "already uses this email" in page or "another request" in page
+
+
+def test_four_staff_saving_one_register_at_once_leave_a_true_history_chain(
+        app, db, cohort, trainer, make_person, make_session):
+    """Each save reads the marks the previous one wrote: every change's "was" is the mark it
+    replaced, every acknowledged save is in the history, and nothing is a 500."""
+    import random
+    from datetime import timedelta
+
+    from lms.models import AttendanceChange, AttendanceRecord, CohortStaff
+    from lms.models._types import utcnow
+
+    staff = [trainer]
+    for number in range(3):
+        other = make_person("trainer", name=f"Trainer {number}")
+        db.add(CohortStaff(cohort_id=cohort.id, person_id=other.id, role="trainer"))
+        staff.append(other)
+    trainees = [make_person("trainee", name=f"Pat {n}") for n in range(3)]
+    for person in trainees:
+        db.add(Enrolment(cohort_id=cohort.id, person_id=person.id,
+                         enrolled_on=(utcnow() - timedelta(days=30)).date()))
+    db.commit()
+    item = make_session(cohort, utcnow() - timedelta(hours=3), 120)
+    url = f"/cohorts/{cohort.id}/sessions/{item.id}/register"
+    clients = []
+    for person in staff:
+        client = app.test_client()
+        log_in(client, person)
+        clients.append(client)
+    acknowledged: list[int] = []
+    lock = threading.Lock()
+
+    def save_many(client, seed: int) -> None:
+        chooser = random.Random(seed)
+        for _save in range(15):
+            # An old page: no "was" fields, so every different mark is a correction.
+            data = {f"status-{p.id}": chooser.choice(["present", "absent", "excused"])
+                    for p in trainees}
+            data["reason"] = "Checked the sign-in sheet"
+            response = client.post(url, data=data)
+            assert response.status_code in (302, 422), response.status_code
+            if response.status_code == 302:
+                with lock:
+                    acknowledged.append(seed)
+
+    threads = [threading.Thread(target=save_many, args=(c, n)) for n, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert acknowledged  # the saves went through (a refusal would be a 422 with a reason)
+    db.expire_all()
+    for person in trainees:
+        record = db.scalar(select(AttendanceRecord).where(
+            AttendanceRecord.session_id == item.id, AttendanceRecord.person_id == person.id))
+        changes = db.scalars(select(AttendanceChange).where(
+            AttendanceChange.record_id == record.id).order_by(AttendanceChange.id)).all()
+        assert changes[0].old_status is None
+        for before, after in zip(changes, changes[1:], strict=False):
+            assert after.old_status == before.new_status, (before.id, after.id)
+            assert after.old_status != after.new_status  # a change, never a repeat
+        assert changes[-1].new_status == record.status
+
+
+def test_a_page_left_as_shown_does_not_undo_a_newer_mark(app, db, cohort, trainer, trainee,
+                                                         make_person, make_session):
+    """Two staff open the register; the first corrects a mark; the second saves their page
+    unchanged for that trainee: the first's correction stands."""
+    from datetime import timedelta
+
+    from lms.models import AttendanceRecord
+    from lms.models._types import utcnow
+
+    item = make_session(cohort, utcnow() - timedelta(hours=3), 120)
+    url = f"/cohorts/{cohort.id}/sessions/{item.id}/register"
+    first = app.test_client()
+    log_in(first, trainer)
+    assert first.post(url, data={f"status-{trainee.id}": "present"}).status_code == 302
+    second_page = first.get(url).get_data(as_text=True)
+    assert f'name="was-{trainee.id}" value="present:120"' in second_page
+    assert first.post(url, data={f"status-{trainee.id}": "absent", "reason": "Left at once",
+                                 f"was-{trainee.id}": "present:120"}).status_code == 302
+    # The other tab still shows "present": sending it back is not a change by its user.
+    assert first.post(url, data={f"status-{trainee.id}": "present",
+                                 f"was-{trainee.id}": "present:120"}).status_code == 302
+    db.expire_all()
+    assert db.scalar(select(AttendanceRecord.status).where(
+        AttendanceRecord.session_id == item.id)) == "absent"

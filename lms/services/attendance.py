@@ -44,6 +44,7 @@ from lms.models import (
 )
 from lms.models._types import utcnow
 from lms.models.agenda import ABSENT, EXCUSED, LATE, LEFT_EARLY, PRESENT, STATUSES
+from lms.services import row_locks
 from lms.services.agenda import IN_ORDER, has_happened
 from lms.services.audit import ATTENDANCE_CORRECTION
 from lms.services.errors import ServiceError
@@ -70,6 +71,9 @@ class Mark:
     person_id: int
     status: str
     minutes: int | None = None  # needed for late and left early
+    # The mark the saver's page showed ("status:minutes", "" if unmarked), when known: a mark
+    # left as it was shown is not a change, so it never overwrites someone else's newer one.
+    seen: str | None = None
 
 
 @dataclass
@@ -103,7 +107,8 @@ def register(session: Session, training_session: TrainingSession) -> list[Regist
         .order_by(Person.name, Person.id)).all()
     records = {r.person_id: r for r in session.scalars(
         select(AttendanceRecord).where(AttendanceRecord.session_id == training_session.id)
-        .options(selectinload(AttendanceRecord.recorded_by)))}
+        .options(selectinload(AttendanceRecord.recorded_by))
+        .execution_options(populate_existing=True))}  # as stored now, not as first loaded
     return [RegisterRow(person, records.get(person.id), withdrawn_on)
             for withdrawn_on, person in enrolled]
 
@@ -114,9 +119,10 @@ def has_register(training_session: TrainingSession, now: datetime | None = None)
 
 
 def marks_from_form(rows: list[RegisterRow], form: Mapping[str, str]) -> tuple[
-        list[Mark], dict[int, tuple[str, str]], dict[int, str]]:
-    """Read a register form: ``status-<id>`` and ``minutes-<id>`` per person, and
-    ``everyone=present`` for "mark everyone not marked otherwise as present".
+        list[Mark], dict[int, tuple[str, str, str | None]], dict[int, str]]:
+    """Read a register form: ``status-<id>``, ``minutes-<id>`` and ``was-<id>`` (the mark the
+    page showed) per person, and ``everyone=present`` for "mark everyone not marked otherwise
+    as present".
 
     Returns the marks, what was submitted per person (to show the form again) and problems.
     An unknown status raises ``ValueError`` (the form cannot produce one).
@@ -129,9 +135,10 @@ def marks_from_form(rows: list[RegisterRow], form: Mapping[str, str]) -> tuple[
         pid = row.person.id
         status = form.get(f"status-{pid}", "")
         minutes_text = form.get(f"minutes-{pid}", "").strip()
+        seen = form.get(f"was-{pid}")
         if everyone and not status:
             status = PRESENT
-        submitted[pid] = (status, minutes_text)
+        submitted[pid] = (status, minutes_text, seen)
         if not status:
             continue  # left unmarked
         if status not in STATUSES:
@@ -141,8 +148,13 @@ def marks_from_form(rows: list[RegisterRow], form: Mapping[str, str]) -> tuple[
         except ValueError:
             problems[pid] = f"{row.person.name}: minutes must be a whole number."
             continue
-        marks.append(Mark(pid, status, minutes))
+        marks.append(Mark(pid, status, minutes, seen[:40] if seen is not None else None))
     return marks, submitted, problems
+
+
+def seen_value(status: str, minutes: int | None) -> str:
+    """How a mark is written in the register form's ``was-<id>`` field ("" for unmarked)."""
+    return f"{status}:{minutes}" if status else ""
 
 
 def minutes_for(training_session: TrainingSession, status: str, minutes: int | None) -> int:
@@ -170,6 +182,9 @@ def record_register(session: Session, training_session: TrainingSession, marks: 
         raise AttendanceError({0: "This session was cancelled; it has no register."})
     if training_session.starts_at > now:
         raise AttendanceError({0: "This session has not started yet."})
+    # Savers of one register go one at a time, each reading the marks the previous one
+    # wrote: every correction's "was" is then the mark it replaced, so history is a chain.
+    row_locks.hold(session, TrainingSession, training_session.id)
     rows = {row.person.id: row for row in register(session, training_session)}
     problems: dict[int, str] = {}
     planned: list[tuple[Mark, int, AttendanceRecord | None]] = []
@@ -187,6 +202,8 @@ def record_register(session: Session, training_session: TrainingSession, marks: 
             problems[mark.person_id] = f"{row.person.name}: {exc}"
             continue
         record = row.record
+        if mark.seen is not None and mark.seen == seen_value(mark.status, minutes):
+            continue  # left as the page showed it: not this saver's change
         if record is not None and record.status == mark.status and (
                 mark.status == PRESENT or record.minutes_credited == minutes):
             continue  # unchanged (present always means the whole session)
@@ -301,10 +318,9 @@ def record_make_up(session: Session, person: Person, missed: TrainingSession, *,
     make_up = MakeUp(person_id=person.id, missed_session_id=missed.id,
                      via_session_id=via.id if via else None, activity=activity.strip(),
                      minutes_credited=credited, recorded_by_id=recorder.id, recorded_at=now)
-    savepoint = session.begin_nested()
-    session.add(make_up)
     try:
-        savepoint.commit()
+        with session.begin_nested():  # undone alone on failure: the session carries on
+            session.add(make_up)
     except IntegrityError:
         raise AttendanceError({None: "This session has already been made up."}) from None
     return make_up

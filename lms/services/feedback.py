@@ -54,10 +54,9 @@ def rate(session: Session, person_id: int, training_session: TrainingSession, ra
         raise FeedbackError(f"Keep the comment under {MAX_COMMENT} characters.", "comment")
     feedback = SessionFeedback(session_id=training_session.id, person_id=person_id,
                                rating=rating, comment=comment.strip(), created_at=now or utcnow())
-    savepoint = session.begin_nested()
-    session.add(feedback)
     try:
-        savepoint.commit()
+        with session.begin_nested():  # undone alone on failure: the session carries on
+            session.add(feedback)
     except IntegrityError:  # the same trainee, twice at once: the first one counts
         raise FeedbackError("You have already rated this session. Thank you!") from None
     return feedback
