@@ -28,6 +28,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "LMS_LOGIN_THROTTLE_PER_ACCOUNT": 5,
     "LMS_LOGIN_THROTTLE_PER_ADDRESS": 20,
     "LMS_LOGIN_THROTTLE_WINDOW_MINUTES": 15,
+    # Log-in sessions end after this long without a page view, and this long after log-in.
+    "LMS_SESSION_IDLE_MINUTES": 120,
+    "LMS_SESSION_LIFETIME_HOURS": 24,
     # Invitation links (new accounts) and password-reset links: how long each stays valid.
     "LMS_INVITATION_VALID_HOURS": 14 * 24,
     "LMS_PASSWORD_RESET_VALID_HOURS": 2,

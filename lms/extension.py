@@ -29,6 +29,9 @@ class LMS:
         # Flask leaves SameSite unset; Lax keeps the log-in cookie off cross-site requests.
         if app.config.get("SESSION_COOKIE_SAMESITE") is None:
             app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+        # A form's token lives as long as the log-in session, not an hour: a quiz answered
+        # slowly is still accepted. (Log-in rotates the token; log-out clears it.)
+        app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
         prefix = (app.config["LMS_URL_PREFIX"] or "").rstrip("/")
         app.config["LMS_URL_PREFIX"] = prefix
 
@@ -81,11 +84,10 @@ class LMS:
         manager.session_protection = "strong"
 
         @manager.user_loader
-        def _load(person_id: str):
-            from lms.services.accounts import load_person
-            from lms.web.access import db_session
+        def _load(token: str):
+            from lms.web.auth import load_logged_in
 
-            return load_person(db_session(), person_id)
+            return load_logged_in(token)
 
         manager.init_app(app)
 

@@ -63,13 +63,13 @@ def test_sync_is_idempotent(runner, db):
 def test_create_user(runner, db):
     result = runner.invoke(lms_group, ["create-user", "--email", "Sup@Example.org", "--name",
                                        "Sue", "--role", "supervisor", "--role", "trainer"],
-                           input="a long password\na long password\n")
+                           input="teal kettle under moonlight\nteal kettle under moonlight\n")
     assert result.exit_code == 0, result.output
     person = db.scalar(select(Person).where(Person.email == "sup@example.org"))
     assert person.roles == {"supervisor", "trainer"}
     again = runner.invoke(lms_group, ["create-user", "--email", "sup@example.org", "--name",
                                       "Sue", "--role", "trainer"],
-                          input="a long password\na long password\n")
+                          input="teal kettle under moonlight\nteal kettle under moonlight\n")
     assert again.exit_code != 0 and "already uses" in again.output
 
 

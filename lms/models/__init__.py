@@ -13,7 +13,14 @@ from lms.models.audit import AuditEvent
 from lms.models.cohorts import Cohort, CohortStaff, Enrolment
 from lms.models.content import Curriculum, Module, Question, Quiz, QuizVersion
 from lms.models.learning import Answer, Attempt, ModuleProgress
-from lms.models.people import ROLES, Invitation, LoginFailure, Person, PersonRole
+from lms.models.people import (
+    ROLES,
+    Invitation,
+    LoginFailure,
+    LoginSession,
+    Person,
+    PersonRole,
+)
 from lms.models.readiness import (
     Agreement,
     AgreementSignature,
@@ -67,6 +74,7 @@ __all__ = [
     "Enrolment",
     "Invitation",
     "LoginFailure",
+    "LoginSession",
     "Module",
     "ModuleProgress",
     "Person",

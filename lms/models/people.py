@@ -1,4 +1,4 @@
-"""People, their roles, and failed log-ins."""
+"""People, their roles, their log-in sessions, and failed log-ins."""
 
 from __future__ import annotations
 
@@ -59,11 +59,15 @@ class Person(Base):
     def is_anonymous(self) -> bool:
         return False
 
+    # Set on the person loaded for a request: the secret of the log-in session it came in by.
+    login_token = None  # a plain attribute (str | None), not a column
+
     def get_id(self) -> str:
-        # The password-change time is part of the id so changing a password ends other sessions.
-        stamp = (int(self.password_changed_at.timestamp() * 1_000_000)
-                 if self.password_changed_at else 0)
-        return f"{self.id}:{stamp}"
+        # Flask-Login keeps this in the signed cookie: the log-in session's secret, never the
+        # person's id, so ending the session on the server ends the cookie too.
+        if not self.login_token:
+            raise RuntimeError("Start a log-in session (lms.services.login_sessions) first.")
+        return self.login_token
 
     def __repr__(self) -> str:
         return f"<Person {self.id} {self.email}>"
@@ -78,6 +82,29 @@ class PersonRole(Base):
     role: Mapped[str] = mapped_column(String(20))
 
     person: Mapped[Person] = relationship(back_populates="role_rows")
+
+
+class LoginSession(Base):
+    """One log-in, from log-in to log-out (or an idle time, a lifetime, a password change, the
+    account being switched off, or "log out everywhere"). The cookie holds a random secret;
+    only its hash is stored, so a copy of the database opens no session."""
+
+    __tablename__ = "lms_login_session"
+    __table_args__ = (Index("ix_lms_login_session_person_ended", "person_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("lms_person.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_reason: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    # A hash of the browser's long-lived device cookie: "a place this account has used".
+    device_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    person: Mapped[Person] = relationship()
 
 
 class LoginFailure(Base):

@@ -17,10 +17,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from lms.models import ROLES, Cohort, Enrolment, Invitation, Person, PersonRole
 from lms.models._types import utcnow
 from lms.models.people import ADMIN, TRAINEE
-from lms.services import audit
+from lms.services import audit, login_sessions, passwords
 from lms.services.errors import ServiceError, _l
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,11 @@ def email_problem(email: str) -> str | None:
     return None
 
 
-def password_problem(password: str) -> str | None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-    if password.strip() == "":
-        return _l("A password cannot be only spaces.")
-    return None
+def password_problem(password: str, *, email: str | None = None,
+                     name: str | None = None) -> str | None:
+    """Why a new password is refused (NIST SP 800-63B: length after normalising, not a common
+    or leaked password, not the person's own email or name), or None. See ``passwords``."""
+    return passwords.problem(password, email=email, name=name)
 
 
 def find_by_email(session: Session, email: str) -> Person | None:
@@ -88,7 +87,7 @@ def create_person(
         raise AccountError(_l("Choose at least one role."), "roles")
     person = Person(email=email, name=name.strip(), is_demo=is_demo, active=True)
     if password is not None:
-        problem = password_problem(password)
+        problem = password_problem(password, email=email, name=name)
         if problem and not is_demo:
             raise AccountError(problem, "password")
         person.password_hash = generate_password_hash(password)
@@ -148,14 +147,16 @@ def set_password(session: Session, person: Person, password: str,
                  now: datetime | None = None, *, must_change: bool = False) -> None:
     """Set a password. ``must_change`` when someone else chose it: the person must choose their
     own at their next log-in, since nobody but them should know it."""
-    problem = password_problem(password)
+    problem = password_problem(password, email=person.email, name=person.name)
     if problem:
         raise AccountError(problem, "password")
     person.password_hash = generate_password_hash(password)
     person.must_change_password = must_change
     revoke_links(session, person.id, now)
-    # Moving this stamp changes the session id (Person.get_id), which ends other sessions.
     person.password_changed_at = now or utcnow()
+    # A new password ends every log-in session (a thief's too); the view starts a new one
+    # for the browser that changed it.
+    login_sessions.end_all(session, person.id, login_sessions.PASSWORD, now=now)
     session.flush()
 
 
@@ -211,18 +212,6 @@ def authenticate(session: Session, email: str, password: str, *, demo_mode: bool
 _DUMMY_HASH = generate_password_hash("not a real password, only spends time")
 
 
-def load_person(session: Session, session_id: str) -> Person | None:
-    """Resolve a Flask-Login id ``"<id>:<password stamp>"``; a stale stamp logs the person out."""
-    try:
-        raw_id, raw_stamp = session_id.split(":", 1)
-        person = session.get(Person, int(raw_id))
-    except (ValueError, TypeError):
-        return None
-    if person is None or not person.active or person.get_id() != f"{raw_id}:{raw_stamp}":
-        return None
-    return person
-
-
 def update_person(session: Session, actor: Person, person: Person, *, name: str,
                   roles: Iterable[str], active: bool, new_password: str | None = None,
                   email: str | None = None) -> None:
@@ -246,8 +235,10 @@ def update_person(session: Session, actor: Person, person: Person, *, name: str,
         elif email != person.email and session.scalar(
                 select(func.count()).select_from(Person).where(Person.email == email)):
             problems["email"] = _l("Someone already uses this email address.")
-    if new_password and password_problem(new_password):
-        problems["new_password"] = password_problem(new_password)
+    if new_password:
+        problem = password_problem(new_password, email=email or person.email, name=name)
+        if problem:
+            problems["new_password"] = problem
     if problems:
         raise AccountError(problems=problems)
     if TRAINEE in person.roles and TRAINEE not in roles:
@@ -259,6 +250,8 @@ def update_person(session: Session, actor: Person, person: Person, *, name: str,
             raise AccountError(_l("%(name)s is enrolled in %(cohorts)s and stays a trainee "
                                   "while enrolled.", name=person.name, cohorts=names), "roles")
     person.name = name.strip()[:200]
+    if person.active and not active:
+        login_sessions.end_all(session, person.id, login_sessions.SWITCHED_OFF)
     person.active = active
     if email is not None and email != person.email:
         person.email = email

@@ -96,7 +96,8 @@ def accept(session: Session, token: str, password: str, now: datetime | None = N
     submissions at once cannot both use it."""
     now = now or utcnow()
     invitation = find(session, token, now)
-    problem = accounts.password_problem(password)
+    problem = accounts.password_problem(password, email=invitation.person.email,
+                                        name=invitation.person.name)
     if problem:
         raise InvitationError(problem, "password")
     spent = session.execute(update(Invitation).where(

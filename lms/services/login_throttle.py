@@ -1,7 +1,10 @@
 """Throttle failed log-ins per account and per address.
 
 Failures are rows in the database, so every process behind a proxy sees the same counts and a
-restart forgets nothing.
+restart forgets nothing. A log-in records its attempt and commits it before the password is
+checked, then counts: of many parallel guesses, the one committed n-th sees at least n, so no
+more than the limit are ever checked. A right password from a place the account has used
+before is let in even when blocked (see ``lms.web.auth``): guessers cannot lock people out.
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ class ThrottleState:
 
 
 def check(session: Session, email: str, address: str, policy: ThrottlePolicy,
-          now: datetime | None = None) -> ThrottleState:
+          now: datetime | None = None, *, counted_own: bool = False) -> ThrottleState:
+    """Blocked once the failures in the window reach the limit. ``counted_own``: this
+    request's own attempt is already recorded, so one more is allowed before the limit."""
     now = now or utcnow()
+    allowance = 1 if counted_own else 0
     since = now - policy.window
     email = email.strip().lower()
     for column, value, limit in (
@@ -43,16 +49,20 @@ def check(session: Session, email: str, address: str, policy: ThrottlePolicy,
                 column == value, LoginFailure.at > since
             )
         ).one()
-        if count >= limit:
+        if count >= limit + allowance:
             retry = (oldest + policy.window) - now if oldest else policy.window
             return ThrottleState(True, max(retry, timedelta(seconds=1)))
     return ThrottleState(False)
 
 
-def record_failure(session: Session, email: str, address: str, now: datetime | None = None) -> None:
-    session.add(LoginFailure(email=email.strip().lower()[:254], address=address[:64],
-                             at=now or utcnow()))
+def record_failure(session: Session, email: str, address: str,
+                   now: datetime | None = None) -> int:
+    """Record a failed (or not yet checked) attempt; its id."""
+    row = LoginFailure(email=email.strip().lower()[:254], address=address[:64],
+                       at=now or utcnow())
+    session.add(row)
     session.flush()
+    return row.id
 
 
 def clear_account(session: Session, email: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -17,11 +18,13 @@ from flask import (
 )
 from flask import session as flask_session
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_user, logout_user
 
 from lms import mail
 from lms.forms.auth import ChangePasswordForm, ChoosePasswordForm, ForgotPasswordForm, LoginForm
-from lms.services import accounts, invitations, login_throttle
+from lms.models import Person
+from lms.services import accounts, invitations, login_sessions, login_throttle
 from lms.web.access import current_person, db_session, login_required, public
 from lms.web.blueprint import make_blueprint
 from lms.web.form_handling import handle_post
@@ -37,6 +40,66 @@ def _policy() -> login_throttle.ThrottlePolicy:
         per_address=config["LMS_LOGIN_THROTTLE_PER_ADDRESS"],
         window=timedelta(minutes=config["LMS_LOGIN_THROTTLE_WINDOW_MINUTES"]),
     )
+
+
+def session_policy() -> login_sessions.SessionPolicy:
+    config = current_app.config
+    return login_sessions.SessionPolicy(
+        idle=timedelta(minutes=config["LMS_SESSION_IDLE_MINUTES"]),
+        lifetime=timedelta(hours=config["LMS_SESSION_LIFETIME_HOURS"]))
+
+
+def load_logged_in(token: str) -> Person | None:
+    """Flask-Login's loader: the person of a live log-in session. The look-up (and the
+    once-a-minute "last seen") runs in its own short transaction, so it commits whatever the
+    request then does."""
+    state = current_app.extensions["lms"]
+    with state.db.session() as own:
+        person = login_sessions.resume(own, token, session_policy())
+        person_id = person.id if person is not None else None
+        own.commit()
+    if person_id is None:
+        return None
+    found = db_session().get(Person, person_id)
+    if found is not None:
+        found.login_token = token
+    return found
+
+
+# A long-lived random cookie naming the browser: a right password from a browser that has
+# logged in to the account before is never turned away by the throttle.
+DEVICE_COOKIE = "lms_device"
+
+
+def _device() -> str | None:
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    return value if 20 <= len(value) <= 64 else None
+
+
+def _start_session(person: Person) -> str:
+    """Log ``person`` in on a new server-side session. The old cookie session is cleared first
+    (so nothing from before log-in, including its CSRF secret, carries over) and the device
+    cookie is kept or made."""
+    keep = {key: flask_session[key] for key in ("_flashes",) if key in flask_session}
+    flask_session.clear()
+    flask_session.update(keep)
+    device = _device() or secrets.token_urlsafe(24)
+    token = login_sessions.start(db_session(), person, address=request.remote_addr or "",
+                                 user_agent=request.headers.get("User-Agent", ""),
+                                 device=device)
+    login_user(person)
+    flask_session["lms_new_device"] = device if device != _device() else None
+    return token
+
+
+def _set_device_cookie(response):
+    device = flask_session.pop("lms_new_device", None)
+    if device:
+        response.set_cookie(DEVICE_COOKIE, device, max_age=400 * 24 * 3600, httponly=True,
+                            samesite="Lax", secure=bool(current_app.config.get(
+                                "SESSION_COOKIE_SECURE")),
+                            path=current_app.config.get("APPLICATION_ROOT") or "/")
+    return response
 
 
 def _uses_own_accounts() -> bool:
@@ -71,8 +134,15 @@ def login():
     if form.validate_on_submit():
         session = db_session()
         address = request.remote_addr or "unknown"
-        state = login_throttle.check(session, form.email.data, address, _policy())
-        if state.blocked:
+        # The attempt is counted (and committed) before the password is looked at, so parallel
+        # guesses all see each other: at most the limit of them are ever checked.
+        login_throttle.record_failure(session, form.email.data, address)
+        session.commit()
+        state = login_throttle.check(session, form.email.data, address, _policy(),
+                                     counted_own=True)
+        person = accounts.find_by_email(session, form.email.data)
+        if state.blocked and not (person is not None and login_sessions.is_known_place(
+                session, person.id, address=address, device=_device())):
             minutes = max(1, int(state.retry_after.total_seconds() // 60) + 1)
             form.form_errors.append(_("Too many failed log-ins. Try again in %(m)d minutes.",
                                       m=minutes))
@@ -80,15 +150,14 @@ def login():
         result = accounts.authenticate(session, form.email.data, form.password.data,
                                        demo_mode=current_app.config["LMS_DEMO"])
         if result.person is None:
-            login_throttle.record_failure(session, form.email.data, address)
-            session.commit()
             form.form_errors.append(result.reason)
             status = 401
         else:
             login_throttle.clear_account(session, form.email.data)
+            _start_session(result.person)
             session.commit()
-            login_user(result.person)
-            return redirect(_safe_next(request.args.get("next")) or url_for("lms_home.index"))
+            return _set_device_cookie(redirect(_safe_next(request.args.get("next"))
+                                               or url_for("lms_home.index")))
     elif request.method == "POST":
         status = 422
     return render_template("lms/auth/login.html", form=form), status
@@ -98,9 +167,48 @@ def login():
 @login_required
 def logout():
     _own_accounts_only()
+    person = current_person()
+    session = db_session()
+    if person is not None and person.login_token:
+        login_sessions.end(session, person.login_token, login_sessions.LOGOUT)
+        session.commit()
     logout_user()
+    flask_session.clear()
     flash(_("You have logged out."), "info")
     return redirect(url_for("lms_auth.login"))
+
+
+@bp.route("/account/sessions", methods=["GET", "POST"])
+@login_required
+def my_sessions():
+    """Where the person is logged in, with "log out everywhere else" and "end" per session."""
+    _own_accounts_only()
+    person = current_person()
+    session = db_session()
+    if request.method == "POST":
+        if request.form.get("everywhere"):
+            ended = login_sessions.end_all(session, person.id, login_sessions.EVERYWHERE,
+                                           keep_token=person.login_token)
+            session.commit()
+            flash(ngettext("Logged out everywhere else: %(num)d other log-in ended.",
+                           "Logged out everywhere else: %(num)d other log-ins ended.", ended),
+                  "success")
+        else:
+            try:
+                chosen = int(request.form.get("session_id", ""))
+            except ValueError:
+                abort(400, description=_("Choose a session to end."))
+            if login_sessions.end_one(session, person.id, chosen):
+                session.commit()
+                flash(_("That session has ended."), "success")
+            else:
+                flash(_("That session had already ended."), "info")
+        return redirect(url_for("lms_auth.my_sessions"))
+    current_hash = login_sessions.token_hash(person.login_token or "")
+    rows = login_sessions.live(session, person.id, session_policy())
+    return render_template("lms/auth/sessions.html", rows=rows, current_hash=current_hash,
+                           describe=login_sessions.describe_browser,
+                           policy=session_policy())
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -113,12 +221,13 @@ def change_password():
     def change():
         accounts.change_password(db_session(), person, form.current_password.data,
                                  form.new_password.data)
-        login_user(person)  # the session id includes the password stamp: renew it
+        _start_session(person)  # set_password ended every session; this browser gets a new one
 
-    outcome = handle_post(form, change, success=_("Your password has been changed."),
+    outcome = handle_post(form, change, success=_("Your password has been changed. Any other "
+                                                  "place you were logged in is logged out."),
                           redirect_to=url_for("lms_home.index"))
     if outcome.done:
-        return outcome.response
+        return _set_device_cookie(outcome.response)
     return render_template("lms/auth/change_password.html", form=form,
                            forced=person.must_change_password), outcome.status
 
@@ -170,8 +279,9 @@ def _choose_password(token: str):
 
     def choose():
         person = invitations.accept(session, token, form.password.data)
-        flask_session.pop(_TOKEN_KEY, None)
-        login_user(person)
+        # Its new password ended every earlier session; this also drops the token from the
+        # cookie.
+        _start_session(person)
         return person
 
     outcome = handle_post(form, choose,
@@ -179,7 +289,7 @@ def _choose_password(token: str):
                                               "with your email to log in.", name=p.name),
                           redirect_to=url_for("lms_home.index"))
     if outcome.done:
-        return outcome.response
+        return _set_device_cookie(outcome.response)
     return render_template("lms/auth/choose_password.html", form=form,
                            person=invitation.person, purpose=invitation.purpose), outcome.status
 

@@ -1,0 +1,228 @@
+"""Log-in sessions kept on the server: what ends them, the page listing them, and the
+throttle that never turns away a right password from a place the account has used."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.models import LoginFailure, LoginSession
+from lms.models._types import utcnow
+from lms.services import login_sessions
+from tests.conftest import log_in
+from tests.factories import PASSWORD
+
+
+def cookie_copy(app, client):
+    """A second client holding a copy of ``client``'s log-in cookie (a stolen cookie)."""
+    thief = app.test_client()
+    cookie = client.get_cookie("session")
+    thief.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+    return thief
+
+
+def logged_in(client) -> bool:
+    return client.get("/dashboard").status_code == 200
+
+
+def test_the_cookie_names_a_session_not_a_person_and_only_its_hash_is_stored(
+        app, db, client, trainee):
+    log_in(client, trainee)
+    with client.session_transaction() as cookie:
+        token = cookie["_user_id"]
+    assert str(trainee.id) not in token.split(":")[0] or len(token) > 30
+    row = db.scalar(select(LoginSession).where(LoginSession.person_id == trainee.id))
+    assert row.token_hash == login_sessions.token_hash(token) != token
+    assert row.ended_at is None
+
+
+def test_logging_out_ends_the_session_so_a_copied_cookie_stops_working(app, db, client,
+                                                                       trainee):
+    log_in(client, trainee)
+    thief = cookie_copy(app, client)
+    assert logged_in(thief)
+    client.post("/logout")
+    assert not logged_in(client)
+    assert not logged_in(thief)  # the signed cookie is still valid; the session is not
+    db.expire_all()
+    assert db.scalar(select(LoginSession.ended_reason)) == login_sessions.LOGOUT
+
+
+def test_changing_the_password_ends_every_other_session_and_keeps_this_one(app, db, client,
+                                                                           trainee):
+    log_in(client, trainee)
+    elsewhere = app.test_client()
+    log_in(elsewhere, trainee)
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": "a brand new phrase for me",
+        "confirm": "a brand new phrase for me"})
+    assert response.status_code == 302
+    assert logged_in(client)
+    assert not logged_in(elsewhere)
+    db.expire_all()
+    reasons = db.scalars(select(LoginSession.ended_reason).order_by(LoginSession.id)).all()
+    assert reasons == [login_sessions.PASSWORD, login_sessions.PASSWORD, None]
+
+
+def test_switching_an_account_off_ends_its_sessions(app, db, client, trainee, make_person):
+    log_in(client, trainee)
+    admin = app.test_client()
+    log_in(admin, make_person("admin"))
+    response = admin.post(f"/admin/people/{trainee.id}", data={
+        "name": trainee.name, "email": trainee.email, "roles": ["trainee"],
+        "confirm_switch_off": "1"})  # "active" unticked
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert not logged_in(client)
+    db.expire_all()
+    assert db.scalar(select(LoginSession.ended_reason).where(
+        LoginSession.person_id == trainee.id)) == login_sessions.SWITCHED_OFF
+
+
+def test_an_idle_session_and_an_old_one_end(db, trainee):
+    policy = login_sessions.SessionPolicy(idle=timedelta(minutes=30), lifetime=timedelta(hours=8))
+    start = utcnow()
+    token = login_sessions.start(db, trainee, now=start)
+    db.commit()
+    assert login_sessions.resume(db, token, policy, start + timedelta(minutes=20)) == trainee
+    # Seen at minute 20, so still live at minute 45 ...
+    assert login_sessions.resume(db, token, policy, start + timedelta(minutes=45)) == trainee
+    # ... but not after 30 quiet minutes.
+    assert login_sessions.resume(db, token, policy, start + timedelta(minutes=80)) is None
+    db.expire_all()
+    assert db.scalar(select(LoginSession.ended_reason)) == login_sessions.IDLE
+    # However busy, a session ends at its lifetime.
+    busy = login_sessions.start(db, trainee, now=start)
+    for minute in range(20, 8 * 60, 20):
+        assert login_sessions.resume(db, busy, policy, start + timedelta(minutes=minute))
+    assert login_sessions.resume(db, busy, policy, start + timedelta(hours=8)) is None
+    assert login_sessions.resume(db, "not a token", policy, start) is None
+
+
+@pytest.mark.settings(LMS_SESSION_IDLE_MINUTES=0)
+def test_the_idle_time_comes_from_config(client, trainee):
+    log_in(client, trainee)
+    assert not logged_in(client)
+
+
+def test_the_sessions_page_lists_them_and_logs_out_everywhere_else(app, db, client, trainee):
+    log_in(client, trainee)
+    other = app.test_client()
+    other.post("/login", data={"email": trainee.email, "password": PASSWORD},
+               headers={"User-Agent": "Mozilla/5.0 (Linux; Android 10) Chrome/120.0 Safari/537"})
+    page = client.get("/account/sessions").get_data(as_text=True)
+    assert "Chrome on Android" in page and "this browser" in page
+    assert page.count("End this log-in") == 1  # not offered for this browser
+    response = client.post("/account/sessions", data={"everywhere": "1"},
+                           follow_redirects=True)
+    assert "1 other log-in ended" in response.get_data(as_text=True)
+    assert logged_in(client) and not logged_in(other)
+
+
+def test_ending_one_session_from_the_list(app, db, client, trainee, make_person):
+    log_in(client, trainee)
+    other = app.test_client()
+    log_in(other, trainee)
+    someone = app.test_client()
+    log_in(someone, make_person("trainee"))
+    mine = db.scalars(select(LoginSession.id).where(LoginSession.person_id == trainee.id)
+                      .order_by(LoginSession.id)).all()
+    theirs = db.scalar(select(LoginSession.id).where(LoginSession.person_id != trainee.id))
+    # Another person's session cannot be ended from here.
+    client.post("/account/sessions", data={"session_id": str(theirs)})
+    assert logged_in(someone)
+    client.post("/account/sessions", data={"session_id": str(mine[1])})
+    assert not logged_in(other) and logged_in(client)
+    assert client.post("/account/sessions", data={"session_id": "x"}).status_code == 400
+
+
+def test_the_sessions_page_needs_a_log_in(client):
+    response = client.get("/account/sessions")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
+def test_log_in_rotates_the_form_token_and_an_old_page_still_posts(app, client, trainee):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    with client.session_transaction() as cookie:
+        before = cookie["csrf_token"]
+    client.post("/login", data={"email": trainee.email, "password": PASSWORD,
+                                "csrf_token": token})
+    with client.session_transaction() as cookie:
+        assert cookie.get("csrf_token") != before  # a token seen before log-in is worthless
+    assert client.post("/modules/listening/read", data={"csrf_token": token}).status_code == 400
+    # A page opened two hours ago (a slow quiz) still posts: the token lives with the session.
+    import time
+
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    class TwoHoursAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 2 * 3600
+
+    client.get("/modules/listening")  # makes the session's form secret
+    with client.session_transaction() as cookie:
+        secret = cookie["csrf_token"]
+    old = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token",
+                                 signer=TwoHoursAgo).dumps(secret)
+    assert client.post("/modules/listening/read", data={"csrf_token": old}).status_code == 302
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600  # the old rule would have refused it
+    assert client.post("/modules/listening/read", data={"csrf_token": old}).status_code == 400
+
+
+@pytest.mark.settings(LMS_LOGIN_THROTTLE_PER_ACCOUNT=5)
+def test_parallel_guesses_never_get_more_tries_than_the_limit(app, db, trainee):
+    clients = [app.test_client() for _ in range(20)]
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def guess(client, n):
+        barrier.wait()
+        statuses.append(client.post("/login", data={"email": trainee.email,
+                                                     "password": f"wrong guess {n}"}).status_code)
+
+    threads = [threading.Thread(target=guess, args=(c, n)) for n, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses.count(401) <= 5  # checked against the password
+    assert statuses.count(429) >= 15  # refused unchecked
+    assert set(statuses) <= {401, 429}
+
+
+@pytest.mark.settings(LMS_LOGIN_THROTTLE_PER_ACCOUNT=3, LMS_LOGIN_THROTTLE_PER_ADDRESS=3)
+def test_guessers_cannot_lock_out_a_person_from_a_browser_they_have_used(app, db, trainee):
+    own = app.test_client()
+    log_in(own, trainee)
+    own.post("/logout")
+    assert own.get_cookie(login_sessions_cookie()) is not None
+    attacker = app.test_client()
+    for n in range(6):
+        attacker.post("/login", data={"email": trainee.email, "password": f"guess {n}"},
+                      environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    # The attacker's right guess would now be refused ...
+    response = attacker.post("/login", data={"email": trainee.email, "password": PASSWORD},
+                             environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert response.status_code == 429
+    # ... but the person, from their own browser (another address: a phone on new wifi), is in.
+    response = own.post("/login", data={"email": trainee.email, "password": PASSWORD},
+                        environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert response.status_code == 302
+    # A wrong password from that browser is still only a wrong password.
+    own.post("/logout")
+    for _ in range(4):
+        response = own.post("/login", data={"email": trainee.email, "password": "nope"},
+                            environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert response.status_code in (401, 429)
+    assert db.scalar(select(func.count()).select_from(LoginFailure)) >= 4
+
+
+def login_sessions_cookie() -> str:
+    from lms.web.auth import DEVICE_COOKIE
+
+    return DEVICE_COOKIE
