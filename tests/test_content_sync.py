@@ -70,6 +70,19 @@ def test_changed_quiz_makes_a_new_version_and_old_attempts_keep_theirs(db, tree,
     assert {a.question.quiz_version_id for a in stored.answers} == {old_version}
 
 
+def test_a_page_stored_by_an_older_renderer_is_made_again_without_a_new_version(db, tree):
+    """A sanitiser rule that tightens (classes, id prefixes) reaches pages already stored."""
+    sync(db, tree)
+    module = db.scalar(select(Module).where(Module.slug == "privacy"))
+    fresh = module.body_html
+    module.body_html = '<div class="flash flash-error" id="x">Fake</div>'
+    db.commit()
+    report = sync(db, tree)
+    assert not report.changed
+    db.refresh(module)
+    assert module.body_html == fresh and module.version == 1
+
+
 def test_changed_module_bumps_its_version(db, tree):
     sync(db, tree)
     path = tree / "curricula" / "mini" / "privacy.md"

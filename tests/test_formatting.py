@@ -36,11 +36,11 @@ def test_dates_follow_the_viewers_language(app):
 def test_headings_have_stable_ids_and_make_the_on_this_page_list():
     html = render_markdown("# Title\n\n## Why it matters\n\nText.\n\n## Same\n\n## Same\n\n"
                            "## Limits {#conf-limits}\n\n## 聆听\n\n## Main\n\n### Not listed")
-    assert sections(html) == [("why-it-matters", "Why it matters"), ("same", "Same"),
-                              ("same_1", "Same"), ("conf-limits", "Limits"), ("聆听", "聆听"),
-                              ("section-main", "Main")]  # never the page's own "main"
+    assert sections(html) == [("c-why-it-matters", "Why it matters"), ("c-same", "Same"),
+                              ("c-same_1", "Same"), ("c-conf-limits", "Limits"),
+                              ("c-聆听", "聆听"), ("c-main", "Main")]  # never the page's "main"
     assert render_markdown("## Why it matters") == html.split("\n")[1]  # the same every time
-    assert lms_without_title(html).startswith('<h2 id="why-it-matters">')
+    assert lms_without_title(html).startswith('<h2 id="c-why-it-matters">')
 
 
 def test_module_page_starts_with_title_objectives_and_sections(db, trainee, login, module):
@@ -52,8 +52,8 @@ def test_module_page_starts_with_title_objectives_and_sections(db, trainee, logi
     article = page[page.index("<article"):]
     assert article.index("<h1>Listening</h1>") < article.index("After this module you can")
     assert article.index("After this module you can") < article.index("On this page")
-    assert '<a href="#first-part">First part</a>' in page
-    assert '<a href="#second-part">Second part</a>' in page
+    assert '<a href="#c-first-part">First part</a>' in page
+    assert '<a href="#c-second-part">Second part</a>' in page
     assert page.count("<h1") == 1  # the body's own "# Listening" is not shown twice
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from lms.content.markdown import render_markdown
 from lms.models import Answer, Attempt, Module, Quiz, QuizVersion
 from lms.models._types import utcnow
 from lms.question_types import QUESTION_TYPES, ResponseError
@@ -267,14 +268,14 @@ def test_the_attempts_own_version_decides(db, trainee, listening):
 def test_reread_links_follow_the_module_objectives_and_anchors(db, trainee, listening, module):
     listening_module = module("listening")
     # Only listen-two has an element with its id on the module page.
-    listening_module.body_html += '<h2 id="listen-two">Reflecting</h2>'
+    listening_module.body_html += render_markdown("## Reflecting {#listen-two}")
     db.commit()
     attempt = submit(db, trainee, listening, {**RIGHT, "q-l2": ["a"], "q-l4": ["y"],
                                               "q-l1": ["a"]})
     links = quizzes.attempt_result(db, attempt).reread
     # Wrong: l1 (listen-one), l2 and l4 (listen-two); each objective once, in module order.
     assert [(r.objective_id, r.text, r.anchor) for r in links] == [
-        ("listen-one", "Listen well.", None), ("listen-two", "Reflect back.", "listen-two")]
+        ("listen-one", "Listen well.", None), ("listen-two", "Reflect back.", "c-listen-two")]
 
 
 def test_reread_link_for_an_objective_the_module_no_longer_has(db, module):

@@ -138,6 +138,11 @@ def _sync(session: Session, bundle: ContentBundle, report: SyncReport) -> None:
                 module.updated_at = now
                 report.updated.append(mspec.path)
             else:
+                # The same text, but the renderer may have changed (a sanitiser rule, say):
+                # keep the stored page as today's renderer makes it, with no new version.
+                html = render_markdown(mspec.body)
+                if module.body_html != html:
+                    module.body_html = html
                 report.unchanged += 1
     session.flush()
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lms.content.loader import REVIEW_AFTER_LAST_ATTEMPT, REVIEW_AFTER_PASS, REVIEW_ALWAYS
+from lms.content.markdown import content_id
 from lms.models import Answer, Attempt, Module, Question, Quiz, QuizVersion
 from lms.models._types import utcnow
 from lms.question_types import ResponseError, get_type
@@ -310,7 +311,8 @@ def reread_links(module: Module, objective_ids: Sequence[str]) -> list[RereadLin
     """The module's objectives behind ``objective_ids``, in the module's order, each once."""
     wanted = set(objective_ids)
     anchors = set(_ID_ATTRIBUTE.findall(module.body_html or ""))
-    links = [RereadLink(o["id"], o["text"], o["id"] if o["id"] in anchors else None)
+    links = [RereadLink(o["id"], o["text"], content_id(o["id"])
+                        if content_id(o["id"]) in anchors else None)
              for o in module.objectives if o["id"] in wanted]
     if wanted - {o["id"] for o in module.objectives}:
         links.append(RereadLink(None, None, None))
