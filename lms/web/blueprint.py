@@ -7,6 +7,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -78,6 +79,10 @@ def error_page(error):
         # with links can be built, so the answer is plain text, still with its 4xx code.
         return Response(f"{code} {getattr(error, 'name', 'Error')}: the request could not "
                         "be understood.", status=code, mimetype="text/plain")
+    if code >= 500 and "lms_session" in g:
+        # After a database error the request's session can only roll back: do it first, so
+        # the page (its menu reads the person's roles) can still be drawn.
+        g.lms_session.rollback()
     return render_template("lms/error.html", code=code,
                            description=getattr(error, "description", None)), code
 
