@@ -301,3 +301,15 @@ def test_a_move_on_a_stale_agenda_is_refused_not_doubled(db, app, cohort):
     other.close()
     with pytest.raises(AgendaError, match="at the same moment"):
         agenda.move_session(db, first, 1)
+
+
+@pytest.mark.parametrize("separator", ["\n", "\x0b", "\x85", "\u2028", "\u2029", "\x7f"])
+def test_titles_and_places_refuse_line_breaks_of_every_kind(db, cohort, separator):
+    with pytest.raises(AgendaError) as info:
+        agenda.add_session(db, cohort, data(f"Day{separator}1", date(2026, 3, 2)))
+    assert "line breaks" in info.value.problems["title"]
+    with pytest.raises(AgendaError) as info:
+        agenda.add_session(db, cohort, SessionInput(
+            title="Day 1", on_date=date(2026, 3, 2), start_time=time(9, 30),
+            duration_minutes=180, venue=f"Clinic{separator}hall"))
+    assert "venue" in info.value.problems

@@ -90,7 +90,9 @@ def agenda(session: Session, cohort_id: int) -> list[TrainingSession]:
 
 
 def _has_control(text: str) -> bool:
-    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+    """Control characters (C0, DEL, C1 such as U+0085) and the line and paragraph separators
+    U+2028/U+2029: none belongs in a one-line title, place or reason."""
+    return any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in text)
 
 
 def check_date(day: date, field: str = "on_date") -> None:
