@@ -1,5 +1,6 @@
 """The ``lms`` command: ``lms demo``, ``lms validate``, ``lms sync``, ``lms create-user``,
-``lms db upgrade``, plus Flask's own ``lms run`` and ``lms shell``.
+``lms db upgrade``, ``lms export`` and ``lms import``, plus Flask's own ``lms run`` and
+``lms shell``.
 
 In a host app the same commands live under ``flask lms ...``.
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import OperationalError
 
 from lms.content.loader import ContentError, load_content
 from lms.models.people import ROLES
@@ -106,6 +108,49 @@ def db_upgrade_command(revision: str) -> None:
     db = _state().db
     upgrade(db, revision)
     click.echo(f"Database at revision {current_revision(db)}.")
+
+
+@lms_group.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@with_appcontext
+def export_command(path: Path, force: bool) -> None:
+    """Write every programme record to a backup archive (JSON lines in a zip)."""
+    from lms.backup import BackupError, export_archive
+
+    if path.exists() and not path.is_dir() and not force:
+        raise click.ClickException(f"{path} already exists: choose another name, or add --force "
+                                   "to replace it.")
+    try:
+        manifest = export_archive(_state().db.engine, path, overwrite=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OperationalError as exc:
+        raise click.ClickException(_unreachable(exc)) from None
+    click.echo(f"Wrote {path}: {manifest.row_count} rows in {len(manifest.tables)} tables "
+               f"(schema revision {manifest.schema_revision}).")
+
+
+@lms_group.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def import_command(path: Path) -> None:
+    """Restore a backup archive into an empty database (migrated first if it has no schema)."""
+    from lms.backup import BackupError, import_archive
+
+    try:
+        manifest = import_archive(_state().db, path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OperationalError as exc:
+        raise click.ClickException(_unreachable(exc)) from None
+    click.echo(f"Restored {manifest.row_count} rows in {len(manifest.tables)} tables from "
+               f"{path} (exported {manifest.created_at} by lms {manifest.lms_version}).")
+
+
+def _unreachable(exc: OperationalError) -> str:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    return f"Cannot use the database: {reason}"
 
 
 @lms_group.command("demo")
