@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,25 @@ def login(client):
         return client
 
     return do
+
+
+def in_threads(work, arguments: list[tuple]) -> None:
+    """Run ``work(*args)`` for each ``args`` in a thread of its own; fail with any thread's
+    exception (an assertion inside a thread must fail the test)."""
+    failures: list[BaseException] = []
+
+    def guarded(*args) -> None:
+        try:
+            work(*args)
+        except BaseException as exc:  # noqa: BLE001 (raised below, in the test's thread)
+            failures.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=args) for args in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
 
 
 def field_names(html: str) -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.models import Attempt, Enrolment, ModuleProgress, Person
-from tests.conftest import log_in
+from tests.conftest import in_threads, log_in
 
 PAIRS = 12
 
@@ -33,22 +33,13 @@ def at_once(clients, path: str, data: dict | None = None, make_data=None) -> lis
     ``make_data`` builds each request's body (a file upload cannot be sent twice)."""
     barrier = threading.Barrier(len(clients))
     responses: list = [None] * len(clients)
-    failures: list[BaseException] = []
 
     def send(index: int, client) -> None:
-        try:
-            body = make_data() if make_data else dict(data or {})
-            barrier.wait()
-            responses[index] = client.post(path, data=body)
-        except BaseException as exc:  # noqa: BLE001 (reported below, in the test's thread)
-            failures.append(exc)
+        body = make_data() if make_data else dict(data or {})
+        barrier.wait()
+        responses[index] = client.post(path, data=body)
 
-    threads = [threading.Thread(target=send, args=(i, c)) for i, c in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures, failures
+    in_threads(send, list(enumerate(clients)))
     return responses
 
 
@@ -176,11 +167,7 @@ def test_four_staff_saving_one_register_at_once_leave_a_true_history_chain(
                 with lock:
                     acknowledged.append(seed)
 
-    threads = [threading.Thread(target=save_many, args=(c, n)) for n, c in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(save_many, [(c, n) for n, c in enumerate(clients)])
     assert acknowledged  # the saves went through (a refusal would be a 422 with a reason)
     db.expire_all()
     for person in trainees:

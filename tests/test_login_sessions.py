@@ -15,6 +15,7 @@ from lms.models._types import utcnow
 from lms.services import login_sessions
 from tests.conftest import log_in
 from tests.factories import PASSWORD
+from tests.test_concurrent_requests import in_threads
 
 
 def cookie_copy(app, client):
@@ -185,11 +186,7 @@ def test_parallel_guesses_never_get_more_tries_than_the_limit(app, db, trainee):
         statuses.append(client.post("/login", data={"email": trainee.email,
                                                      "password": f"wrong guess {n}"}).status_code)
 
-    threads = [threading.Thread(target=guess, args=(c, n)) for n, c in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(guess, [(c, n) for n, c in enumerate(clients)])
     assert statuses.count(401) <= 5  # checked against the password
     assert statuses.count(429) >= 15  # refused unchecked
     assert set(statuses) <= {401, 429}
