@@ -76,11 +76,10 @@ BATCH = 1000
 
 # Not records of the programme but short-lived security state. Restoring log-in failures would
 # lock people out (or let the counts be reset by a restore); restoring log-in sessions would
-# revive sessions on another server. lms_login_session does not exist yet: it is named here so
-# it stays out when it is added (both spellings, as the table names are singular elsewhere).
+# revive sessions on another server (a restored database starts with nobody logged in).
 # The Alembic version table is not in Base.metadata, so it is never archived either: its
 # revision goes into the manifest instead.
-EXCLUDED_TABLES = frozenset({"lms_login_failure", "lms_login_session", "lms_login_sessions"})
+EXCLUDED_TABLES = frozenset({"lms_login_failure", "lms_login_session"})
 
 # Every zip entry gets this date, so the archive's bytes do not depend on when it was written.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
