@@ -223,3 +223,53 @@ def login_sessions_cookie() -> str:
     from lms.web.auth import DEVICE_COOKIE
 
     return DEVICE_COOKIE
+
+
+def end_by_idling(db, person) -> None:
+    """As if the person left the page for longer than the idle time."""
+    from sqlalchemy import update
+
+    db.execute(update(LoginSession).where(LoginSession.person_id == person.id)
+               .values(last_seen_at=utcnow() - timedelta(days=1)))
+    db.commit()
+
+
+def test_answers_sent_after_the_log_in_ended_are_kept_for_the_same_person(db, client, trainee):
+    from lms.models import Attempt
+    from tests.test_trainee import RIGHT, start
+
+    log_in(client, trainee)
+    attempt_id = start(client)
+    end_by_idling(db, trainee)
+    response = client.post(f"/attempts/{attempt_id}", data=RIGHT)
+    assert response.status_code == 302 and "/login" in response.location
+    assert "what you typed has been kept" in client.get(response.location).get_data(
+        as_text=True)
+    response = client.post(response.location, data={"email": trainee.email,
+                                                    "password": PASSWORD})
+    assert response.location.endswith("/resume")
+    page = client.get("/resume").get_data(as_text=True)
+    assert f'action="/attempts/{attempt_id}"' in page
+    assert 'name="q-l2" value="a"' in page and 'name="q-l2" value="c"' in page
+    # "Send it now" posts the kept answers: the attempt is scored as if never interrupted.
+    response = client.post(f"/attempts/{attempt_id}", data=RIGHT)
+    assert response.location.endswith(f"/attempts/{attempt_id}/result")
+    assert db.get(Attempt, attempt_id).score == 100.0
+    # Offered once: the page holds them now.
+    assert client.get("/resume").status_code == 302
+
+
+def test_kept_answers_are_never_shown_to_someone_else_on_the_same_phone(
+        db, client, trainee, make_person):
+    from tests.test_trainee import RIGHT, start
+
+    log_in(client, trainee)
+    attempt_id = start(client)
+    end_by_idling(db, trainee)
+    client.post(f"/attempts/{attempt_id}", data=RIGHT)
+    other = make_person("trainee", name="Other Person")
+    response = client.post("/login", data={"email": other.email, "password": PASSWORD})
+    assert not response.location.endswith("/resume")
+    assert client.get("/resume").status_code == 302
+    with client.session_transaction() as cookie:
+        assert "lms_kept_form" not in cookie

@@ -138,6 +138,12 @@ def is_known_place(session: Session, person_id: int, *, address: str, device: st
         .limit(1)) is not None
 
 
+def person_of(session: Session, hashed: str) -> int | None:
+    """Whose session (live or ended) has this token hash."""
+    return session.scalar(select(LoginSession.person_id).where(
+        LoginSession.token_hash == hashed))
+
+
 def describe_browser(user_agent: str) -> str:
     """A rough, human name for a browser ("Chrome on Android") for the list of sessions."""
     agent = user_agent or ""

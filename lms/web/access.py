@@ -9,7 +9,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, current_app, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,19 @@ def current_person() -> Person | None:
     return None
 
 
+def _to_log_in() -> Any:
+    """Nobody logged in: the log-in page, back here afterwards. A form sent after the log-in
+    ended is kept, to be offered back once the same person logs in (``kept_forms``)."""
+    if current_app.config.get("LMS_CURRENT_PERSON") is not None:
+        abort(401)
+    from lms.web import kept_forms
+
+    if request.method == "POST" and kept_forms.keep_if_possible():
+        flash(_("You were logged out before this was sent. Log in again: what you typed has "
+                "been kept."), "info")
+    return redirect(url_for("lms_auth.login", next=request.full_path.rstrip("?")))
+
+
 def roles_required(*roles: str) -> Callable[[F], F]:
     """Admit only people holding one of ``roles``: anonymous -> log-in page, others -> 403."""
 
@@ -42,9 +56,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             person = current_person()
             if person is None:
-                if current_app.config.get("LMS_CURRENT_PERSON") is not None:
-                    abort(401)
-                return redirect(url_for("lms_auth.login", next=request.full_path.rstrip("?")))
+                return _to_log_in()
             if not person.has_role(*roles):
                 abort(403, description="Your role does not give you access to this page.")
             return view(*args, **kwargs)
@@ -62,9 +74,7 @@ def login_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_person() is None:
-            if current_app.config.get("LMS_CURRENT_PERSON") is not None:
-                abort(401)
-            return redirect(url_for("lms_auth.login", next=request.full_path.rstrip("?")))
+            return _to_log_in()
         return view(*args, **kwargs)
 
     wrapper.lms_roles = frozenset(ROLES)  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from lms import mail
 from lms.forms.auth import ChangePasswordForm, ChoosePasswordForm, ForgotPasswordForm, LoginForm
 from lms.models import Person
 from lms.services import accounts, invitations, login_sessions, login_throttle
+from lms.web import kept_forms
 from lms.web.access import current_person, db_session, login_required, public
 from lms.web.blueprint import make_blueprint
 from lms.web.form_handling import handle_post
@@ -80,7 +81,8 @@ def _start_session(person: Person) -> str:
     """Log ``person`` in on a new server-side session. The old cookie session is cleared first
     (so nothing from before log-in, including its CSRF secret, carries over) and the device
     cookie is kept or made."""
-    keep = {key: flask_session[key] for key in ("_flashes",) if key in flask_session}
+    keep = {key: flask_session[key] for key in ("_flashes", kept_forms.KEY)
+            if key in flask_session}
     flask_session.clear()
     flask_session.update(keep)
     device = _device() or secrets.token_urlsafe(24)
@@ -156,8 +158,12 @@ def login():
             login_throttle.clear_account(session, form.email.data)
             _start_session(result.person)
             session.commit()
-            return _set_device_cookie(redirect(_safe_next(request.args.get("next"))
-                                               or url_for("lms_home.index")))
+            target = _safe_next(request.args.get("next")) or url_for("lms_home.index")
+            if kept_forms.kept_for(session, result.person.id) is not None:
+                target = url_for("lms_auth.resume_form")
+            else:
+                kept_forms.forget()  # never someone else's, on a shared phone
+            return _set_device_cookie(redirect(target))
     elif request.method == "POST":
         status = 422
     return render_template("lms/auth/login.html", form=form), status
@@ -176,6 +182,19 @@ def logout():
     flask_session.clear()
     flash(_("You have logged out."), "info")
     return redirect(url_for("lms_auth.login"))
+
+
+@bp.route("/resume", methods=["GET", "POST"])
+@login_required
+def resume_form():
+    """A form sent after the log-in ended, offered back to the same person to send now."""
+    _own_accounts_only()
+    kept = kept_forms.kept_for(db_session(), current_person().id)
+    if request.method == "POST" or kept is None:  # "Leave it": forget what was kept
+        kept_forms.forget()
+        return redirect(url_for("lms_home.index"))
+    kept_forms.forget()  # it now lives in this page only
+    return render_template("lms/auth/resume.html", path=kept["path"], fields=kept["fields"])
 
 
 @bp.route("/account/sessions", methods=["GET", "POST"])
