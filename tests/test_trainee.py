@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from lms.content.markdown import render_markdown
 from lms.models import Answer, Attempt, ModuleProgress
 from lms.models._types import utcnow
 from lms.services import quizzes
@@ -281,7 +282,7 @@ def failed_attempt(db, person, quiz, now=None):
 
 def test_failed_result_page_hides_the_key_and_says_what_to_reread(db, trainee, login, module):
     listening = module("listening")
-    listening.body_html += '<h2 id="listen-two">Reflecting</h2>'
+    listening.body_html += render_markdown("## Reflecting {#listen-two}")
     db.commit()
     client = login(trainee)
     attempt_id = start(client)
@@ -295,7 +296,7 @@ def test_failed_result_page_hides_the_key_and_says_what_to_reread(db, trainee, l
     assert "Question 2." in page and "Which are reflections?" in page
     assert "Silence can help." not in page  # right: not listed
     assert 'href="/modules/listening"' in page  # listen-one: no anchor on the page
-    assert 'href="/modules/listening#listen-two">Reflect back.' in page
+    assert 'href="/modules/listening#c-listen-two">Reflect back.' in page
     assert "once you pass this quiz" in page
 
 
