@@ -167,7 +167,8 @@ def test_pages_have_no_accessibility_or_layout_problems(phone_page, axe_source, 
     for url in ("/dashboard", "/modules/listening", "/modules/listening/quiz",
                 f"/attempts/{open_attempt.id}", f"/attempts/{done.id}/result", "/progress",
                 "/my/agenda", "/my/attendance", f"/sessions/{item.id}/feedback",
-                "/account/password", "/curricula", "/my/readiness", "/my/certificates",
+                "/account/password", "/account/sessions", "/curricula", "/my/readiness",
+                "/my/certificates",
                 f"/my/agreements/{db.scalar(select(Agreement.id).where(Agreement.current))}"):
         check(url)
     page.goto(f"/sessions/{item.id}/feedback")
