@@ -56,32 +56,53 @@ def start(session: Session, person: Person, *, address: str = "", user_agent: st
     return token
 
 
+def look_up(session: Session, token: str) -> tuple[LoginSession, Person] | None:
+    """A session and its person by the cookie's secret, in one query (live or not)."""
+    if not token or len(token) > 100:
+        return None
+    found = session.execute(select(LoginSession, Person)
+                            .join(Person, Person.id == LoginSession.person_id)
+                            .where(LoginSession.token_hash == token_hash(token))).first()
+    return (found[0], found[1]) if found else None
+
+
+def why_over(row: LoginSession, person: Person, policy: SessionPolicy,
+             now: datetime) -> str | None:
+    """Why this session no longer lets its person in (a reason to record), or None."""
+    if now - row.created_at >= policy.lifetime:
+        return EXPIRED
+    if now - row.last_seen_at >= policy.idle:
+        return IDLE
+    if not person.active:
+        return SWITCHED_OFF
+    return None
+
+
+def note(session: Session, row_id: int, now: datetime, ended: str | None = None) -> None:
+    """Record that the session was seen at ``now``, or that it ended (``ended``: why). Only
+    a live session changes: a lost race just means the next page does it."""
+    values = {"ended_at": now, "ended_reason": ended} if ended else {"last_seen_at": now}
+    condition = [LoginSession.id == row_id, LoginSession.ended_at.is_(None)]
+    if not ended:
+        condition.append(LoginSession.last_seen_at < now)
+    session.execute(update(LoginSession).where(*condition).values(values)
+                    .execution_options(synchronize_session=False))
+
+
 def resume(session: Session, token: str, policy: SessionPolicy,
            now: datetime | None = None) -> Person | None:
     """The person of a live session, or None (ending it if it has just run out)."""
-    if not token or len(token) > 100:
-        return None
     now = now or utcnow()
-    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))
-    if row is None or row.ended_at is not None:
+    found = look_up(session, token)
+    if found is None or found[0].ended_at is not None:
         return None
-    reason = None
-    if now - row.created_at >= policy.lifetime:
-        reason = EXPIRED
-    elif now - row.last_seen_at >= policy.idle:
-        reason = IDLE
-    person = row.person
-    if reason is None and (person is None or not person.active):
-        reason = SWITCHED_OFF
+    row, person = found
+    reason = why_over(row, person, policy, now)
     if reason is not None:
-        _end_where(session, reason, now, LoginSession.id == row.id)
+        note(session, row.id, now, ended=reason)
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
-        # Only if nobody ended it meanwhile; a lost race just means the next page touches it.
-        session.execute(update(LoginSession).where(
-            LoginSession.id == row.id, LoginSession.ended_at.is_(None),
-            LoginSession.last_seen_at < now).values(last_seen_at=now)
-            .execution_options(synchronize_session=False))
+        note(session, row.id, now)
     person.login_token = token
     return person
 

@@ -24,6 +24,7 @@ from flask_login import login_user, logout_user
 from lms import mail
 from lms.forms.auth import ChangePasswordForm, ChoosePasswordForm, ForgotPasswordForm, LoginForm
 from lms.models import Person
+from lms.models._types import utcnow
 from lms.services import accounts, invitations, login_sessions, login_throttle
 from lms.web import kept_forms
 from lms.web.access import current_person, db_session, login_required, public
@@ -51,20 +52,24 @@ def session_policy() -> login_sessions.SessionPolicy:
 
 
 def load_logged_in(token: str) -> Person | None:
-    """Flask-Login's loader: the person of a live log-in session. The look-up (and the
-    once-a-minute "last seen") runs in its own short transaction, so it commits whatever the
-    request then does."""
-    state = current_app.extensions["lms"]
-    with state.db.session() as own:
-        person = login_sessions.resume(own, token, session_policy())
-        person_id = person.id if person is not None else None
-        own.commit()
-    if person_id is None:
+    """Flask-Login's loader: the person of a live log-in session, in one query on the
+    request's session. Writing (the once-a-minute "last seen", or the end of a session that
+    has run out) happens in a short transaction of its own, so it is kept whatever the
+    request then does, and it commits nothing of the request's."""
+    found = login_sessions.look_up(db_session(), token)
+    if found is None or found[0].ended_at is not None:
         return None
-    found = db_session().get(Person, person_id)
-    if found is not None:
-        found.login_token = token
-    return found
+    row, person = found
+    now = utcnow()
+    reason = login_sessions.why_over(row, person, session_policy(), now)
+    if reason is not None or now - row.last_seen_at >= login_sessions.TOUCH_EVERY:
+        with current_app.extensions["lms"].db.session() as own:
+            login_sessions.note(own, row.id, now, ended=reason)
+            own.commit()
+    if reason is not None:
+        return None
+    person.login_token = token
+    return person
 
 
 # A long-lived random cookie naming the browser: a right password from a browser that has
