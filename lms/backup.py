@@ -59,7 +59,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 import lms
@@ -527,5 +527,10 @@ def import_archive(target: Database | Engine, path: str | Path) -> Manifest:
         except DBAPIError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise BackupError(f"The rows of {current} do not fit this database ({reason}). "
+                              "Nothing was restored.") from None
+        except (StatementError, ValueError, TypeError) as exc:
+            # A value of the wrong kind for its column (a hand-edited or foreign archive).
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise BackupError(f"A value in {current} is not what its column holds ({reason}). "
                               "Nothing was restored.") from None
     return manifest

@@ -40,10 +40,15 @@ def _sqlite_begin_before_savepoint(connection: Any, _name: str) -> None:
     """Python's sqlite3 (before 3.12's ``autocommit``) opens a transaction only at the first
     INSERT, UPDATE or DELETE. A SAVEPOINT issued before that opens the transaction itself, and
     its RELEASE then commits everything so far: a "nested" step would commit half a request.
-    Open the real transaction first so the savepoint nests inside it, as on PostgreSQL."""
+    Open the real transaction first so the savepoint nests inside it, as on PostgreSQL.
+
+    IMMEDIATE takes the write lock now, waiting out the busy timeout: a savepoint is always a
+    step that writes, and one that first read inside a deferred transaction could not then
+    upgrade to writing if another request had committed meanwhile ("database is locked" at
+    once, with no wait)."""
     raw = connection.connection.dbapi_connection
     if not raw.in_transaction:
-        raw.execute("BEGIN")
+        raw.execute("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **options: Any) -> Engine:
@@ -80,3 +85,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def is_unique_violation(error: Exception) -> bool:
+    """Whether an IntegrityError is a unique rule (two requests making the same thing), as
+    opposed to a missing parent or a NOT NULL: only the first is a double-click to absorb."""
+    original = getattr(error, "orig", None)
+    if getattr(original, "sqlstate", None) == "23505":  # PostgreSQL's unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(original)

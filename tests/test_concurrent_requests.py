@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.models import Attempt, Enrolment, ModuleProgress, Person
-from tests.conftest import in_threads, log_in
+from tests.conftest import field_names, in_threads, log_in
 
 PAIRS = 12
 
@@ -206,3 +206,78 @@ def test_a_page_left_as_shown_does_not_undo_a_newer_mark(app, db, cohort, traine
     db.expire_all()
     assert db.scalar(select(AttendanceRecord.status).where(
         AttendanceRecord.session_id == item.id)) == "absent"
+
+
+def test_enrolling_an_existing_trainee_twice_at_once_is_never_a_500(app, db, make_person,
+                                                                    make_cohort):
+    """The enrolment reads the cohort's enrolments before it writes: on SQLite that read must
+    not be left unable to become a write ("database is locked" at once)."""
+    admin = make_person("admin", name="Ada Admin")
+    clients = twin_clients(app, admin)
+    for number in range(PAIRS // 2):
+        person = make_person("trainee", name=f"Existing {number}")
+        cohort = make_cohort()
+        responses = at_once(clients, f"/cohorts/{cohort.id}/enrol",
+                            {"one-name": person.name, "one-email": person.email})
+        assert [r.status_code for r in responses] == [200, 200]
+        db.expire_all()
+        assert db.scalar(select(func.count()).select_from(Enrolment).where(
+            Enrolment.person_id == person.id, Enrolment.cohort_id == cohort.id)) == 1
+
+
+def test_a_double_click_on_submit_shows_the_result_both_times(app, db, trainee, module):
+    clients = twin_clients(app, trainee)
+    for _pair in range(PAIRS // 2):
+        start = clients[0].post("/modules/privacy/quiz")
+        attempt_id = int(start.headers["Location"].rsplit("/", 1)[1])
+        page = clients[0].get(f"/attempts/{attempt_id}").get_data(as_text=True)
+        assert set(field_names(page)) == {"q-p1", "q-p2"}
+        first, second = at_once(clients, f"/attempts/{attempt_id}",
+                                {"q-p1": "true", "q-p2": "a"})
+        assert first.status_code == second.status_code == 302
+        assert first.headers["Location"] == second.headers["Location"]
+        assert first.headers["Location"].endswith(f"/attempts/{attempt_id}/result")
+
+
+def test_a_stale_page_marking_everyone_present_leaves_a_newer_mark_alone(
+        app, db, cohort, trainer, trainee, make_person, make_session):
+    from datetime import timedelta
+
+    from lms.models import AttendanceRecord, CohortStaff
+    from lms.models._types import utcnow
+
+    other = make_person("trainer", name="Other Trainer")
+    second = make_person("trainee", name="Ann Second")
+    db.add(CohortStaff(cohort_id=cohort.id, person_id=other.id, role="trainer"))
+    db.add(Enrolment(cohort_id=cohort.id, person_id=second.id,
+                     enrolled_on=(utcnow() - timedelta(days=30)).date()))
+    db.commit()
+    item = make_session(cohort, utcnow() - timedelta(hours=3), 60)
+    url = f"/cohorts/{cohort.id}/sessions/{item.id}/register"
+    mine, theirs = app.test_client(), app.test_client()
+    log_in(mine, trainer)
+    log_in(theirs, other)
+    assert mine.post(url, data={f"status-{second.id}": "present"}).status_code == 302
+    # My page now shows the trainee unmarked and Ann present. Meanwhile the other trainer
+    # marks the trainee absent.
+    assert theirs.post(url, data={f"status-{trainee.id}": "absent"}).status_code == 302
+    # From my stale page I correct Ann and tick "everyone else present".
+    response = mine.post(url, data={
+        "everyone": "present", f"was-{trainee.id}": "", f"status-{second.id}": "late",
+        f"minutes-{second.id}": "30", f"was-{second.id}": "present:60",
+        "reason": "Ann arrived late"})
+    assert response.status_code == 302
+    db.expire_all()
+    marks = dict(db.execute(select(AttendanceRecord.person_id, AttendanceRecord.status)).all())
+    assert marks == {trainee.id: "absent", second.id: "late"}
+    # A session made longer since the page was drawn: "present" left alone is still no change.
+    item.duration_minutes = 90
+    db.commit()
+    assert mine.post(url, data={f"status-{trainee.id}": "present",
+                                f"was-{trainee.id}": "absent:0",
+                                f"status-{second.id}": "late", f"minutes-{second.id}": "30",
+                                f"was-{second.id}": "late:30",
+                                "reason": "Recounted"}).status_code == 302
+    db.expire_all()
+    assert db.scalar(select(AttendanceRecord.status).where(
+        AttendanceRecord.person_id == trainee.id)) == "present"

@@ -210,13 +210,26 @@ def test_guessers_cannot_lock_out_a_person_from_a_browser_they_have_used(app, db
     response = own.post("/login", data={"email": trainee.email, "password": PASSWORD},
                         environ_base={"REMOTE_ADDR": "198.51.100.7"})
     assert response.status_code == 302
-    # A wrong password from that browser is still only a wrong password.
+    # From that browser too, guesses run out: it has a budget of its own (3 here), not an
+    # open door for whoever holds its cookie.
     own.post("/logout")
-    for _ in range(4):
-        response = own.post("/login", data={"email": trainee.email, "password": "nope"},
-                            environ_base={"REMOTE_ADDR": "198.51.100.7"})
-    assert response.status_code in (401, 429)
-    assert db.scalar(select(func.count()).select_from(LoginFailure)) >= 4
+    statuses = [own.post("/login", data={"email": trainee.email, "password": f"nope {n}"},
+                         environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code
+                for n in range(6)]
+    assert statuses == [401, 401, 401, 429, 429, 429]
+
+
+@pytest.mark.settings(LMS_LOGIN_THROTTLE_PER_ACCOUNT=3, LMS_LOGIN_THROTTLE_PER_ADDRESS=5)
+def test_sharing_an_address_with_the_owner_buys_no_extra_guesses(app, db, trainee):
+    """An office's wifi or a proxy's address is shared by strangers: only the owner's own
+    browser (its device cookie) is a known place."""
+    own = app.test_client()
+    log_in(own, trainee)
+    neighbour = app.test_client()
+    statuses = [neighbour.post("/login", data={"email": trainee.email,
+                                                "password": f"guess {n}"}).status_code
+                for n in range(10)]
+    assert statuses.count(401) == 3 and statuses.count(429) == 7
 
 
 def login_sessions_cookie() -> str:
@@ -273,3 +286,104 @@ def test_kept_answers_are_never_shown_to_someone_else_on_the_same_phone(
     assert client.get("/resume").status_code == 302
     with client.session_transaction() as cookie:
         assert "lms_kept_form" not in cookie
+
+
+def end_everywhere(db, person, reason=login_sessions.IDLE) -> None:
+    from sqlalchemy import update
+
+    db.execute(update(LoginSession).where(LoginSession.person_id == person.id)
+               .values(ended_at=utcnow(), ended_reason=reason))
+    db.commit()
+
+
+def readable_cookie(client) -> str:
+    """The session cookie as anyone holding the phone can read it (signed, not encrypted)."""
+    import base64
+    import zlib
+
+    value = client.get_cookie("session").value
+    compressed = value.startswith(".")
+    payload = value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if compressed else raw).decode()
+
+
+def test_a_kept_form_stays_on_the_server_never_in_the_readable_cookie(db, client, trainee):
+    from tests.test_trainee import start
+
+    log_in(client, trainee)
+    attempt_id = start(client)
+    end_by_idling(db, trainee)
+    client.post(f"/attempts/{attempt_id}", data={"q-l1": "b", "q-l4": "a private thought"})
+    assert "a private thought" not in readable_cookie(client)
+    kept = db.scalar(select(LoginSession.kept_form).where(LoginSession.person_id == trainee.id))
+    assert ["q-l4", "a private thought"] in kept["fields"]
+
+
+def test_passwords_and_log_in_forms_are_never_kept(db, client, trainee):
+    log_in(client, trainee)
+    end_by_idling(db, trainee)
+    client.post("/account/password", data={"current_password": PASSWORD,
+                                           "new_password": "a secret never kept",
+                                           "confirm": "a secret never kept"})
+    client.post("/logout")  # logging out after the log-in ended: nothing to send again
+    assert db.scalar(select(LoginSession.kept_form).where(
+        LoginSession.kept_form.is_not(None))) is None
+    response = client.post("/login", data={"email": trainee.email, "password": PASSWORD})
+    assert not response.location.endswith("/resume")
+
+
+def test_log_out_after_the_log_in_ended_just_logs_out(db, client, trainee):
+    log_in(client, trainee)
+    end_by_idling(db, trainee)
+    response = client.post("/logout")
+    assert response.status_code == 302 and response.location.endswith("/login")
+    assert "kept" not in client.get("/login").get_data(as_text=True)
+
+
+def test_no_form_is_kept_for_a_cookie_whose_log_in_was_ended_on_purpose(db, client, trainee):
+    """After "log out everywhere" (or a new password), whoever still holds the cookie may not
+    be its owner: what they send is not offered to the owner later."""
+    from tests.test_trainee import start
+
+    log_in(client, trainee)
+    attempt_id = start(client)
+    end_everywhere(db, trainee, login_sessions.EVERYWHERE)
+    response = client.post(f"/attempts/{attempt_id}", data={"q-l1": "b"})
+    assert response.status_code == 302
+    assert db.scalar(select(LoginSession.kept_form).where(
+        LoginSession.kept_form.is_not(None))) is None
+
+
+def test_logging_in_as_someone_else_ends_the_first_persons_session(db, client, trainee,
+                                                                   make_person):
+    log_in(client, trainee)
+    log_in(client, make_person("trainee", name="Second Person"))
+    db.expire_all()
+    assert db.scalar(select(LoginSession.ended_reason).where(
+        LoginSession.person_id == trainee.id)) == login_sessions.LOGOUT
+
+
+def test_ending_a_session_with_an_impossible_id_is_a_400(client, trainee):
+    log_in(client, trainee)
+    response = client.post("/account/sessions", data={"session_id": "9" * 30})
+    assert response.status_code == 400
+
+
+def test_a_browser_name_with_control_characters_is_stored_as_text(db, client, trainee):
+    client.post("/login", data={"email": trainee.email, "password": PASSWORD},
+                headers={"User-Agent": "Evil\x01Browser"})
+    assert db.scalar(select(LoginSession.user_agent)) == "Evil Browser"
+
+
+def test_old_failures_and_sessions_are_forgotten(db, client, trainee):
+    from lms.services import login_throttle
+
+    old = utcnow() - timedelta(days=200)
+    login_throttle.record_failure(db, "x@example.org", "1.2.3.4", old)
+    login_sessions.start(db, trainee, now=old)
+    db.commit()
+    log_in(client, trainee)
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(LoginFailure)) == 0
+    assert db.scalar(select(func.count()).select_from(LoginSession)) == 1  # this log-in

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.database import Base
@@ -103,6 +103,9 @@ class LoginSession(Base):
     # A hash of the browser's long-lived device cookie: "a place this account has used".
     device_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+    # A form sent after this session ended (path and fields), offered back to the same person
+    # at their next log-in; on the server, never in the readable cookie.
+    kept_form: Mapped[dict | None] = mapped_column(JSON)
 
     person: Mapped[Person] = relationship()
 
@@ -120,6 +123,9 @@ class LoginFailure(Base):
     email: Mapped[str] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The browser's device cookie (hashed), if it sent one: a known browser has a budget of
+    # its own while the account is blocked.
+    device_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Invitation(Base):

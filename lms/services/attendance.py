@@ -74,6 +74,8 @@ class Mark:
     # The mark the saver's page showed ("status:minutes", "" if unmarked), when known: a mark
     # left as it was shown is not a change, so it never overwrites someone else's newer one.
     seen: str | None = None
+    # Set by "mark everyone not marked otherwise as present": only for someone still unmarked.
+    filled: bool = False
 
 
 @dataclass
@@ -136,7 +138,8 @@ def marks_from_form(rows: list[RegisterRow], form: Mapping[str, str]) -> tuple[
         status = form.get(f"status-{pid}", "")
         minutes_text = form.get(f"minutes-{pid}", "").strip()
         seen = form.get(f"was-{pid}")
-        if everyone and not status:
+        filled = everyone and not status
+        if filled:
             status = PRESENT
         submitted[pid] = (status, minutes_text, seen)
         if not status:
@@ -148,13 +151,23 @@ def marks_from_form(rows: list[RegisterRow], form: Mapping[str, str]) -> tuple[
         except ValueError:
             problems[pid] = f"{row.person.name}: minutes must be a whole number."
             continue
-        marks.append(Mark(pid, status, minutes, seen[:40] if seen is not None else None))
+        marks.append(Mark(pid, status, minutes, seen[:40] if seen is not None else None,
+                          filled=filled))
     return marks, submitted, problems
 
 
 def seen_value(status: str, minutes: int | None) -> str:
     """How a mark is written in the register form's ``was-<id>`` field ("" for unmarked)."""
     return f"{status}:{minutes}" if status else ""
+
+
+def _shown_as(seen: str, status: str, minutes: int) -> bool:
+    """Whether a mark is the one the page showed (``seen``). Minutes matter only for late and
+    left early: present and missed follow the session's length, which may since have changed."""
+    shown_status, _sep, shown_minutes = seen.partition(":")
+    if shown_status != status:
+        return False
+    return status not in PARTIAL or shown_minutes == str(minutes)
 
 
 def minutes_for(training_session: TrainingSession, status: str, minutes: int | None) -> int:
@@ -202,7 +215,9 @@ def record_register(session: Session, training_session: TrainingSession, marks: 
             problems[mark.person_id] = f"{row.person.name}: {exc}"
             continue
         record = row.record
-        if mark.seen is not None and mark.seen == seen_value(mark.status, minutes):
+        if mark.filled and record is not None:
+            continue  # marked by someone meanwhile: "everyone else present" no longer means them
+        if mark.seen is not None and _shown_as(mark.seen, mark.status, minutes):
             continue  # left as the page showed it: not this saver's change
         if record is not None and record.status == mark.status and (
                 mark.status == PRESENT or record.minutes_credited == minutes):

@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from lms.database import is_unique_violation
 from lms.models import Cohort, CohortStaff, Curriculum, Enrolment, Person
 from lms.models._types import utcnow
 from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
@@ -453,7 +454,9 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
                 return _write_enrolment(session, cohort, rows, checked.known, on, reason,
                                         actor=actor, valid_for=valid_for, now=now,
                                         supervision_day=supervision_day)
-        except IntegrityError:
+        except IntegrityError as error:
+            if not is_unique_violation(error):
+                raise
             # Another request enrolled some of these addresses a moment ago (a double-click):
             # check again, now seeing its rows, and answer as it did ("already enrolled").
             session.expire_all()  # nothing loaded inside the undone step is trusted

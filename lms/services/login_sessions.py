@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from lms.models import LoginSession, Person
@@ -37,6 +37,11 @@ class SessionPolicy:
     lifetime: timedelta = timedelta(hours=24)
 
 
+def _printable(text: str) -> str:
+    """A header as text: no control characters (PostgreSQL refuses NUL outright)."""
+    return "".join(char if char.isprintable() else " " for char in text)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -49,7 +54,7 @@ def start(session: Session, person: Person, *, address: str = "", user_agent: st
     token = secrets.token_urlsafe(32)
     session.add(LoginSession(token_hash=token_hash(token), person_id=person.id, created_at=now,
                              last_seen_at=now, address=(address or "")[:64],
-                             user_agent=(user_agent or "")[:200],
+                             user_agent=_printable(user_agent or "")[:200],
                              device_hash=token_hash(device) if device else None))
     session.flush()
     person.login_token = token
@@ -62,49 +67,59 @@ def look_up(session: Session, token: str) -> tuple[LoginSession, Person] | None:
         return None
     found = session.execute(select(LoginSession, Person)
                             .join(Person, Person.id == LoginSession.person_id)
-                            .where(LoginSession.token_hash == token_hash(token))).first()
+                            .where(LoginSession.token_hash == token_hash(token))
+                            .execution_options(populate_existing=True)).first()
     return (found[0], found[1]) if found else None
 
 
-def why_over(row: LoginSession, person: Person, policy: SessionPolicy,
-             now: datetime) -> str | None:
-    """Why this session no longer lets its person in (a reason to record), or None."""
+@dataclass(frozen=True)
+class Verdict:
+    """What a page view finds: the person (None: nobody is logged in), and what to record:
+    the session's end (``ended``: why) or that it was seen (``touch``)."""
+
+    person: Person | None
+    row_id: int | None = None
+    ended: str | None = None
+    touch: bool = False
+
+
+def examine(session: Session, token: str, policy: SessionPolicy,
+            now: datetime | None = None) -> Verdict:
+    """Whether ``token`` still lets its person in, without writing anything."""
+    now = now or utcnow()
+    found = look_up(session, token)
+    if found is None or found[0].ended_at is not None:
+        return Verdict(None)
+    row, person = found
     if now - row.created_at >= policy.lifetime:
-        return EXPIRED
+        return Verdict(None, row.id, ended=EXPIRED)
     if now - row.last_seen_at >= policy.idle:
-        return IDLE
+        return Verdict(None, row.id, ended=IDLE)
     if not person.active:
-        return SWITCHED_OFF
-    return None
+        return Verdict(None, row.id, ended=SWITCHED_OFF)
+    person.login_token = token
+    return Verdict(person, row.id, touch=now - row.last_seen_at >= TOUCH_EVERY)
 
 
-def note(session: Session, row_id: int, now: datetime, ended: str | None = None) -> None:
-    """Record that the session was seen at ``now``, or that it ended (``ended``: why). Only
-    a live session changes: a lost race just means the next page does it."""
-    values = {"ended_at": now, "ended_reason": ended} if ended else {"last_seen_at": now}
-    condition = [LoginSession.id == row_id, LoginSession.ended_at.is_(None)]
-    if not ended:
-        condition.append(LoginSession.last_seen_at < now)
-    session.execute(update(LoginSession).where(*condition).values(values)
-                    .execution_options(synchronize_session=False))
+def note(session: Session, verdict: Verdict, now: datetime | None = None) -> None:
+    """Record what ``examine`` found (an end, or "seen now"). Only a live session changes: a
+    lost race just means the next page does it."""
+    now = now or utcnow()
+    if verdict.ended:
+        _end_where(session, verdict.ended, now, LoginSession.id == verdict.row_id)
+    elif verdict.touch:
+        session.execute(update(LoginSession).where(
+            LoginSession.id == verdict.row_id, LoginSession.ended_at.is_(None),
+            LoginSession.last_seen_at < now).values(last_seen_at=now)
+            .execution_options(synchronize_session=False))
 
 
 def resume(session: Session, token: str, policy: SessionPolicy,
            now: datetime | None = None) -> Person | None:
-    """The person of a live session, or None (ending it if it has just run out)."""
-    now = now or utcnow()
-    found = look_up(session, token)
-    if found is None or found[0].ended_at is not None:
-        return None
-    row, person = found
-    reason = why_over(row, person, policy, now)
-    if reason is not None:
-        note(session, row.id, now, ended=reason)
-        return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
-        note(session, row.id, now)
-    person.login_token = token
-    return person
+    """``examine`` and ``note`` in one session: the person of a live session, or None."""
+    verdict = examine(session, token, policy, now)
+    note(session, verdict, now)
+    return verdict.person
 
 
 def _end_where(session: Session, reason: str, now: datetime, *conditions) -> int:
@@ -146,17 +161,54 @@ def live(session: Session, person_id: int, policy: SessionPolicy,
         .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc())))
 
 
-def is_known_place(session: Session, person_id: int, *, address: str, device: str | None,
-                   since: timedelta = timedelta(days=90), now: datetime | None = None) -> bool:
-    """Has this person logged in from this browser (its device cookie) or this address lately?
-    The log-in throttle never turns away a right password from such a place."""
+def is_known_device(session: Session, person_id: int, device: str | None, *,
+                    since: timedelta = timedelta(days=90), now: datetime | None = None) -> bool:
+    """Has this person logged in from this browser (its device cookie) lately? Only the
+    cookie counts, never the address: a café's or a proxy's address is shared by strangers."""
+    if not device:
+        return False
     now = now or utcnow()
-    place = LoginSession.address == address
-    if device:
-        place = place | (LoginSession.device_hash == token_hash(device))
     return session.scalar(select(LoginSession.id).where(
-        LoginSession.person_id == person_id, LoginSession.created_at > now - since, place)
-        .limit(1)) is not None
+        LoginSession.person_id == person_id, LoginSession.created_at > now - since,
+        LoginSession.device_hash == token_hash(device)).limit(1)) is not None
+
+
+def keep_form(session: Session, token: str, path: str, fields: list[tuple[str, str]],
+              now: datetime | None = None) -> bool:
+    """Keep a form sent after ``token``'s session ran out (idle or too old), on that
+    session's row. Not after a log-out, a new password or "log out everywhere": whoever holds
+    such a cookie may not be its owner."""
+    found = look_up(session, token)
+    if found is None or found[0].ended_reason not in (IDLE, EXPIRED):
+        return False
+    found[0].kept_form = {"path": path, "fields": [list(pair) for pair in fields],
+                          "at": (now or utcnow()).isoformat()}
+    session.flush()
+    return True
+
+
+def kept_form_for(session: Session, token: str, person_id: int) -> int | None:
+    """The id of ``token``'s session if it holds a kept form and was ``person_id``'s."""
+    found = look_up(session, token)
+    if found is None or found[0].person_id != person_id or not found[0].kept_form:
+        return None
+    return found[0].id
+
+
+def take_kept_form(session: Session, row_id: int, person_id: int) -> dict | None:
+    """The kept form of session ``row_id`` if it was ``person_id``'s, removed as it is taken."""
+    row = session.get(LoginSession, row_id)
+    if row is None or row.person_id != person_id or not row.kept_form:
+        return None
+    kept, row.kept_form = row.kept_form, None
+    session.flush()
+    return kept
+
+
+def forget_old(session: Session, now: datetime | None = None,
+               keep: timedelta = timedelta(days=90)) -> None:
+    """Sessions (and any form they kept) older than ``keep``: no longer a known device."""
+    session.execute(delete(LoginSession).where(LoginSession.created_at < (now or utcnow()) - keep))
 
 
 def person_of(session: Session, hashed: str) -> int | None:

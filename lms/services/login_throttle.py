@@ -56,10 +56,10 @@ def check(session: Session, email: str, address: str, policy: ThrottlePolicy,
 
 
 def record_failure(session: Session, email: str, address: str,
-                   now: datetime | None = None) -> int:
+                   now: datetime | None = None, *, device_hash: str | None = None) -> int:
     """Record a failed (or not yet checked) attempt; its id."""
     row = LoginFailure(email=email.strip().lower()[:254], address=address[:64],
-                       at=now or utcnow())
+                       at=now or utcnow(), device_hash=device_hash)
     session.add(row)
     session.flush()
     return row.id
@@ -68,3 +68,19 @@ def record_failure(session: Session, email: str, address: str,
 def clear_account(session: Session, email: str) -> None:
     """A successful log-in clears the account's failures (not the address's)."""
     session.execute(delete(LoginFailure).where(LoginFailure.email == email.strip().lower()))
+
+
+def device_failures(session: Session, email: str, device_hash: str, policy: ThrottlePolicy,
+                    now: datetime | None = None) -> int:
+    """Failures for this account from this one browser within the window: a browser the
+    account has used gets its own budget while the account is blocked, not an open door."""
+    since = (now or utcnow()) - policy.window
+    return session.scalar(select(func.count()).select_from(LoginFailure).where(
+        LoginFailure.email == email.strip().lower(), LoginFailure.device_hash == device_hash,
+        LoginFailure.at > since)) or 0
+
+
+def forget_old(session: Session, now: datetime | None = None,
+               keep: timedelta = timedelta(days=1)) -> None:
+    """Failures long past any window: the table stays small."""
+    session.execute(delete(LoginFailure).where(LoginFailure.at < (now or utcnow()) - keep))

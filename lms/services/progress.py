@@ -190,6 +190,8 @@ def mark_read(session: Session, person_id: int, module: Module,
                 session.expunge(row)
             row = session.scalar(select(ModuleProgress).where(
                 ModuleProgress.person_id == person_id, ModuleProgress.module_id == module.id))
+            if row is None:  # not the unique rule after all
+                raise
     if row.module_version != module.version:
         row.module_version = module.version
         row.read_at = now or utcnow()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -20,19 +21,20 @@ from flask import session as flask_session
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_user, logout_user
+from sqlalchemy.exc import OperationalError
 
 from lms import mail
 from lms.forms.auth import ChangePasswordForm, ChoosePasswordForm, ForgotPasswordForm, LoginForm
 from lms.models import Person
-from lms.models._types import utcnow
 from lms.services import accounts, invitations, login_sessions, login_throttle
 from lms.web import kept_forms
 from lms.web.access import current_person, db_session, login_required, public
-from lms.web.blueprint import make_blueprint
+from lms.web.blueprint import as_id, make_blueprint
 from lms.web.form_handling import handle_post
 from lms.web.invitation_links import mail_plan, send_after, valid_for
 
 bp = make_blueprint("lms_auth", __name__)
+log = logging.getLogger(__name__)
 
 
 def _policy() -> login_throttle.ThrottlePolicy:
@@ -56,24 +58,21 @@ def load_logged_in(token: str) -> Person | None:
     request's session. Writing (the once-a-minute "last seen", or the end of a session that
     has run out) happens in a short transaction of its own, so it is kept whatever the
     request then does, and it commits nothing of the request's."""
-    found = login_sessions.look_up(db_session(), token)
-    if found is None or found[0].ended_at is not None:
-        return None
-    row, person = found
-    now = utcnow()
-    reason = login_sessions.why_over(row, person, session_policy(), now)
-    if reason is not None or now - row.last_seen_at >= login_sessions.TOUCH_EVERY:
-        with current_app.extensions["lms"].db.session() as own:
-            login_sessions.note(own, row.id, now, ended=reason)
-            own.commit()
-    if reason is not None:
-        return None
-    person.login_token = token
-    return person
+    verdict = login_sessions.examine(db_session(), token, session_policy())
+    if verdict.ended or verdict.touch:
+        try:
+            with current_app.extensions["lms"].db.session() as own:
+                login_sessions.note(own, verdict)
+                own.commit()
+        except OperationalError:
+            # The database is busy (a long import holds SQLite's write lock): "last seen" can
+            # wait for the next page; an ending is found again then too.
+            log.warning("log-in session %s not updated: database busy", verdict.row_id)
+    return verdict.person
 
 
-# A long-lived random cookie naming the browser: a right password from a browser that has
-# logged in to the account before is never turned away by the throttle.
+# A long-lived random cookie naming the browser: while an account is blocked, a browser that
+# has logged in to it before gets a budget of its own, so guessers cannot lock its owner out.
 DEVICE_COOKIE = "lms_device"
 
 
@@ -83,15 +82,25 @@ def _device() -> str | None:
 
 
 def _start_session(person: Person) -> str:
-    """Log ``person`` in on a new server-side session. The old cookie session is cleared first
-    (so nothing from before log-in, including its CSRF secret, carries over) and the device
-    cookie is kept or made."""
-    keep = {key: flask_session[key] for key in ("_flashes", kept_forms.KEY)
-            if key in flask_session}
+    """Log ``person`` in on a new server-side session. Whoever was logged in on this browser
+    is logged out; the old cookie session is cleared (so nothing from before, including its
+    CSRF secret, carries over), except a pointer to a form kept when this same person's
+    previous session ended. The device cookie is kept or made."""
+    session = db_session()
+    old_token = flask_session.get("_user_id")
+    previous = current_person()
+    if previous is not None and previous.login_token:
+        login_sessions.end(session, previous.login_token, login_sessions.LOGOUT)
+    kept = (login_sessions.kept_form_for(session, old_token, person.id)
+            if isinstance(old_token, str) else None)
+    flashes = flask_session.get("_flashes")
     flask_session.clear()
-    flask_session.update(keep)
+    if flashes:
+        flask_session["_flashes"] = flashes
+    if kept is not None:
+        flask_session[kept_forms.KEY] = kept
     device = _device() or secrets.token_urlsafe(24)
-    token = login_sessions.start(db_session(), person, address=request.remote_addr or "",
+    token = login_sessions.start(session, person, address=request.remote_addr or "",
                                  user_agent=request.headers.get("User-Agent", ""),
                                  device=device)
     login_user(person)
@@ -107,6 +116,18 @@ def _set_device_cookie(response):
                                 "SESSION_COOKIE_SECURE")),
                             path=current_app.config.get("APPLICATION_ROOT") or "/")
     return response
+
+
+def _own_browser_may_try(session, email: str, device: str | None,
+                         policy: login_throttle.ThrottlePolicy) -> bool:
+    """While an account or address is blocked: a browser this account has logged in from
+    lately may still try, within a budget of its own (the per-account limit), so guessers
+    elsewhere cannot lock the owner out, and a stolen device cookie buys no more guesses."""
+    person = accounts.find_by_email(session, email)
+    if person is None or not login_sessions.is_known_device(session, person.id, device):
+        return False
+    return login_throttle.device_failures(session, email, login_sessions.token_hash(device),
+                                          policy) <= policy.per_account
 
 
 def _uses_own_accounts() -> bool:
@@ -143,13 +164,16 @@ def login():
         address = request.remote_addr or "unknown"
         # The attempt is counted (and committed) before the password is looked at, so parallel
         # guesses all see each other: at most the limit of them are ever checked.
-        login_throttle.record_failure(session, form.email.data, address)
+        device = _device()
+        device_hash = login_sessions.token_hash(device) if device else None
+        login_throttle.record_failure(session, form.email.data, address,
+                                      device_hash=device_hash)
         session.commit()
-        state = login_throttle.check(session, form.email.data, address, _policy(),
+        policy = _policy()
+        state = login_throttle.check(session, form.email.data, address, policy,
                                      counted_own=True)
-        person = accounts.find_by_email(session, form.email.data)
-        if state.blocked and not (person is not None and login_sessions.is_known_place(
-                session, person.id, address=address, device=_device())):
+        if state.blocked and not _own_browser_may_try(session, form.email.data, device,
+                                                       policy):
             minutes = max(1, int(state.retry_after.total_seconds() // 60) + 1)
             form.form_errors.append(_("Too many failed log-ins. Try again in %(m)d minutes.",
                                       m=minutes))
@@ -161,13 +185,13 @@ def login():
             status = 401
         else:
             login_throttle.clear_account(session, form.email.data)
+            login_throttle.forget_old(session)
+            login_sessions.forget_old(session)
             _start_session(result.person)
             session.commit()
             target = _safe_next(request.args.get("next")) or url_for("lms_home.index")
-            if kept_forms.kept_for(session, result.person.id) is not None:
+            if kept_forms.KEY in flask_session:
                 target = url_for("lms_auth.resume_form")
-            else:
-                kept_forms.forget()  # never someone else's, on a shared phone
             return _set_device_cookie(redirect(target))
     elif request.method == "POST":
         status = 422
@@ -175,7 +199,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@public  # also after the log-in has ended on its own: the cookie is cleared either way
 def logout():
     _own_accounts_only()
     person = current_person()
@@ -192,13 +216,16 @@ def logout():
 @bp.route("/resume", methods=["GET", "POST"])
 @login_required
 def resume_form():
-    """A form sent after the log-in ended, offered back to the same person to send now."""
+    """A form sent after the log-in ended, offered back to the same person to send now. It
+    is taken off the server as the page is drawn: from then on it lives in this page only."""
     _own_accounts_only()
-    kept = kept_forms.kept_for(db_session(), current_person().id)
-    if request.method == "POST" or kept is None:  # "Leave it": forget what was kept
-        kept_forms.forget()
+    row_id = flask_session.pop(kept_forms.KEY, None)
+    session = db_session()
+    kept = (login_sessions.take_kept_form(session, row_id, current_person().id)
+            if isinstance(row_id, int) else None)
+    session.commit()
+    if request.method == "POST" or kept is None:  # "Leave it", or nothing (left) to send
         return redirect(url_for("lms_home.index"))
-    kept_forms.forget()  # it now lives in this page only
     return render_template("lms/auth/resume.html", path=kept["path"], fields=kept["fields"])
 
 
@@ -218,9 +245,8 @@ def my_sessions():
                            "Logged out everywhere else: %(num)d other log-ins ended.", ended),
                   "success")
         else:
-            try:
-                chosen = int(request.form.get("session_id", ""))
-            except ValueError:
+            chosen = as_id(request.form.get("session_id", ""))
+            if chosen is None:
                 abort(400, description=_("Choose a session to end."))
             if login_sessions.end_one(session, person.id, chosen):
                 session.commit()

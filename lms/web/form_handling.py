@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from lms.database import is_unique_violation
 from lms.services.errors import ServiceError
 from lms.web.access import db_session
 
@@ -63,10 +64,12 @@ def handle_post(form: Any, action: Callable[[], T], *,
         session.rollback()
         add_errors(form, error)
         return FormOutcome(None, 422)
-    except IntegrityError:
+    except IntegrityError as error:
         # A unique rule the service could not see coming: the same form sent twice at once
         # (a double-click), and the other request won. Keep what was typed and say so.
         session.rollback()
+        if not is_unique_violation(error):
+            raise
         form.form_errors.append(_("This was just saved by another request (perhaps a second "
                                   "click). Reload the page to see it before saving again."))
         return FormOutcome(None, 409)
@@ -90,8 +93,10 @@ def run_action(action: Callable[[], T], *, success: str | Callable[[T], str | No
         session.rollback()
         flash(error.message, "error")
         return False
-    except IntegrityError:  # the same button twice at once: the other click did it
+    except IntegrityError as error:  # the same button twice at once: the other click did it
         session.rollback()
+        if not is_unique_violation(error):
+            raise
         flash(_("This was just done by another request (perhaps a second click)."), "info")
         return False
     message = success(result) if callable(success) else success

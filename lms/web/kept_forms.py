@@ -1,10 +1,12 @@
 """What someone typed is never lost to a log-in that ended.
 
 A form sent after the log-in session ended (idle for ``LMS_SESSION_IDLE_MINUTES``, say, over a
-slow quiz) cannot be acted on: nobody is logged in. Its fields are kept in the cookie session;
-after the same person logs in again they are offered back on one page ("Send what you typed"),
-which posts them, with a fresh form token, to where they were going. Someone else logging in
-on the same phone is never shown them. Files are not kept, nor forms too large for a cookie.
+slow quiz) cannot be acted on: nobody is logged in. Its fields are kept on the server, on the
+ended session's row (never in the cookie, which anyone holding the phone can read). When the
+same person logs in again, the cookie gets only that row's id (``KEY``), and one page offers
+the form back ("Send what you typed"), posting it with a fresh form token to where it was
+going. Someone else logging in on the same phone is never offered it. Passwords, files and
+the log-in pages' own forms are never kept.
 """
 
 from __future__ import annotations
@@ -15,35 +17,25 @@ from flask import request
 from flask import session as cookie
 
 from lms.services import login_sessions
+from lms.web.access import db_session
 
 KEY = "lms_kept_form"
-# The cookie holding the session has about 4 KB; what is kept must leave room for the rest.
-MAX_BYTES = 2500
+MAX_BYTES = 64_000  # a long debrief fits; nothing larger is worth a database row
 
 
 def keep_if_possible() -> bool:
     """Keep the fields of the current (refused) POST for the person whose session ended."""
     token = cookie.get("_user_id")
-    if request.method != "POST" or not token or request.files:
+    if (request.method != "POST" or not isinstance(token, str) or request.files
+            or (request.blueprint or "").startswith("lms_auth")):
         return False
     fields = [(name, value) for name, value in request.form.items(multi=True)
-              if name != "csrf_token" and not name.endswith("-csrf_token")]
-    if len(json.dumps(fields)) > MAX_BYTES:
+              if not name.endswith("csrf_token") and "password" not in name]
+    if not fields or len(json.dumps(fields)) > MAX_BYTES:
         return False
-    cookie[KEY] = {"path": request.script_root + request.path, "fields": fields,
-                   "from": login_sessions.token_hash(token)}
+    session = db_session()
+    if not login_sessions.keep_form(session, token, request.script_root + request.path,
+                                    fields):
+        return False
+    session.commit()
     return True
-
-
-def kept_for(session, person_id: int) -> dict | None:
-    """The kept form, if the session it came from was ``person_id``'s."""
-    kept = cookie.get(KEY)
-    if not isinstance(kept, dict) or not isinstance(kept.get("from"), str):
-        return None
-    if login_sessions.person_of(session, kept["from"]) != person_id:
-        return None
-    return kept
-
-
-def forget() -> None:
-    cookie.pop(KEY, None)

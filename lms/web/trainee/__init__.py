@@ -142,6 +142,10 @@ def submit(attempt_id: int):
         quizzes.submit_attempt(session, current_person().id, found, form)
     except quizzes.TamperedSubmission as exc:
         session.rollback()
+        session.refresh(found)
+        if found.is_submitted:
+            # The same answers sent twice (a double-click): the first one's result.
+            return redirect(url_for("lms_trainee.result", attempt_id=found.id))
         abort(400, description=str(exc))
     except quizzes.IncompleteSubmission as exc:
         session.rollback()

@@ -19,6 +19,7 @@ from lms.services import (
     supervisors,
     time_zones,
 )
+from lms.services.errors import ServiceError
 from lms.web import programme
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.form_handling import add_errors, handle_post
@@ -154,8 +155,9 @@ def enrol_one(cohort_id: int):
     try:
         result = cohorts.enrol_one(session, found, valid_for=valid_for(invitations.INVITE),
                                    supervision_day=programme.today(), **values)
-    except (cohorts.CohortError, cohorts.EnrolmentErrors) as exc:
-        # EnrolmentErrors: the same address enrolled by a second click at the same moment.
+    except ServiceError as exc:
+        # Also EnrolmentErrors (the same address enrolled by a second click at the same
+        # moment) and a supervisor changed by someone else meanwhile.
         session.rollback()
         add_errors(one, exc)
         return _cohort_page(found, one=one, status=422)
@@ -182,6 +184,9 @@ def enrol_csv(cohort_id: int):
             errors = exc.errors
             add_errors(csv_form, cohorts.CohortError(problems={
                 k: v for k, v in exc.problems.items() if k is not None}))
+        except ServiceError as exc:  # a supervisor changed by someone else meanwhile
+            session.rollback()
+            add_errors(csv_form, exc)
         else:
             session.commit()
             return _after_enrolment(found, result)
