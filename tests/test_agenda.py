@@ -146,6 +146,34 @@ def test_calendar_sequence_grows_with_each_cancel_and_reinstatement(db, cohort):
     assert [e["SEQUENCE"] for e in events] == [2, 0]
 
 
+def test_a_new_date_time_or_zone_raises_the_calendar_sequence_too(db, cohort, trainer):
+    """RFC 5545: a changed start is a new SEQUENCE, or calendar apps keep the old time."""
+    from lms.services import cohorts as cohort_rules
+
+    item = agenda.add_session(db, cohort, data("Day", date(2026, 3, 2)))
+    other = agenda.add_session(db, cohort, data("Other", date(2026, 3, 3)))
+
+    def sequences():
+        db.flush()
+        db.expire_all()
+        events = assert_well_formed(agenda.calendar(
+            agenda.agenda_for_cohorts(db, [cohort.id])[cohort.id], "x")).walk("VEVENT")
+        return {str(e["SUMMARY"]): e["SEQUENCE"] for e in events}
+
+    # A new title alone changes no time: the same sequence.
+    agenda.update_session(db, item, data("Day one", date(2026, 3, 2)), by=trainer)
+    assert sequences() == {"Day one": 0, "Other": 0}
+    agenda.update_session(db, item, data("Day one", date(2026, 3, 9)), by=trainer)
+    assert sequences() == {"Day one": 1, "Other": 0}
+    agenda.move_session(db, other, 1, by=trainer)  # swaps with "Day one", now after it
+    assert sequences() == {"Day one": 2, "Other": 1}
+    cohort_rules.update_cohort(db, cohort, name=cohort.name, starts_on=cohort.starts_on,
+                               ends_on=cohort.ends_on, timezone="Asia/Tokyo")
+    assert sequences() == {"Day one": 3, "Other": 2}
+    page_kinds = [c.kind for c in db.get(type(item), item.id).changes]
+    assert page_kinds == ["rescheduled"] * 3
+
+
 @pytest.mark.parametrize("separator", list(LINE_BREAKS) + ["\r\n", "\n", "\r", "\x00", "\t"])
 def test_calendar_text_never_breaks_a_line(db, cohort, module, separator):
     if separator == "\x00" and db.get_bind().dialect.name == "postgresql":

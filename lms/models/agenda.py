@@ -73,14 +73,15 @@ class TrainingSession(Base):
 
 
 class SessionChange(Base):
-    """Append-only log of a session's cancellations and reinstatements: who, when, why."""
+    """Append-only log of a session's cancellations, reinstatements and reschedulings (a new
+    date, time or length): who, when, why."""
 
     __tablename__ = "lms_session_change"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(
         ForeignKey("lms_training_session.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # cancelled | reinstated
+    kind: Mapped[str] = mapped_column(String(20))  # cancelled | reinstated | rescheduled
     reason: Mapped[str] = mapped_column(Text, default="")
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_person.id"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -190,16 +190,35 @@ def add_session(session: Session, cohort: Cohort, data: SessionInput) -> Trainin
     return training_session
 
 
+RESCHEDULED = "rescheduled"
+
+
+def _when(training_session: TrainingSession) -> tuple:
+    return (training_session.on_date, training_session.start_time,
+            training_session.duration_minutes)
+
+
+def _log_reschedule(session: Session, session_id: int, by: Person | None,
+                    now: datetime | None = None) -> None:
+    """A new date, time or length goes in the session's log: its calendar SEQUENCE counts the
+    log, so a calendar app takes the new time instead of keeping the old one."""
+    session.add(SessionChange(session_id=session_id, kind=RESCHEDULED,
+                              changed_by_id=by.id if by else None, changed_at=now or utcnow()))
+
+
 def update_session(session: Session, training_session: TrainingSession,
-                   data: SessionInput) -> None:
+                   data: SessionInput, by: Person | None = None) -> None:
     cohort = training_session.cohort
     _check(session, cohort, data)
+    before = _when(training_session)
     _apply(training_session, cohort, data)
+    if _when(training_session) != before:
+        _log_reschedule(session, training_session.id, by)
     renumber(session, cohort.id)
 
 
 def move_session(session: Session, training_session: TrainingSession,
-                 step: int) -> TrainingSession | None:
+                 step: int, by: Person | None = None) -> TrainingSession | None:
     """Swap the session's date and start time with its neighbour's (step -1: the session
     before it, +1: the one after), so the agenda stays in date order and the two trade places.
 
@@ -244,6 +263,8 @@ def move_session(session: Session, training_session: TrainingSession,
             raise AgendaError({"direction": "Someone changed the agenda at the same moment. "
                                             "Look at it again and move the session if you "
                                             "still need to."})
+    for item in (training_session, other):
+        _log_reschedule(session, item.id, by)
     session.expire(training_session)
     session.expire(other)
     renumber(session, training_session.cohort_id)
@@ -353,10 +374,14 @@ def enrolment_agendas(session: Session, enrolments: list[Enrolment],
             for e in enrolments]
 
 
-def recompute_instants(session: Session, cohort: Cohort) -> None:
-    """After a time-zone change, the local dates and times stay; the instants move."""
+def recompute_instants(session: Session, cohort: Cohort, by: Person | None = None) -> None:
+    """After a time-zone change, the local dates and times stay; the instants move (and so
+    does each session in a calendar app, which reads the instant)."""
     for item in agenda(session, cohort.id):
-        item.starts_at = to_instant(item.on_date, item.start_time, cohort.timezone)
+        instant = to_instant(item.on_date, item.start_time, cohort.timezone)
+        if instant != item.starts_at:
+            item.starts_at = instant
+            _log_reschedule(session, item.id, by)
     renumber(session, cohort.id)
 
 
@@ -376,7 +401,8 @@ def _plain(text: str) -> str:
 
 
 def _revisions(sessions: list[TrainingSession]) -> dict[int, int]:
-    """Each session's SEQUENCE: how often it was cancelled or reinstated (an append-only log,
+    """Each session's SEQUENCE: how often it was cancelled, reinstated or rescheduled (an
+    append-only log,
     so the number only grows). One query, whichever way the sessions were loaded."""
     db = object_session(sessions[0]) if sessions else None
     if db is None:

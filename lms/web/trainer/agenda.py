@@ -70,7 +70,7 @@ def edit_session(cohort_id: int, session_id: int | None = None):
     def save() -> TrainingSession:
         if item is None:
             return agenda.add_session(session, found, _session_input(form))
-        agenda.update_session(session, item, _session_input(form))
+        agenda.update_session(session, item, _session_input(form), by=current_person())
         return item
 
     outcome = handle_post(form, save, success=_("Session saved."),
@@ -89,7 +89,8 @@ def move_session(cohort_id: int, session_id: int):
     direction = request.form.get("direction")
     if direction not in ("up", "down"):
         abort(400, description=_("Move a session up or down."))
-    run_action(lambda: agenda.move_session(db_session(), item, -1 if direction == "up" else 1),
+    run_action(lambda: agenda.move_session(db_session(), item, -1 if direction == "up" else 1,
+                                           by=current_person()),
                success=lambda moved: _("“%(a)s” and “%(b)s” swapped dates and times.",
                                        a=item.title, b=moved.title) if moved else None)
     return redirect(_agenda_url(found.id))
