@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.models import (
     AuditEvent,
@@ -16,7 +16,7 @@ from lms.models import (
 )
 from lms.models._types import utcnow
 from lms.models.readiness import AppendOnlyError
-from lms.services import sign_offs
+from lms.services import audit, sign_offs
 from lms.services.sign_offs import SignOffError
 from tests.readiness_fixtures import RULES
 
@@ -102,7 +102,9 @@ def test_deploy_when_not_ready_needs_a_justification_and_is_audited(db, cohort, 
     db.commit()
     assert decision.override_justification.startswith("Experienced")
     actions = [e.action for e in db.scalars(select(AuditEvent).order_by(AuditEvent.id))]
-    assert actions[-2:] == ["sign_off", "override"]
+    # The deployment issues its certificate in the same step (the service's rule, not a view's).
+    assert actions[-3:-1] == ["sign_off", "override"]
+    assert actions[-1] == audit.CERTIFICATE
 
 
 def test_defer_needs_reasons_a_plan_and_a_later_review(db, cohort, trainee, supervisor, policy):
@@ -200,3 +202,23 @@ def test_the_latest_observation_counts_not_the_latest_typed(db, cohort, trainee,
     db.commit()
     found = readiness.readiness_in(db, cohort, trainee.id, today=TODAY)
     assert found.criterion(readiness.COMPETENCIES).met
+
+
+def test_a_deployment_issues_its_certificate_in_the_service(db, cohort, trainee, supervisor,
+                                                            ready):
+    """Whoever records the decision (a page, the demo, a script), a deployment comes with its
+    certificate; a deferral never does."""
+    from lms.models import Certificate
+
+    who = judge(db, supervisor, trainee)
+    rate(db, who, trainee, cohort)
+    deferral = sign_offs.sign_off(db, who, trainee, cohort, decision="defer", today=TODAY,
+                                  reasons="Wants more practice", plan="Shadow two shifts",
+                                  review_on=TODAY + timedelta(days=30))
+    assert deferral.decision == "defer"
+    assert db.scalar(select(func.count()).select_from(Certificate)) == 0
+    deploy = sign_offs.sign_off(db, who, trainee, cohort, decision="deploy", today=TODAY)
+    db.commit()
+    certificate = db.scalar(select(Certificate).where(Certificate.sign_off_id == deploy.id))
+    assert certificate is not None
+    assert db.scalar(select(func.count()).select_from(Certificate)) == 1

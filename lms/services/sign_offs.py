@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from lms.models import Cohort, CompetencyRating, Enrolment, Person, SignOff
 from lms.models._types import utcnow
 from lms.models.people import ADMIN
-from lms.services import audit, readiness, standards, supervisors
+from lms.services import audit, certificates, readiness, standards, supervisors
 from lms.services.errors import ServiceError, _l
 
 DEPLOY = "deploy"
@@ -115,9 +115,10 @@ def rate(session: Session, judge: Judge, trainee: Person, cohort: Cohort, *, com
 
 def sign_off(session: Session, judge: Judge, trainee: Person, cohort: Cohort, *,
              decision: str, reasons: str = "", plan: str = "", review_on: date | None = None,
-             override_justification: str = "", today: date,
+             override_justification: str = "", today: date, zone: str = "UTC",
              now: datetime | None = None) -> SignOff:
-    """Record a deploy or defer decision, with the policy and the evidence as they are now."""
+    """Record a deploy or defer decision, with the policy and the evidence as they are now.
+    A deployment issues its certificate, dated in the programme's ``zone``."""
     now = now or utcnow()
     found = readiness.readiness_in(session, cohort, trainee.id, today=today, now=now)
     if found is None:
@@ -181,6 +182,8 @@ def sign_off(session: Session, judge: Judge, trainee: Person, cohort: Cohort, *,
     if override:
         audit.record(session, judge.person.id, audit.OVERRIDE, "sign_off", row.id, trainee.id,
                      {"unmet": [c.key for c in found.criteria if not c.met]}, now=now)
+    if decision == DEPLOY:
+        certificates.issue(session, row, programme=cohort.curriculum.title, now=now, zone=zone)
     return row
 
 

@@ -3,17 +3,16 @@ rating observed competencies, signing off or deferring, and revoking a deploymen
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, render_template, url_for
 from flask_babel import gettext as _
 
 from lms.forms.sign_offs import RatingForm, RevokeForm, SignOffForm
 from lms.models import Cohort, Person, SignOff
 from lms.models.people import ADMIN, SUPERVISOR
 from lms.services import certificates, readiness, sign_offs, standards
-from lms.services.errors import ServiceError
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.blueprint import as_id
-from lms.web.form_handling import add_errors
+from lms.web.form_handling import handle_post
 from lms.web.programme import today, zone
 from lms.web.supervisor import bp
 
@@ -88,20 +87,14 @@ def rate(person_id: int, cohort_id: int):
     trainee, judge = _judged(person_id)
     cohort = _cohort_of(trainee, cohort_id)
     form = RatingForm(prefix=f"rate-{cohort.id}")
-    session = db_session()
-    if form.validate():
-        try:
-            sign_offs.rate(session, judge, trainee, cohort, competency=form.competency.data,
-                           rating=form.rating.data, observed_on=form.observed_on.data,
-                           setting=form.setting.data, evidence=form.evidence.data,
-                           today=today())
-        except ServiceError as error:
-            session.rollback()
-            add_errors(form, error)
-        else:
-            session.commit()
-            flash(_("Rating saved. Earlier ratings stay in the history."), "success")
-            return redirect(_page_url(trainee) + "#ratings")
+    outcome = handle_post(form, lambda: sign_offs.rate(
+        db_session(), judge, trainee, cohort, competency=form.competency.data,
+        rating=form.rating.data, observed_on=form.observed_on.data, setting=form.setting.data,
+        evidence=form.evidence.data, today=today()),
+        success=_("Rating saved. Earlier ratings stay in the history."),
+        redirect_to=_page_url(trainee) + "#ratings")
+    if outcome.done:
+        return outcome.response
     return _render(trainee, judge, forms={cohort.id: {"rating": form}}, status=422)
 
 
@@ -111,26 +104,16 @@ def sign_off(person_id: int, cohort_id: int):
     trainee, judge = _judged(person_id)
     cohort = _cohort_of(trainee, cohort_id)
     form = SignOffForm(prefix=f"sign-{cohort.id}")
-    session = db_session()
-    if form.validate():
-        try:
-            decision = sign_offs.sign_off(
-                session, judge, trainee, cohort, decision=form.decision.data,
-                reasons=form.reasons.data, plan=form.plan.data, review_on=form.review_on.data,
-                override_justification=form.override_justification.data, today=today())
-            if decision.decision == sign_offs.DEPLOY:
-                certificates.issue(session, decision, programme=cohort.curriculum.title,
-                                   zone=zone())
-        except ServiceError as error:
-            session.rollback()
-            add_errors(form, error)
-        else:
-            session.commit()
-            flash(_("Signed off for deployment; a certificate is issued.")
-                  if decision.decision == sign_offs.DEPLOY
-                  else _("Deferred. The review date will show as a flag when it comes."),
-                  "success")
-            return redirect(_page_url(trainee) + "#decisions")
+    outcome = handle_post(form, lambda: sign_offs.sign_off(
+        db_session(), judge, trainee, cohort, decision=form.decision.data,
+        reasons=form.reasons.data, plan=form.plan.data, review_on=form.review_on.data,
+        override_justification=form.override_justification.data, today=today(), zone=zone()),
+        success=lambda decision: _("Signed off for deployment; a certificate is issued.")
+        if decision.decision == sign_offs.DEPLOY
+        else _("Deferred. The review date will show as a flag when it comes."),
+        redirect_to=_page_url(trainee) + "#decisions")
+    if outcome.done:
+        return outcome.response
     return _render(trainee, judge, forms={cohort.id: {"sign_off": form}}, status=422)
 
 
@@ -146,14 +129,10 @@ def revoke(sign_off_id: int):
         session, trainee.id, today=today()) if r.cohort.curriculum_id == deploy.curriculum_id),
         None)
     form = RevokeForm(prefix=f"revoke-{cohort_id}")
-    if form.validate():
-        try:
-            sign_offs.revoke(session, judge, trainee, deploy, form.reason.data)
-        except ServiceError as error:
-            session.rollback()
-            add_errors(form, error)
-        else:
-            session.commit()
-            flash(_("Deployment revoked. Its certificate now shows as revoked."), "success")
-            return redirect(_page_url(trainee) + "#decisions")
+    outcome = handle_post(form, lambda: sign_offs.revoke(session, judge, trainee, deploy,
+                                                         form.reason.data),
+                          success=_("Deployment revoked. Its certificate now shows as revoked."),
+                          redirect_to=_page_url(trainee) + "#decisions")
+    if outcome.done:
+        return outcome.response
     return _render(trainee, judge, forms={cohort_id: {"revoke": form}}, status=422)
