@@ -35,7 +35,9 @@ def test_the_cookie_names_a_session_not_a_person_and_only_its_hash_is_stored(
     log_in(client, trainee)
     with client.session_transaction() as cookie:
         token = cookie["_user_id"]
+    # A random secret (32 bytes, URL-safe), not "<id>:<stamp>" as before.
     assert str(trainee.id) not in token.split(":")[0] or len(token) > 30
+    assert ":" not in token and len(token) >= 40
     row = db.scalar(select(LoginSession).where(LoginSession.person_id == trainee.id))
     assert row.token_hash == login_sessions.token_hash(token) != token
     assert row.ended_at is None
@@ -387,3 +389,30 @@ def test_old_failures_and_sessions_are_forgotten(db, client, trainee):
     db.expire_all()
     assert db.scalar(select(func.count()).select_from(LoginFailure)) == 0
     assert db.scalar(select(func.count()).select_from(LoginSession)) == 1  # this log-in
+
+
+def test_a_host_app_that_supplies_the_person_has_no_lms_sessions_pages(app, db, trainee):
+    """In host mode log-ins are the host's business: lms's session pages are not there."""
+    app.config["LMS_CURRENT_PERSON"] = lambda: db.get(type(trainee), trainee.id)
+    client = app.test_client()
+    assert client.get("/account/sessions").status_code == 404
+    assert client.get("/resume").status_code == 404
+    assert client.post("/logout").status_code == 404
+
+
+def test_a_kept_form_only_ever_posts_back_into_this_site(db, client, trainee):
+    from sqlalchemy import update
+
+    from tests.test_trainee import start
+
+    log_in(client, trainee)
+    attempt_id = start(client)
+    end_by_idling(db, trainee)
+    client.post(f"/attempts/{attempt_id}", data={"q-l1": "b"})
+    db.execute(update(LoginSession).where(LoginSession.kept_form.is_not(None)).values(
+        kept_form={"path": "//evil.example/steal", "fields": [["q-l1", "b"]], "at": "x"}))
+    db.commit()
+    response = client.post("/login", data={"email": trainee.email, "password": PASSWORD})
+    assert response.location.endswith("/resume")
+    page = client.get("/resume")
+    assert page.status_code == 302 and "evil.example" not in page.location

@@ -224,8 +224,8 @@ def resume_form():
     kept = (login_sessions.take_kept_form(session, row_id, current_person().id)
             if isinstance(row_id, int) else None)
     session.commit()
-    if request.method == "POST" or kept is None:  # "Leave it", or nothing (left) to send
-        return redirect(url_for("lms_home.index"))
+    if request.method == "POST" or kept is None or _safe_next(kept.get("path")) is None:
+        return redirect(url_for("lms_home.index"))  # "Leave it", or nothing (left) to send
     return render_template("lms/auth/resume.html", path=kept["path"], fields=kept["fields"])
 
 
