@@ -86,6 +86,21 @@ def app_config(app_config, tmp_path):
     return app_config
 
 
+def log_in(page, person, landing: str | None = None) -> None:
+    """Log ``person`` in through the form (the factories' password); wait for ``landing``
+    (a URL pattern such as "**/dashboard") or for the next page to load."""
+    from tests.factories import PASSWORD
+
+    page.goto("/login")
+    page.fill("#email", person.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    if landing:
+        page.wait_for_url(landing)
+    else:
+        page.wait_for_load_state()
+
+
 @pytest.fixture
 def audit():
     """Call ``audit(page)`` on every page of a journey; assert ``audit.problems == []``."""

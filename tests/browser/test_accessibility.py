@@ -22,9 +22,8 @@ from lms.models._types import utcnow
 from lms.services import agenda, attendance, quizzes, withdrawal
 from lms.services.attendance import Mark
 from tests.browser.checks import control_problems, look, misaligned, overflow
-from tests.browser.conftest import _missing, crowd
+from tests.browser.conftest import _missing, crowd, log_in
 from tests.conftest import ROOT
-from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.settings(WTF_CSRF_ENABLED=True)]
 
@@ -69,14 +68,6 @@ def link_problems(page, where: str) -> list[str]:
             found.append(f"{where} @{width}: the link box is {box:.0f} px of {room:.0f} px")
     page.set_viewport_size({"width": 360, "height": 740})
     return found
-
-
-def log_in(page, person) -> None:
-    page.goto("/login")
-    page.fill("#email", person.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_the_checks_catch_what_they_should(phone_page):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from lms.models import CheckIn
 from lms.models._types import utcnow
 from lms.services import supervisors
-from tests.factories import PASSWORD
+from tests.browser.conftest import log_in
 
 # Real conditions: CSRF on, as in production.
 pytestmark = [pytest.mark.browser, pytest.mark.settings(WTF_CSRF_ENABLED=True)]
@@ -27,11 +27,7 @@ def test_supervisor_sees_a_flag_records_supervision_and_acknowledges(phone_page,
     db.commit()
     page = phone_page
 
-    page.goto("/login")
-    page.fill("#email", supervisor.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/supervision/")
+    log_in(page, supervisor, "**/supervision/")
     audit(page)
     card = page.locator("section.supervisee", has_text=trainee.name)
     assert "Calm 2/5, Sleep 1/5" in card.inner_text()
@@ -87,11 +83,7 @@ def test_supervisor_rates_defers_then_signs_off(phone_page, db, cohort, trainee,
     from lms.models import Certificate
 
     page = phone_page
-    page.goto("/login")
-    page.fill("#email", supervisor.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/supervision/")
+    log_in(page, supervisor, "**/supervision/")
     page.goto(f"/supervision/people/{trainee.id}/readiness")
     audit(page)
     assert "Pass the quiz on" in page.content()

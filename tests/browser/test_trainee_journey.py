@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.browser.conftest import log_in
 from tests.factories import PASSWORD
 
 # Real conditions: CSRF on, as in production.
@@ -80,11 +81,7 @@ def test_trainee_checks_in_and_asks_to_talk(phone_page, db, trainee, make_person
                        on=utcnow().date() - timedelta(days=30))
     db.commit()
     page = phone_page
-    page.goto("/login")
-    page.fill("#email", trainee.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/dashboard")
+    log_in(page, trainee, "**/dashboard")
     assert "check-in" in page.locator("main").inner_text().lower()
     audit(page)
     page.goto("/my/check-in")
@@ -113,11 +110,7 @@ def test_trainee_checks_in_and_asks_to_talk(phone_page, db, trainee, make_person
 
 def test_trainee_signs_an_agreement_then_sees_what_is_left(phone_page, trainee, audit):
     page = phone_page
-    page.goto("/login")
-    page.fill("#email", trainee.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/dashboard")
+    log_in(page, trainee, "**/dashboard")
     panel = page.locator(".readiness-panel").inner_text()
     assert "Before you can be deployed" in panel and "of 6 done." in panel
     page.click(".readiness-panel >> text=See what is left")
@@ -162,11 +155,7 @@ def test_trainee_opens_their_certificate_s_verify_page(phone_page, db, cohort, t
     certificate = certificates.issue(db, deploy, programme=cohort.curriculum.title)
     db.commit()
     page = phone_page
-    page.goto("/login")
-    page.fill("#email", trainee.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/dashboard")
+    log_in(page, trainee, "**/dashboard")
     assert "signed off for deployment" in page.locator("main").inner_text()
     page.goto("/my/certificates")
     audit(page)

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from lms.models import CohortStaff, Enrolment
 from lms.models._types import utcnow
-from tests.browser.conftest import crowd
-from tests.factories import PASSWORD
+from tests.browser.conftest import crowd, log_in
 
 # Real conditions: CSRF on, as in production.
 pytestmark = [pytest.mark.browser, pytest.mark.settings(WTF_CSRF_ENABLED=True)]
@@ -29,11 +28,7 @@ def test_trainer_builds_agenda_takes_register_and_reads_grid(phone_page, db, tra
     cohort_id = enrolment.cohort_id
     page = phone_page
 
-    page.goto("/login")
-    page.fill("#email", trainer.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, trainer)
     audit(page)
     # Enrol two more trainees from a CSV file through the page.
     page.goto(f"/cohorts/{cohort_id}")
