@@ -17,8 +17,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from lms.models import ROLES, Cohort, Enrolment, Invitation, Person, PersonRole
 from lms.models._types import utcnow
 from lms.models.people import ADMIN, TRAINEE
-from lms.services import audit, login_sessions, passwords
+from lms.services import audit, login_sessions, paging, passwords
 from lms.services.errors import ServiceError, _l
+from lms.services.paging import Paged
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
@@ -282,15 +283,11 @@ def list_people(session: Session) -> list[Person]:
 
 
 @dataclass
-class PeoplePage:
+class PeoplePage(Paged):
     people: list[Person]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def search_people(session: Session, query: str = "", *, page: int = 1,
@@ -303,9 +300,8 @@ def search_people(session: Session, query: str = "", *, page: int = 1,
         condition = [func.lower(Person.name).like(pattern, escape="\\")
                      | Person.email.like(pattern, escape="\\")]
     total = session.scalar(select(func.count()).select_from(Person).where(*condition)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = paging.clamp(page, total, per_page)
     people = list(session.scalars(select(Person).where(*condition)
                                   .order_by(Person.name, Person.id)
-                                  .offset((page - 1) * per_page).limit(per_page)))
+                                  .offset(paging.offset(page, per_page)).limit(per_page)))
     return PeoplePage(people, total, page, per_page)

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from lms.models import AuditEvent, Person
 from lms.models._types import utcnow
+from lms.services import paging
 from lms.services.errors import _l
+from lms.services.paging import Paged
 
 READ = "read"
 DEBRIEF = "debrief"
@@ -187,16 +189,12 @@ class PersonRef:
 
 
 @dataclass
-class EventPage:
+class EventPage(Paged):
     events: list[AuditEvent]
     people: dict[int, PersonRef]  # actors, whose records, and people named in details
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def _detail_person_ids(event: AuditEvent) -> list[int]:
@@ -222,12 +220,11 @@ def list_events(session: Session, filters: Filters, *, zone: str, page: int = 1,
     events, the people they name) whatever the number of events."""
     conditions = _conditions(filters, zone)
     total = session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = paging.clamp(page, total, per_page)
     events = list(session.scalars(
         select(AuditEvent).where(*conditions)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)))
+        .offset(paging.offset(page, per_page)).limit(per_page)))
     return EventPage(events, _people_of(session, events), total, page, per_page)
 
 
