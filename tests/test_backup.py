@@ -53,6 +53,7 @@ from lms.models import (
     Certificate,
     Cohort,
     Invitation,
+    JoinRequest,
     LoginFailure,
     MakeUp,
     Person,
@@ -116,6 +117,12 @@ def fill_the_rest(session) -> None:
     record = session.scalar(select(SupervisionRecord).order_by(SupervisionRecord.id))
 
     InvitationFactory(person_id=trainee.id, created_by_id=trainer.id, used_at=NOW)
+    # A stand-in shares the trainee's address (the unique rule leaves stand-ins out).
+    stand_in = Person(email=trainee.email, name="Typed by a trainer", stands_in=True)
+    session.add(stand_in)
+    session.flush()
+    session.add(JoinRequest(stand_in_id=stand_in.id, person_id=trainee.id, cohort_id=cohort.id,
+                            requested_by_id=trainer.id, created_at=NOW))
     session.add_all([
         RecordRevision(supervision_id=record.id, edited_by_id=supervisor.id, edited_at=NOW,
                        previous={"notes": "Première version.\nSecond line", "topics": []}),

@@ -35,5 +35,9 @@ class ChoosePasswordForm(FlaskForm):
                                         EqualTo("password", message=_l("The two do not match."))])
 
 
+class JoinForm(FlaskForm):
+    """Consent to join a cohort a trainer enrolled one's address in: the button is the answer."""
+
+
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(_l("Your email address"), validators=[DataRequired(), Length(max=254)])

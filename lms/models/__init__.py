@@ -10,7 +10,7 @@ from lms.models.agenda import (
     TrainingSession,
 )
 from lms.models.audit import AuditEvent
-from lms.models.cohorts import Cohort, CohortStaff, Enrolment
+from lms.models.cohorts import Cohort, CohortStaff, Enrolment, JoinRequest
 from lms.models.content import Curriculum, Module, Question, Quiz, QuizVersion
 from lms.models.learning import Answer, Attempt, ModuleProgress
 from lms.models.people import (
@@ -72,6 +72,7 @@ __all__ = [
     "Cohort",
     "Curriculum",
     "Enrolment",
+    "JoinRequest",
     "Invitation",
     "LoginFailure",
     "LoginSession",

@@ -77,3 +77,30 @@ class Enrolment(Base):
     @property
     def is_withdrawn(self) -> bool:
         return self.withdrawn_on is not None
+
+
+class JoinRequest(Base):
+    """A stand-in (``Person.stands_in``) and the existing account it stands in for: made when a
+    trainer enrols an address they may not know has an account. The owner joins by logging in
+    and opening the invitation link; until then staff see only the stand-in."""
+
+    __tablename__ = "lms_join_request"
+    # One stand-in per account and cohort: a double-click finds the first one.
+    __table_args__ = (UniqueConstraint("person_id", "cohort_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stand_in_id: Mapped[int] = mapped_column(ForeignKey("lms_person.id", ondelete="CASCADE"),
+                                             unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("lms_person.id", ondelete="CASCADE"),
+                                           index=True)
+    # The cohort it was made for (the stand-in may be enrolled in more of the trainer's later).
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("lms_cohort.id", ondelete="CASCADE"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("lms_person.id",
+                                                                   ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    stand_in: Mapped[Person] = relationship(foreign_keys=[stand_in_id])
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    cohort: Mapped[Cohort] = relationship()
+    requested_by: Mapped[Person | None] = relationship(foreign_keys=[requested_by_id])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.database import Base
@@ -19,9 +19,14 @@ ROLES: tuple[str, ...] = (TRAINEE, TRAINER, SUPERVISOR, ADMIN)
 
 class Person(Base):
     __tablename__ = "lms_person"
+    # One account per address; stand-ins (below) share the address of the account they stand in
+    # for, so they are left out of the rule.
+    __table_args__ = (Index("uq_lms_person_email", "email", unique=True,
+                            sqlite_where=text("stands_in = 0"),
+                            postgresql_where=text("NOT stands_in")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -32,6 +37,11 @@ class Person(Base):
     # Set when an admin chooses someone's password: they must choose their own at next log-in.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
                                                        server_default="0")
+    # A stand-in is made when a trainer enrols an address that already has an account they may
+    # not see: it holds the name the trainer typed and nothing else, so staff see what they
+    # would see for a new address, until the account's owner logs in and joins
+    # (lms.services.joining). It can never log in.
+    stands_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Secret part of the person's calendar feed URL (calendar apps cannot log in).
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 

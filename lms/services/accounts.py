@@ -56,7 +56,9 @@ def password_problem(password: str, *, email: str | None = None,
 
 
 def find_by_email(session: Session, email: str) -> Person | None:
-    return session.scalar(select(Person).where(Person.email == normalise_email(email)))
+    """The account of ``email`` (never a stand-in, which shares the address but cannot log in)."""
+    return session.scalar(select(Person).where(Person.email == normalise_email(email),
+                                               Person.stands_in.is_(False)))
 
 
 def create_person(
@@ -73,7 +75,8 @@ def create_person(
     problems: dict[str, str] = {}
     if email_problem(email):
         problems["email"] = _l("Enter a valid email address.")
-    elif session.scalar(select(func.count()).select_from(Person).where(Person.email == email)):
+    elif session.scalar(select(func.count()).select_from(Person).where(
+            Person.email == email, Person.stands_in.is_(False))):
         problems["email"] = _l("Someone already uses this email address.")
     if blank_name(name):
         problems["name"] = _l("Enter a name.")
@@ -119,7 +122,7 @@ def create_trainees(session: Session, people: Sequence[tuple[str, str]]) -> list
     ids: list[int] = []
     for start in range(0, len(emails), 500):  # bounded IN lists
         ids += session.scalars(select(Person.id).where(
-            Person.email.in_(emails[start:start + 500]))).all()
+            Person.email.in_(emails[start:start + 500]), Person.stands_in.is_(False))).all()
     session.execute(insert(PersonRole), [{"person_id": pid, "role": TRAINEE} for pid in ids])
     created: list[Person] = []
     for start in range(0, len(ids), 500):
@@ -219,6 +222,12 @@ def update_person(session: Session, actor: Person, person: Person, *, name: str,
     """An admin's edit of a person. An admin cannot lock themselves out: they keep the admin
     role and their account stays on. A password an admin sets for someone else must be changed
     at that person's next log-in."""
+    if person.stands_in:
+        # Its name and address are what a trainer typed, kept as they see it until the owner
+        # joins (lms.services.joining); the account itself is edited instead.
+        raise AccountError(_l("This is a stand-in for an account that already uses this "
+                              "address, waiting for its owner to join. Edit that account "
+                              "instead, or withdraw the stand-in from its cohort."))
     roles = set(roles)
     problems: dict[str, str] = {}
     if person.id == actor.id and ADMIN not in roles:
@@ -234,7 +243,8 @@ def update_person(session: Session, actor: Person, person: Person, *, name: str,
         if email_problem(email):
             problems["email"] = _l("Enter a valid email address.")
         elif email != person.email and session.scalar(
-                select(func.count()).select_from(Person).where(Person.email == email)):
+                select(func.count()).select_from(Person).where(
+                    Person.email == email, Person.stands_in.is_(False))):
             problems["email"] = _l("Someone already uses this email address.")
     if new_password:
         problem = password_problem(new_password, email=email or person.email, name=name)

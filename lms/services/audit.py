@@ -40,8 +40,9 @@ ATTENDANCE_CORRECTION = "attendance_correction"
 CSV_EXPORT = "csv_export"
 PASSWORD_RESET = "password_reset"  # noqa: S105 (an event name)
 CERTIFICATE = "certificate"
+JOIN = "join"  # an account's owner joined what a trainer enrolled its stand-in in
 ACTIONS = (READ, SIGN_OFF, OVERRIDE, RATING, REVOCATION, ROLE_CHANGE, SUPERVISOR_CHANGE,
-           ATTENDANCE_CORRECTION, CSV_EXPORT, PASSWORD_RESET, CERTIFICATE)
+           ATTENDANCE_CORRECTION, CSV_EXPORT, PASSWORD_RESET, CERTIFICATE, JOIN)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from lms.database import is_unique_violation
 from lms.models import Cohort, CohortStaff, Curriculum, Enrolment, Person
 from lms.models._types import utcnow
 from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
-from lms.services import accounts, invitations, time_zones
+from lms.services import accounts, invitations, joining, time_zones
 from lms.services import supervisors as supervisor_rules
 from lms.services.agenda import EARLIEST, LATEST, recompute_instants
 from lms.services.errors import ServiceError, _l
@@ -364,13 +364,22 @@ def enrol_one_problems(session: Session, cohort: Cohort, *, name: str, email: st
 
 @dataclass
 class CheckedRows:
-    known: dict[str, Person]  # existing people by email (trainees and supervisors named)
+    known: dict[str, Person]  # existing accounts by email (trainees and supervisors named)
     errors: list[tuple[int, str, str]]  # (line, field, reason)
+    # Who each row's email enrols when it is not a new account: an account the actor may
+    # enrol, or a stand-in of theirs made earlier.
+    trainees: dict[str, Person] = field(default_factory=dict)
+    # Addresses whose account the actor may not know of: each is enrolled as a stand-in.
+    hidden: dict[str, Person] = field(default_factory=dict)
 
 
 def check_rows(session: Session, rows: list[EnrolmentRow],
                actor: Person | None) -> CheckedRows:
-    """Every problem of every row, with the field it is about (name, email, supervisor_id)."""
+    """Every problem of every row, with the field it is about (name, email, supervisor_id).
+
+    Nothing here depends on whether an address the actor may not know of has an account: such
+    an address is "hidden" and will be enrolled as a stand-in (see ``lms.services.joining``),
+    just as a new address is enrolled as a new account."""
     errors: list[tuple[int, str, str]] = []
     emails = {accounts.normalise_email(r.email) for r in rows}
     emails |= {accounts.normalise_email(r.supervisor_email) for r in rows if r.supervisor_email}
@@ -378,8 +387,12 @@ def check_rows(session: Session, rows: list[EnrolmentRow],
     wanted = list(emails)
     for start in range(0, len(wanted), 500):  # bounded IN lists
         known.update((p.email, p) for p in session.scalars(
-            select(Person).where(Person.email.in_(wanted[start:start + 500]))))
+            select(Person).where(Person.email.in_(wanted[start:start + 500]),
+                                 Person.stands_in.is_(False))))
     allowed = enrollable_existing(session, actor) if actor is not None else None
+    own_stand_ins = joining.stand_ins_in_reach(session, emails, allowed) \
+        if allowed is not None else {}
+    checked = CheckedRows(known, errors)
     seen: dict[str, int] = {}
     for row in rows:
         email = accounts.normalise_email(row.email)
@@ -397,19 +410,24 @@ def check_rows(session: Session, rows: list[EnrolmentRow],
             seen[email] = row.line
             person = known.get(email)
             if person is not None and allowed is not None and person.id not in allowed:
-                # The same words whoever owns the address: nothing about them is revealed.
-                errors.append((row.line, "email", _l("%(email)s already has an account; ask an "
-                                                     "admin to enrol it", email=email)))
+                # Not the actor's to know about: enrolled as a stand-in (or the one they made
+                # before), with the same words and pages as a new address.
+                if email in own_stand_ins:
+                    checked.trainees[email] = own_stand_ins[email]
+                else:
+                    checked.hidden[email] = person
             elif person is not None and not person.has_role(TRAINEE):
                 errors.append((row.line, "email", _l("%(email)s belongs to someone who is not "
                                                      "a trainee", email=email)))
+            elif person is not None:
+                checked.trainees[email] = person
         if row.supervisor_email:
             supervisor = known.get(accounts.normalise_email(row.supervisor_email))
             if supervisor is None or not supervisor.has_role(SUPERVISOR):
                 errors.append((row.line, "supervisor_id",
                                _l("supervisor %(email)s is not a supervisor here",
                                   email=row.supervisor_email)))
-    return CheckedRows(known, errors)
+    return checked
 
 
 def enrol_csv(session: Session, cohort: Cohort, data: bytes, on: date | None = None, *,
@@ -451,7 +469,7 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
                                           in sorted(checked.errors)])
         try:
             with session.begin_nested():  # all of it, or none of it
-                return _write_enrolment(session, cohort, rows, checked.known, on, reason,
+                return _write_enrolment(session, cohort, rows, checked, on, reason,
                                         actor=actor, valid_for=valid_for, now=now,
                                         supervision_day=supervision_day)
         except IntegrityError as error:
@@ -467,25 +485,32 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
 
 
 def _write_enrolment(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
-                     known: dict[str, Person], on: date, reason: str | None, *,
+                     checked: CheckedRows, on: date, reason: str | None, *,
                      actor: Person | None, valid_for: timedelta, now: datetime,
                      supervision_day: date | None) -> EnrolmentResult:
-    known = dict(known)
+    known, trainees = checked.known, dict(checked.trainees)
     result = EnrolmentResult(enrolled_on=on)
-    fresh = [(row.name, accounts.normalise_email(row.email)) for row in rows
-             if accounts.normalise_email(row.email) not in known]
-    if fresh:
-        created = accounts.create_trainees(session, fresh)
-        known.update((p.email, p) for p in created)
-        result.new_accounts = created
-        result.links = invitations.issue(session, created, purpose=invitations.INVITE,
+    emails = [accounts.normalise_email(row.email) for row in rows]
+    fresh = [(row.name, email) for row, email in zip(rows, emails, strict=True)
+             if email not in trainees and email not in checked.hidden]
+    hidden = [(row.name, email, checked.hidden[email])
+              for row, email in zip(rows, emails, strict=True) if email in checked.hidden]
+    made = accounts.create_trainees(session, fresh)
+    made += joining.make_stand_ins(session, cohort, hidden, by=actor, now=now)
+    if made:
+        trainees.update((p.email, p) for p in made)
+        # In the rows' order, so new accounts and stand-ins are listed alike.
+        made_ids = {p.id for p in made}
+        result.new_accounts = [trainees[e] for e in emails if trainees[e].id in made_ids]
+        result.links = invitations.issue(session, result.new_accounts,
+                                         purpose=invitations.INVITE,
                                          valid_for=valid_for, created_by=actor, now=now)
     current = {e.person_id: e for e in session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id))}
     new_rows: list[dict] = []
     named: dict[int, int | None] = {}  # trainee -> the supervisor their row names
     for row in rows:
-        person = known[accounts.normalise_email(row.email)]
+        person = trainees[accounts.normalise_email(row.email)]
         supervisor = known.get(accounts.normalise_email(row.supervisor_email)) \
             if row.supervisor_email else None
         if supervisor is not None:

@@ -41,7 +41,7 @@ class IssuedLink:
     expires_at: datetime
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -62,7 +62,7 @@ def issue(session: Session, people: Sequence[Person], *, purpose: str, valid_for
     for person in people:
         token = secrets.token_urlsafe(32)
         links.append(IssuedLink(person, token, now + valid_for))
-        rows.append({"person_id": person.id, "token_hash": _digest(token), "purpose": purpose,
+        rows.append({"person_id": person.id, "token_hash": digest(token), "purpose": purpose,
                      "created_at": now, "expires_at": now + valid_for,
                      "created_by_id": created_by.id if created_by else None})
     session.execute(insert(Invitation), rows)  # one executemany, however many people
@@ -74,7 +74,7 @@ def find(session: Session, token: str, now: datetime | None = None) -> Invitatio
     now = now or utcnow()
     if not token or len(token) > 200:
         raise InvitationError(_l("This link is not valid. Check you copied all of it."))
-    found = session.scalar(select(Invitation).where(Invitation.token_hash == _digest(token)))
+    found = session.scalar(select(Invitation).where(Invitation.token_hash == digest(token)))
     if found is None:
         raise InvitationError(_l("This link is not valid. Check you copied all of it."))
     if found.used_at is not None:
@@ -96,6 +96,11 @@ def accept(session: Session, token: str, password: str, now: datetime | None = N
     submissions at once cannot both use it."""
     now = now or utcnow()
     invitation = find(session, token, now)
+    if invitation.person.stands_in:
+        # The address has an account: its owner joins by logging in (lms.services.joining),
+        # and a stand-in never gets a password.
+        raise InvitationError(_l("This address already has an account here. Log in with it, "
+                                 "then open this link again to join."), "password")
     problem = accounts.password_problem(password, email=invitation.person.email,
                                         name=invitation.person.name)
     if problem:

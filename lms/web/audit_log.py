@@ -20,6 +20,7 @@ ACTION_LABELS = {
     audit.ATTENDANCE_CORRECTION: _l("Attendance correction"),
     audit.CSV_EXPORT: _l("CSV export"), audit.PASSWORD_RESET: _l("Password reset by an admin"),
     audit.CERTIFICATE: _l("Certificate"),
+    audit.JOIN: _l("Joined a cohort from an invitation"),
 }
 
 

@@ -24,9 +24,15 @@ from flask_login import login_user, logout_user
 from sqlalchemy.exc import OperationalError
 
 from lms import mail
-from lms.forms.auth import ChangePasswordForm, ChoosePasswordForm, ForgotPasswordForm, LoginForm
+from lms.forms.auth import (
+    ChangePasswordForm,
+    ChoosePasswordForm,
+    ForgotPasswordForm,
+    JoinForm,
+    LoginForm,
+)
 from lms.models import Person
-from lms.services import accounts, invitations, login_sessions, login_throttle
+from lms.services import accounts, invitations, joining, login_sessions, login_throttle
 from lms.web import kept_forms
 from lms.web.access import current_person, db_session, login_required, public
 from lms.web.blueprint import as_id, make_blueprint
@@ -313,13 +319,26 @@ def invitation():
 def _choose_password(token: str):
     _own_accounts_only()
     session = db_session()
+    me = current_person()
+    joined = joining.already_joined(session, token, me) if me is not None else None
+    if joined is not None:  # a second click, or the spent link opened again
+        flask_session.pop(_TOKEN_KEY, None)
+        flash(_joined_message(joined), "success")
+        return redirect(url_for("lms_home.index"))
     try:
         invitation = invitations.find(session, token)
     except invitations.InvitationError as exc:
         return render_template("lms/auth/invitation_invalid.html", reason=exc.message), 410
-    me = current_person()
+    if me is not None:
+        try:
+            asked = joining.invited(session, token, me)
+        except joining.JoinError:
+            asked = None  # someone else's join link: answered as any other's link below
+        if asked is not None:
+            return _join(token, asked)
     if me is not None and me.id != invitation.person_id:
-        # A trainer trying a link by mistake must not spend it, nor become the trainee.
+        # A trainer trying a link by mistake must not spend it, nor become the trainee. A
+        # stand-in's link (lms.services.joining) gets the same answer as a new account's.
         return render_template(
             "lms/auth/invitation_invalid.html",
             reason=_("This link is for someone else, and you are logged in as %(name)s. Log out "
@@ -342,6 +361,28 @@ def _choose_password(token: str):
         return _set_device_cookie(outcome.response)
     return render_template("lms/auth/choose_password.html", form=form,
                            person=invitation.person, purpose=invitation.purpose), outcome.status
+
+
+def _joined_message(cohorts: list) -> str:
+    return _("You have joined %(names)s.", names=", ".join(c.name for c in cohorts))
+
+
+def _join(token: str, asked: joining.Invited):
+    """The owner of an account a trainer enrolled as a stand-in: joining is their consent to
+    the cohort's staff seeing their training record."""
+    session = db_session()
+    form = JoinForm()
+    outcome = handle_post(form, lambda: joining.join(session, token, current_person()),
+                          success=lambda done: _joined_message(done.cohorts),
+                          redirect_to=url_for("lms_home.index"))
+    if outcome.done:
+        flask_session.pop(_TOKEN_KEY, None)
+        return outcome.response
+    requested_by = asked.request.requested_by
+    return render_template("lms/auth/join.html", form=form, cohorts=asked.cohorts,
+                           typed_name=asked.request.stand_in.name,
+                           requested_by=requested_by.name if requested_by else None
+                           ), outcome.status
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])

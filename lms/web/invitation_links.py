@@ -38,6 +38,12 @@ def mail_plan(links: Sequence[invitations.IssuedLink], purpose: str) -> list[mai
             subject = _("Choose a new password for %(site)s", site=site)
             intro = _("Someone asked to reset the password of your account. If it was not you, "
                       "ignore this message: your password stays the same.")
+        elif link.person.stands_in:  # the address has an account (lms.services.joining)
+            subject = _("You have been enrolled on %(site)s", site=site)
+            intro = _("A trainer enrolled this address in a training cohort on %(site)s, where "
+                      "you already have an account. To join, log in with it, then open this "
+                      "link. If you do not want to join, ignore this message: the trainer "
+                      "sees only the name and address they typed.", site=site)
         else:
             subject = _("Your account for %(site)s", site=site)
             intro = _("You have been given an account for %(site)s. Open this link to choose "

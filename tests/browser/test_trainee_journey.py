@@ -167,3 +167,37 @@ def test_trainee_opens_their_certificate_s_verify_page(phone_page, db, cohort, t
     assert trainee.email not in page.content()
     audit(page)
     assert audit.problems == []
+
+
+def test_trainee_joins_a_cohort_a_trainer_enrolled_their_address_in(phone_page, db, trainee,
+                                                                   make_person, make_cohort,
+                                                                   audit):
+    """Another programme's trainer enrolled Tess's address as "T. Trainee": she logs in, opens
+    the link, reads what joining shares, and joins."""
+    from lms.models import CohortStaff
+    from lms.services import cohorts
+
+    trainer = make_person("trainer", name="Olu Otherprogramme")
+    theirs = make_cohort(name="Harbour Clinic peer supporters, spring")
+    db.add(CohortStaff(cohort_id=theirs.id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    result = cohorts.enrol_one(db, theirs, name="T. Trainee", email=trainee.email,
+                               actor=trainer)
+    db.commit()
+    [link] = result.links
+    assert result.new_accounts[0].stands_in
+
+    page = phone_page
+    log_in(page, trainee, "**/dashboard")
+    page.goto(f"/invitation/{link.token}")
+    page.wait_for_url("**/invitation")
+    text = page.locator("main").inner_text()
+    assert "Join a training cohort" in text and "Harbour Clinic peer supporters" in text
+    assert "Olu Otherprogramme enrolled your email address, as T. Trainee" in text
+    audit(page)
+    page.click("button:has-text('Join')")
+    page.wait_for_url("**/dashboard")
+    assert "You have joined Harbour Clinic peer supporters, spring." in page.locator(
+        "main").inner_text()
+    audit(page)
+    assert audit.problems == []
