@@ -1,6 +1,6 @@
 """The ``lms`` command: ``lms demo``, ``lms validate``, ``lms sync``, ``lms create-user``,
-``lms db upgrade``, ``lms export`` and ``lms import``, plus Flask's own ``lms run`` and
-``lms shell``.
+``lms db upgrade``, ``lms keys create``, ``lms export`` and ``lms import``, plus Flask's own
+``lms run`` and ``lms shell``.
 
 In a host app the same commands live under ``flask lms ...``.
 """
@@ -108,6 +108,34 @@ def db_upgrade_command(revision: str) -> None:
     db = _state().db
     upgrade(db, revision)
     click.echo(f"Database at revision {current_revision(db)}.")
+
+
+@lms_group.group("keys")
+def keys_group() -> None:
+    """The key that signs certificates as Open Badges credentials."""
+
+
+@keys_group.command("create")
+@click.option("--force", is_flag=True,
+              help="Replace an existing key: credentials signed with it stop verifying.")
+@with_appcontext
+def keys_create_command(force: bool) -> None:
+    """Make the programme's Ed25519 signing key (a JWK file, readable only by its owner)."""
+    from lms import signing_keys
+
+    path = signing_keys.key_file(current_app)
+    try:
+        key, replaced = signing_keys.create(path, force=force)
+    except signing_keys.KeyExists as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {path}: {exc.strerror}") from None
+    if replaced is not None:
+        click.echo(f"Warning: replaced key {replaced.kid}. Credentials signed with it no longer "
+                   "verify, PDFs downloaded before included; trainees download theirs again.",
+                   err=True)
+    click.echo(f"Created {path}")
+    click.echo(f"Key id: {key.kid}")
 
 
 @lms_group.command("export")

@@ -66,6 +66,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "LMS_CERTIFICATES_FOLDER": None,
     # Failed look-ups on the public verify page per address (LMS_LOGIN_THROTTLE_WINDOW_MINUTES).
     "LMS_VERIFY_THROTTLE_PER_ADDRESS": 20,
+    # The Ed25519 key (a JWK file) that signs certificates as Open Badges credentials; made by
+    # `lms keys create`. None means lms-issuer-key.jwk in the instance folder.
+    "LMS_ISSUER_KEY_FILE": None,
 }
 
 

@@ -336,12 +336,16 @@ class _RefusingFetcher:
         raise ValueError(f"Certificates fetch no URLs: {url}")
 
 
-def render_pdf(html: str) -> bytes:
-    """The PDF of a rendered certificate. Raises ``PdfUnavailable`` without WeasyPrint, and
+def render_pdf(html: str, attachments: Iterable[tuple[str, bytes]] = ()) -> bytes:
+    """The PDF of a rendered certificate, with ``attachments`` (name, bytes) embedded as files
+    (the signed credential). Raises ``PdfUnavailable`` without WeasyPrint, and
     ``CertificateTemplateError`` if the page refers to any URL (a file, an image, a font)."""
     weasyprint = _weasyprint()
     fetcher = _RefusingFetcher()
-    pdf = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()
+    files = [weasyprint.Attachment(string=data, name=name, url_fetcher=fetcher)
+             for name, data in attachments]
+    pdf = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(
+        attachments=files)
     if fetcher.refused:
         raise CertificateTemplateError(
             "The certificate template refers to URLs, and certificates fetch none (keep "

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from lms.models.people import TRAINEE
 from lms.services import certificates
+from lms.web import credentials
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.programme import today, zone
 from lms.web.trainee import bp
@@ -40,7 +41,7 @@ def certificate_pdf(certificate_id: int):
         html = certificates.render_html(found, verify_url=verify_url(found.code),
                                         template_folder=certificates_folder(),
                                         locale=str(get_locale() or "en"))
-        pdf = certificates.render_pdf(html)
+        pdf = certificates.render_pdf(html, attachments=credentials.pdf_attachments(found))
     except certificates.PdfUnavailable as exc:
         return render_template("lms/error.html", code=503, description=str(exc)), 503
     except certificates.CertificateTemplateError:
