@@ -50,6 +50,48 @@ def validate_command(path: Path | None) -> None:
                f"{len(bundle.quizzes)} quizzes, {bundle.question_count} questions.")
 
 
+@lms_group.command("import-gift")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--module", "module_id", required=True,
+              help="The module's id (its .md file's name): writes quizzes/<module>.yaml.")
+@click.option("--objective", help="The objective of questions whose category and tags name "
+                                  "none of the module's.")
+@click.option("--content", type=click.Path(file_okay=False, path_type=Path),
+              help="A folder with curricula/ and quizzes/ (default: the configured ones).")
+@click.option("--force", is_flag=True, help="Replace an existing quizzes/<module>.yaml.")
+@with_appcontext
+def import_gift_command(file: Path, module_id: str, objective: str | None,
+                        content: Path | None, force: bool) -> None:
+    """Turn a Moodle GIFT file into a quiz, listing what was left out (docs/gift.md).
+
+    Exit status: 0 all converted; 3 written, with something left out (listed); 1 nothing
+    written."""
+    from lms.content.gift import GiftImportError, import_gift
+
+    if content is not None:
+        curricula, quizzes = content / "curricula", content / "quizzes"
+    else:
+        curricula, quizzes = _state().curricula_folder, _state().quizzes_folder
+    try:
+        result = import_gift(file, module_id, curricula_dir=curricula, quizzes_dir=quizzes,
+                             objective=objective, force=force)
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem))
+        click.echo(f"{len(exc.problems)} problem(s) found; nothing was written.", err=True)
+        sys.exit(1)
+    except GiftImportError as exc:
+        for line in exc.conversion.report() if exc.conversion else []:
+            click.echo(line)
+        for problem in exc.problems:
+            click.echo(str(problem))
+        raise click.ClickException(str(exc)) from None
+    for line in result.conversion.report():
+        click.echo(line)
+    click.echo(result.conversion.summary(result.path))
+    sys.exit(3 if result.conversion.left_out else 0)
+
+
 @lms_group.command("sync")
 @with_appcontext
 def sync_command() -> None:
