@@ -23,7 +23,18 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "LMS_AUTO_UPGRADE": False,
     "LMS_BASE_TEMPLATE": "lms/base.html",
     "LMS_SITE_NAME": "Peer supporter training",
-    # A host app with its own users names a callable returning the current lms Person (or None).
+    # A host app with its own users: a callable giving the host's current user (anything with
+    # ``id``, ``name`` and ``email``, or None) and, optionally, one giving that user's lms roles.
+    # lms makes and updates their Person itself and shows none of its own log-in pages.
+    "LMS_HOST_USER": None,
+    "LMS_HOST_ROLES": None,
+    # Where anonymous visitors go to log in to the host (a URL, or a callable taking the page
+    # to come back to); None answers 401.
+    "LMS_HOST_LOGIN_URL": None,
+    # A first visit may take over an lms account with the same email that has a password
+    # (moving a standalone programme into the host); accounts made by enrolment always are.
+    "LMS_HOST_LINK_BY_EMAIL": False,
+    # Lower level: a callable returning the current lms Person itself (or None).
     "LMS_CURRENT_PERSON": None,
     "LMS_LOGIN_THROTTLE_PER_ACCOUNT": 5,
     "LMS_LOGIN_THROTTLE_PER_ADDRESS": 20,

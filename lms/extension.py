@@ -46,7 +46,8 @@ class LMS:
         app.jinja_env.globals["lms_base_template"] = app.config["LMS_BASE_TEMPLATE"]
         app.jinja_env.globals["lms_site_name"] = app.config["LMS_SITE_NAME"]
         app.jinja_env.globals["lms_person"] = current_person
-        app.jinja_env.globals["lms_own_accounts"] = app.config["LMS_CURRENT_PERSON"] is None
+        app.jinja_env.globals["lms_own_accounts"] = app.config["LMS_CURRENT_PERSON"] is None \
+            and app.config["LMS_HOST_USER"] is None
         app.jinja_env.globals["lms_question_type"] = get_type
         app.jinja_env.add_extension("lms.web.formatting.Formatting")  # lms_date, lms_datetime...
 
@@ -70,12 +71,13 @@ class LMS:
             upgrade(state.db)
 
     def _init_login(self, app: Flask) -> None:
-        if app.config["LMS_CURRENT_PERSON"] is not None:
-            return  # the host supplies the person
+        if app.config["LMS_CURRENT_PERSON"] is not None or app.config["LMS_HOST_USER"] is not None:
+            return  # the host says who is logged in (and may run Flask-Login itself)
         if hasattr(app, "login_manager"):
             raise RuntimeError(
-                "This app already has a Flask-Login LoginManager. Set LMS_CURRENT_PERSON to a "
-                "callable that returns the current lms Person so lms does not install its own."
+                "This app already has a Flask-Login LoginManager. Set LMS_HOST_USER to a "
+                "callable that returns its current user (id, name, email) so lms does not "
+                "install its own."
             )
         manager = LoginManager()
         manager.login_view = "lms_auth.login"

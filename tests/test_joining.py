@@ -85,7 +85,7 @@ def build_world(app, *, account_email: str) -> dict:
 def normalise(text: str) -> str:
     text = re.sub(r"<input[^>]*csrf_token[^>]*>", "CSRF", text)  # each log-in's own
     text = re.sub(r"[A-Za-z0-9_-]{43}", "TOKEN", text)  # invitation links
-    return re.sub(r"\d{2}:\d{2}(:\d{2})?", "TIME", text)  # when the link runs out
+    return re.sub(r"\d{1,2}:\d{2}(:\d{2})?( [AP]M)?", "TIME", text)  # when things happened
 
 
 def trainer_and_supervisor_pages(app, world: dict) -> dict[str, str]:
@@ -375,3 +375,59 @@ def test_admins_see_stand_ins_for_what_they_are_and_cannot_edit_them(app, world)
     assert "This is a stand-in for an account" in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(Person, stand_in.id).name == TYPED
+
+
+def test_a_refused_password_reads_the_same_on_a_stand_ins_link_and_a_new_accounts(app, world):
+    """Nothing is learnt for free: the password rules answer first, for both kinds of link."""
+    session = world["session"]
+    stand_in_link = enrol_stand_in(app, world)
+    trainer = app.test_client()
+    log_in(trainer, world["trainer"])
+    page = trainer.post(f"/cohorts/{world['ours'].id}/enrol", data={
+        "one-name": "Brand New", "one-email": "brand.new@example.org",
+        "one-supervisor_id": "0"}).get_data(as_text=True)
+    new_link = LINK.search(page).group(0)
+    answers = []
+    for link in (stand_in_link, new_link):
+        visitor = app.test_client()
+        visitor.get(link)
+        response = visitor.post("/invitation", data={"password": "password123",
+                                                     "confirm": "password123"})
+        page = response.get_data(as_text=True)
+        for typed in (TYPED, ADDRESS, "Brand New", "brand.new@example.org"):
+            page = page.replace(typed, "WHO")
+        answers.append((response.status_code, normalise(page)))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 422 and "already has an account" not in answers[0][1]
+    assert session.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.used_at.is_not(None))) == 0
+
+
+def test_the_join_page_names_the_supervisor_who_would_see_their_check_ins(app, world):
+    link = enrol_stand_in(app, world)  # the stand-in has the cohort's default supervisor
+    owner = app.test_client()
+    log_in(owner, world["account"])
+    page = owner.get(link, follow_redirects=True).get_data(as_text=True)
+    assert "Sue Supervisor becomes your supervisor, and sees your self-care check-ins" in page
+
+
+def test_joining_never_makes_someone_their_own_supervisor(app, world):
+    session, ours = world["session"], world["ours"]
+    staff = factories.PersonFactory(roles=("supervisor", "trainee"), name="Sam Staff",
+                                    email="sam@example.org")
+    others = factories.CohortFactory(name="Elsewhere", curriculum_id=ours.curriculum_id)
+    factories.EnrolmentFactory(cohort_id=others.id, person_id=staff.id)
+    ours.supervisor_id = staff.id  # the cohort's default supervisor is the person themselves
+    session.commit()
+    trainer = app.test_client()
+    log_in(trainer, world["trainer"])
+    response = trainer.post(f"/cohorts/{ours.id}/enrol", data={
+        "one-name": "Sam", "one-email": "sam@example.org", "one-supervisor_id": "0"})
+    link = LINK.search(response.get_data(as_text=True)).group(0)
+    owner = app.test_client()
+    log_in(owner, staff)
+    page = owner.get(link, follow_redirects=True).get_data(as_text=True)
+    assert "who supervises you does not change" in page
+    assert owner.post("/invitation", data={}).status_code == 302
+    session.expire_all()
+    assert current_supervisor_ids(session, [staff.id], utcnow().date()) == {}

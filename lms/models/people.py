@@ -23,7 +23,10 @@ class Person(Base):
     # for, so they are left out of the rule.
     __table_args__ = (Index("uq_lms_person_email", "email", unique=True,
                             sqlite_where=text("stands_in = 0"),
-                            postgresql_where=text("NOT stands_in")),)
+                            postgresql_where=text("NOT stands_in")),
+                      # Look-ups by address (log-in, enrolment) filter on stands_in in ways the
+                      # partial index is not matched to: a plain index serves them all.
+                      Index("ix_lms_person_email", "email"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
@@ -42,6 +45,9 @@ class Person(Base):
     # would see for a new address, until the account's owner logs in and joins
     # (lms.services.joining). It can never log in.
     stands_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # In a host app with its own users (LMS_HOST_USER): that user's stable id, so name and
+    # email can change in the host without losing the lms record (lms.services.host_users).
+    host_user_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # Secret part of the person's calendar feed URL (calendar apps cannot log in).
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 

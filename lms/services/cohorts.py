@@ -322,7 +322,7 @@ def enrolment_date(cohort: Cohort, on: date | None, reason: str,
 def enrol_one(session: Session, cohort: Cohort, *, name: str, email: str,
               supervisor_id: int | None = None, on: date | None = None,
               backdate_reason: str = "", actor: Person | None = None,
-              valid_for: timedelta = timedelta(days=14),
+              valid_for: timedelta | None = timedelta(days=14),
               now: datetime | None = None,
               supervision_day: date | None = None) -> EnrolmentResult:
     """Enrol one person by name and email, as a one-row CSV would; every problem at once."""
@@ -432,7 +432,7 @@ def check_rows(session: Session, rows: list[EnrolmentRow],
 
 def enrol_csv(session: Session, cohort: Cohort, data: bytes, on: date | None = None, *,
               actor: Person | None = None, backdate_reason: str = "",
-              valid_for: timedelta = timedelta(days=14),
+              valid_for: timedelta | None = timedelta(days=14),
               now: datetime | None = None,
               supervision_day: date | None = None) -> EnrolmentResult:
     """Enrol the rows of a CSV file: every problem of the file, its rows and the date is
@@ -445,7 +445,7 @@ def enrol_csv(session: Session, cohort: Cohort, data: bytes, on: date | None = N
 
 def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
                on: date | None = None, *, actor: Person | None = None,
-               backdate_reason: str = "", valid_for: timedelta = timedelta(days=14),
+               backdate_reason: str = "", valid_for: timedelta | None = timedelta(days=14),
                now: datetime | None = None,
                extra_errors: list[tuple[int, str]] = (),
                supervision_day: date | None = None) -> EnrolmentResult:
@@ -486,7 +486,7 @@ def enrol_rows(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
 
 def _write_enrolment(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
                      checked: CheckedRows, on: date, reason: str | None, *,
-                     actor: Person | None, valid_for: timedelta, now: datetime,
+                     actor: Person | None, valid_for: timedelta | None, now: datetime,
                      supervision_day: date | None) -> EnrolmentResult:
     known, trainees = checked.known, dict(checked.trainees)
     result = EnrolmentResult(enrolled_on=on)
@@ -502,9 +502,10 @@ def _write_enrolment(session: Session, cohort: Cohort, rows: list[EnrolmentRow],
         # In the rows' order, so new accounts and stand-ins are listed alike.
         made_ids = {p.id for p in made}
         result.new_accounts = [trainees[e] for e in emails if trainees[e].id in made_ids]
-        result.links = invitations.issue(session, result.new_accounts,
-                                         purpose=invitations.INVITE,
-                                         valid_for=valid_for, created_by=actor, now=now)
+        if valid_for is not None:  # None: a host app's users, who log in through the host
+            result.links = invitations.issue(session, result.new_accounts,
+                                             purpose=invitations.INVITE,
+                                             valid_for=valid_for, created_by=actor, now=now)
     current = {e.person_id: e for e in session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id))}
     new_rows: list[dict] = []

@@ -96,15 +96,17 @@ def accept(session: Session, token: str, password: str, now: datetime | None = N
     submissions at once cannot both use it."""
     now = now or utcnow()
     invitation = find(session, token, now)
+    # Every check a new account's link gets comes first, so a refused password reads the same
+    # whether or not the address already has an account.
+    problem = accounts.password_problem(password, email=invitation.person.email,
+                                        name=invitation.person.name)
+    if problem:
+        raise InvitationError(problem, "password")
     if invitation.person.stands_in:
         # The address has an account: its owner joins by logging in (lms.services.joining),
         # and a stand-in never gets a password.
         raise InvitationError(_l("This address already has an account here. Log in with it, "
                                  "then open this link again to join."), "password")
-    problem = accounts.password_problem(password, email=invitation.person.email,
-                                        name=invitation.person.name)
-    if problem:
-        raise InvitationError(problem, "password")
     spent = session.execute(update(Invitation).where(
         Invitation.id == invitation.id, Invitation.used_at.is_(None),
         Invitation.revoked_at.is_(None)).values(used_at=now))

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,7 @@ from lms.models._types import utcnow
 from lms.models.people import TRAINEE
 from lms.services import audit, invitations
 from lms.services.errors import ServiceError, _l
+from lms.services.supervisors import current_supervisor_ids
 
 # Tables whose rows about the stand-in stay with it when its owner joins: the audit log is
 # history (it keeps saying who was enrolled, and a "join" event ties the two), links and log-in
@@ -144,27 +145,95 @@ def already_joined(session: Session, token: str, person: Person) -> list[Cohort]
                JoinRequest.joined_at.is_not(None))).first()
     if row is None:
         return None
+    return _joined_cohorts(session, row.stand_in_id)
+
+
+def pending_for(session: Session, person_id: int) -> list[Invited]:
+    """What ``person_id`` has been asked to join and has not yet (stand-ins still on), with the
+    cohorts of each: shown on their dashboard, so joining needs no link (a host app's users
+    have none). Two queries."""
+    requests = list(session.scalars(
+        select(JoinRequest).join(Person, Person.id == JoinRequest.stand_in_id)
+        .where(JoinRequest.person_id == person_id, JoinRequest.joined_at.is_(None),
+               Person.active.is_(True)).order_by(JoinRequest.id)))
+    if not requests:
+        return []
+    cohorts: dict[int, list[Cohort]] = {}
+    for stand_in_id, cohort in session.execute(
+            select(Enrolment.person_id, Cohort).join(Cohort, Cohort.id == Enrolment.cohort_id)
+            .where(Enrolment.person_id.in_([r.stand_in_id for r in requests]))
+            .order_by(Cohort.name, Cohort.id)):
+        cohorts.setdefault(stand_in_id, []).append(cohort)
+    return [Invited(r, cohorts.get(r.stand_in_id, [])) for r in requests]
+
+
+def pending_request(session: Session, request_id: int, person: Person) -> Invited | None:
+    """One of ``person``'s pending requests, or None (someone else's, joined or unknown)."""
+    return next((found for found in pending_for(session, person.id)
+                 if found.request.id == request_id), None)
+
+
+def join(session: Session, token: str, person: Person, *, today: date,
+         now: datetime | None = None) -> Invited:
+    """``person`` joins with the link ``token``: see ``join_request``."""
+    now = now or utcnow()
+    found = invited(session, token, person, now)
+    if found is None:
+        raise JoinError(_l("This link is not an invitation to join."))
+    return _join(session, found, person, now, today, token=token)
+
+
+def join_request(session: Session, request_id: int, person: Person, *, today: date,
+                 now: datetime | None = None) -> Invited:
+    """``person`` joins what the stand-in of their request ``request_id`` was enrolled in:
+    every row recorded against the stand-in moves to them, its links stop working and it is
+    switched off. A second click gets the first one's answer."""
+    now = now or utcnow()
+    found = pending_request(session, request_id, person)
+    if found is None:
+        done = _joined_request(session, request_id, person)
+        if done is not None:
+            return done
+        raise JoinError(_l("There is nothing to join here."))
+    return _join(session, found, person, now, today)
+
+
+def supervisor_after(session: Session, found: Invited, person: Person,
+                     today: date) -> Person | None:
+    """Who becomes ``person``'s supervisor by joining: the stand-in's, when they have none of
+    their own (and it is not themselves). The join page names them, since a supervisor sees
+    their supervisee's check-ins."""
+    own = current_supervisor_ids(session, [person.id], today)
+    theirs = current_supervisor_ids(session, [found.request.stand_in_id], today)
+    chosen = theirs.get(found.request.stand_in_id)
+    if person.id in own or chosen is None or chosen == person.id:
+        return None
+    return session.get(Person, chosen)
+
+
+def _joined_request(session: Session, request_id: int, person: Person) -> Invited | None:
+    request = session.get(JoinRequest, request_id, populate_existing=True)
+    if request is None or request.person_id != person.id or request.joined_at is None:
+        return None
+    return Invited(request, _joined_cohorts(session, request.stand_in_id))
+
+
+def _joined_cohorts(session: Session, stand_in_id: int) -> list[Cohort]:
     detail = session.scalar(select(AuditEvent.detail).where(
         AuditEvent.action == audit.JOIN, AuditEvent.subject_type == "person",
-        AuditEvent.subject_id == row.stand_in_id).order_by(AuditEvent.id))
+        AuditEvent.subject_id == stand_in_id).order_by(AuditEvent.id))
     ids = (detail or {}).get("cohorts", [])
     return list(session.scalars(select(Cohort).where(Cohort.id.in_(ids))
                                 .order_by(Cohort.name, Cohort.id)))
 
 
-def join(session: Session, token: str, person: Person, now: datetime | None = None) -> Invited:
-    """``person`` joins what the stand-in of ``token`` was enrolled in: every row recorded
-    against the stand-in moves to them, the link is spent and the stand-in switched off."""
-    now = now or utcnow()
-    found = invited(session, token, person, now)
-    if found is None:
-        raise JoinError(_l("This link is not an invitation to join."))
+def _join(session: Session, found: Invited, person: Person, now: datetime, today: date, *,
+          token: str | None = None) -> Invited:
     request, stand_in_id = found.request, found.request.stand_in_id
 
     def joined_meanwhile() -> Invited | None:
         # A second click that waited for the first: it gets the first one's answer.
-        cohorts = already_joined(session, token, person)
-        return Invited(request, cohorts) if cohorts is not None else None
+        return _joined_request(session, request.id, person)
 
     clash = session.scalars(select(Cohort.name).join(Enrolment, Enrolment.cohort_id == Cohort.id)
                             .where(Enrolment.person_id == person.id,
@@ -174,21 +243,27 @@ def join(session: Session, token: str, person: Person, now: datetime | None = No
             return done
         raise JoinError(_l("You are already in %(cohort)s. Ask your programme's admin to join "
                            "the two records.", cohort=clash))
-    # Spent by a conditional update: a second click finds it used and joins nothing twice.
-    spent = session.execute(update(Invitation).where(
-        Invitation.token_hash == invitations.digest(token), Invitation.used_at.is_(None),
-        Invitation.revoked_at.is_(None)).values(used_at=now))
-    if spent.rowcount != 1:
+    # Claimed by a conditional update: a second click finds it joined and moves nothing twice.
+    claimed = session.execute(update(JoinRequest).where(
+        JoinRequest.id == request.id, JoinRequest.joined_at.is_(None)).values(joined_at=now))
+    if claimed.rowcount != 1:
         if (done := joined_meanwhile()) is not None:
             return done
-        raise invitations.InvitationError(_l("This link has already been used."))
-    if session.scalar(select(SupervisorAssignment.id).where(
+        raise JoinError(_l("There is nothing to join here."))
+    if token is not None:
+        session.execute(update(Invitation).where(
+            Invitation.token_hash == invitations.digest(token)).values(used_at=now))
+    # One current supervisor per person, never themselves: if they have one, they keep it and
+    # the stand-in's span becomes history, ended on the programme's day (or at its own start,
+    # if it starts later), as a change of supervisor is.
+    ending = [SupervisorAssignment.trainee_id == stand_in_id,
+              SupervisorAssignment.ends_on.is_(None)]
+    if not session.scalar(select(SupervisorAssignment.id).where(
             SupervisorAssignment.trainee_id == person.id, SupervisorAssignment.ends_on.is_(None))):
-        # One current supervisor per person: they keep theirs, and the stand-in's span becomes
-        # history (the cohort's staff can change it, as for anyone).
-        session.execute(update(SupervisorAssignment).where(
-            SupervisorAssignment.trainee_id == stand_in_id,
-            SupervisorAssignment.ends_on.is_(None)).values(ends_on=now.date()))
+        ending.append(SupervisorAssignment.supervisor_id == person.id)
+    session.execute(update(SupervisorAssignment).where(*ending).values(
+        ends_on=case((SupervisorAssignment.starts_on > today, SupervisorAssignment.starts_on),
+                     else_=today)))
     try:
         with session.begin_nested():
             for table in Base.metadata.sorted_tables:
@@ -207,7 +282,6 @@ def join(session: Session, token: str, person: Person, now: datetime | None = No
     session.execute(update(Invitation).where(
         Invitation.person_id == stand_in_id, Invitation.used_at.is_(None),
         Invitation.revoked_at.is_(None)).values(revoked_at=now))
-    request.joined_at = now
     audit.record(session, person.id, audit.JOIN, "person", stand_in_id, person_id=person.id,
                  detail={"cohorts": [c.id for c in found.cohorts]}, now=now)
     session.flush()

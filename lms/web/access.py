@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -26,18 +27,71 @@ def db_session() -> Session:
     return g.lms_session
 
 
+def uses_own_accounts() -> bool:
+    """Whether lms keeps its own log-ins (standalone), rather than a host app's users."""
+    config = current_app.config
+    return config.get("LMS_CURRENT_PERSON") is None and config.get("LMS_HOST_USER") is None
+
+
 def current_person() -> Person | None:
     supplier = current_app.config.get("LMS_CURRENT_PERSON")
     if supplier is not None:
         return supplier()
+    if current_app.config.get("LMS_HOST_USER") is not None:
+        return _host_person()
     if current_user and current_user.is_authenticated:
         return current_user  # type: ignore[return-value]
     return None
 
 
+def _host_person() -> Person | None:
+    """The host's current user as an lms person, once per request. A visit that changes
+    nothing costs one query; a first visit, or a new name, email or role from the host, is
+    written in a short transaction of its own, so the request's own work never rides on it."""
+    if "lms_host_person" in g:
+        return g.lms_host_person
+    from lms.services import host_users
+
+    config = current_app.config
+    user = config["LMS_HOST_USER"]()
+    person = None
+    if user is not None:
+        roles = config.get("LMS_HOST_ROLES")
+        wanted = host_users.read(user, roles(user) if roles is not None else None)
+        session = db_session()
+        person = host_users.find(session, wanted)
+        if person is None or not host_users.in_step(person, wanted):
+            writer = current_app.extensions["lms"].db.session()
+            try:
+                person_id = host_users.person_for(
+                    writer, wanted, link_by_email=bool(config["LMS_HOST_LINK_BY_EMAIL"])).id
+                writer.commit()
+            except host_users.HostUserError as exc:
+                writer.rollback()
+                g.lms_host_person = None  # the error page is shown to nobody in particular
+                abort(409, description=exc.message)
+            finally:
+                writer.close()
+            person = session.get(Person, person_id, populate_existing=True)
+        if not person.active:
+            g.lms_host_person = None
+            abort(403, description=_("Your training account is switched off. Ask the "
+                                     "programme's admin."))
+    g.lms_host_person = person
+    return person
+
+
 def _to_log_in() -> Any:
     """Nobody logged in: the log-in page, back here afterwards. A form sent after the log-in
     ended is kept, to be offered back once the same person logs in (``kept_forms``)."""
+    if current_app.config.get("LMS_HOST_USER") is not None:
+        login_url = current_app.config.get("LMS_HOST_LOGIN_URL")
+        if login_url is None:
+            abort(401)
+        back = request.full_path.rstrip("?")
+        return redirect(login_url(back) if callable(login_url) else
+                        f"{login_url}{'&' if '?' in login_url else '?'}"
+                        f"{urlencode({'next': back})}")
     if current_app.config.get("LMS_CURRENT_PERSON") is not None:
         abort(401)
     from lms.web import kept_forms

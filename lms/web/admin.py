@@ -56,12 +56,17 @@ def new_person():
         person = accounts.create_person(session, email=form.email.data, name=form.name.data,
                                         password=None, roles=form.roles.data)
         _enrol_if_chosen(session, person, form.cohort_id.data)
-        links.extend(invitations.issue(session, [person], purpose=invitations.INVITE,
-                                       valid_for=valid_for(invitations.INVITE),
-                                       created_by=current_person()))
+        lifetime = valid_for(invitations.INVITE)
+        if lifetime is not None:  # a host app's users log in through the host: no link
+            links.extend(invitations.issue(session, [person], purpose=invitations.INVITE,
+                                           valid_for=lifetime, created_by=current_person()))
         return person
 
     outcome = handle_post(form, create)
+    if outcome.done and not links:
+        flash(_("%(name)s was added. They use the training pages through your site's own "
+                "log-in.", name=outcome.result.name), "success")
+        return redirect(url_for("lms_admin.people"))
     if outcome.done:
         # The link is shown once, here: only its hash is stored.
         return _link_page(outcome.result, links, invitations.INVITE, new=True)
@@ -106,6 +111,8 @@ def edit_person(person_id: int):
 def new_link(person_id: int):
     """A new log-in link for someone who forgot their password (or lost their invitation).
     Their older unused links stop working."""
+    if valid_for(invitations.INVITE) is None:
+        abort(404, description="People log in through the host application.")
     session = db_session()
     person = _person(person_id)
     if not person.active:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -33,8 +34,14 @@ from lms.forms.auth import (
 )
 from lms.models import Person
 from lms.services import accounts, invitations, joining, login_sessions, login_throttle
-from lms.web import kept_forms
-from lms.web.access import current_person, db_session, login_required, public
+from lms.web import kept_forms, programme
+from lms.web.access import (
+    current_person,
+    db_session,
+    login_required,
+    public,
+    uses_own_accounts,
+)
 from lms.web.blueprint import as_id, make_blueprint
 from lms.web.form_handling import handle_post
 from lms.web.invitation_links import mail_plan, send_after, valid_for
@@ -136,13 +143,9 @@ def _own_browser_may_try(session, email: str, device: str | None,
                                           policy) <= policy.per_account
 
 
-def _uses_own_accounts() -> bool:
-    return current_app.config.get("LMS_CURRENT_PERSON") is None
-
-
 def _own_accounts_only() -> None:
     """When the host app supplies the person, log-in and log-out are the host's business."""
-    if not _uses_own_accounts():
+    if not uses_own_accounts():
         abort(404, description="Log in and out through the host application.")
 
 
@@ -335,7 +338,8 @@ def _choose_password(token: str):
         except joining.JoinError:
             asked = None  # someone else's join link: answered as any other's link below
         if asked is not None:
-            return _join(token, asked)
+            return _join(asked, lambda: joining.join(session, token, me,
+                                                     today=programme.today()))
     if me is not None and me.id != invitation.person_id:
         # A trainer trying a link by mistake must not spend it, nor become the trainee. A
         # stand-in's link (lms.services.joining) gets the same answer as a new account's.
@@ -367,19 +371,44 @@ def _joined_message(cohorts: list) -> str:
     return _("You have joined %(names)s.", names=", ".join(c.name for c in cohorts))
 
 
-def _join(token: str, asked: joining.Invited):
+@bp.route("/join/<id:request_id>", methods=["GET", "POST"])
+@login_required
+def join_request(request_id: int):
+    """The same question as a join link asks, reached from the person's own dashboard (a host
+    app's users get no links). Only the person asked may see it; others get 404."""
+    session = db_session()
+    asked = joining.pending_request(session, request_id, current_person())
+    if asked is None:
+        done = None
+        if request.method == "POST":  # a second click: the first one's answer
+            try:
+                done = joining.join_request(session, request_id, current_person(),
+                                            today=programme.today())
+            except joining.JoinError:
+                done = None
+        if done is None:
+            abort(404)
+        flash(_joined_message(done.cohorts), "success")
+        return redirect(url_for("lms_home.index"))
+    return _join(asked, lambda: joining.join_request(session, request_id, current_person(),
+                                                     today=programme.today()))
+
+
+def _join(asked: joining.Invited, join: Callable[[], joining.Invited]):
     """The owner of an account a trainer enrolled as a stand-in: joining is their consent to
     the cohort's staff seeing their training record."""
-    session = db_session()
     form = JoinForm()
-    outcome = handle_post(form, lambda: joining.join(session, token, current_person()),
+    outcome = handle_post(form, join,
                           success=lambda done: _joined_message(done.cohorts),
                           redirect_to=url_for("lms_home.index"))
     if outcome.done:
         flask_session.pop(_TOKEN_KEY, None)
         return outcome.response
     requested_by = asked.request.requested_by
+    supervisor = joining.supervisor_after(db_session(), asked, current_person(),
+                                          programme.today())
     return render_template("lms/auth/join.html", form=form, cohorts=asked.cohorts,
+                           supervisor=supervisor,
                            typed_name=asked.request.stand_in.name,
                            requested_by=requested_by.name if requested_by else None
                            ), outcome.status

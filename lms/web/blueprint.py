@@ -47,11 +47,11 @@ def check_password_change():
     """Someone whose password an admin chose must choose their own before anything else."""
     if request.endpoint in _OPEN_WHILE_CHANGING:
         return None
-    from lms.web.access import current_person
+    from lms.web.access import current_person, uses_own_accounts
 
     person = current_person()
     if person is not None and getattr(person, "must_change_password", False) and \
-            current_app.config.get("LMS_CURRENT_PERSON") is None:
+            uses_own_accounts():
         return redirect(url_for("lms_auth.change_password"))
     return None
 

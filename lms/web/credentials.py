@@ -86,15 +86,17 @@ def file_name(certificate: Certificate) -> str:
     return f"certificate-{certificates.grouped(certificate.code)}-open-badge.json"
 
 
-@bp.app_context_processor
-def _template_helpers() -> dict:
-    def credential_url(certificate: Certificate) -> str | None:
-        """The JSON download of a certificate, or None while nothing is signed here."""
-        if not signing_available():
-            return None
-        return url_for("lms_credentials.my_credential", certificate_id=certificate.id)
+def credential_url(certificate: Certificate) -> str | None:
+    """The JSON download of a certificate, or None while nothing is signed here."""
+    if not signing_available():
+        return None
+    return url_for("lms_credentials.my_credential", certificate_id=certificate.id)
 
-    return {"lms_credential_url": credential_url}
+
+# A Jinja global under lms's prefix, not a context processor: a host app's own templates never
+# pay for (or see a change from) lms's helpers.
+bp.record_once(lambda state: state.app.jinja_env.globals.update(
+    lms_credential_url=credential_url))
 
 
 def _public_json(data: dict, *, max_age: int) -> Response:

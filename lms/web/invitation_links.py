@@ -18,7 +18,13 @@ def link_url(token: str) -> str:
     return external_url("lms_auth.accept_invitation", token=token)
 
 
-def valid_for(purpose: str) -> timedelta:
+def valid_for(purpose: str) -> timedelta | None:
+    """How long a new link works; None when lms has no passwords of its own (a host app's
+    users log in through the host, so nobody needs a link)."""
+    from lms.web.access import uses_own_accounts
+
+    if not uses_own_accounts():
+        return None
     key = "LMS_PASSWORD_RESET_VALID_HOURS" if purpose == invitations.RESET \
         else "LMS_INVITATION_VALID_HOURS"
     return timedelta(hours=float(current_app.config[key]))

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from lms.forms.cohorts import FeedbackForm
 from lms.models import Attempt, TrainingSession
 from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
-from lms.services import agenda, attendance, calendar_feeds, feedback, progress, quizzes
+from lms.services import agenda, attendance, calendar_feeds, feedback, joining, progress, quizzes
 from lms.services import cohorts as cohorts_service
 from lms.services import readiness as readiness_service
 from lms.web.access import current_person, db_session, roles_required
@@ -39,7 +39,8 @@ def dashboard():
                                                                  today=programme_today())
                   if r.policy is not None and not r.withdrawn]
     return render_template("lms/trainee/dashboard.html", person=person, curricula=curricula,
-                           check_in_due=check_ins.due_state(person), readiness=ready_rows)
+                           check_in_due=check_ins.due_state(person), readiness=ready_rows,
+                           to_join=joining.pending_for(session, person.id))
 
 
 @bp.route("/modules/<slug>")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, make_response, render_template, request, url_for
+from flask import Response, abort, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 
 from lms.forms.choices import choices
@@ -210,9 +210,12 @@ def invitation_links_csv(cohort_id: int):
     """New links for every trainee of the cohort who has not chosen a password yet, as CSV.
     Their older links stop working; people who have a password are never touched."""
     found = managed_cohort(cohort_id)
+    lifetime = valid_for(invitations.INVITE)
+    if lifetime is None:
+        abort(404, description="People log in through the host application.")
     session = db_session()
     links = invitations.issue(session, invitations.awaiting_in_cohort(session, found.id),
-                              purpose=invitations.INVITE, valid_for=valid_for(invitations.INVITE),
+                              purpose=invitations.INVITE, valid_for=lifetime,
                               created_by=current_person())
     text = invitations.links_csv(links, link_url)
     audit.record(session, current_person().id, audit.CSV_EXPORT, "invitation_links", found.id,
