@@ -78,7 +78,7 @@ def sample_values(db, trainee, module, make_session, make_person):
     db.commit()
     return {"slug": "listening", "attempt_id": attempt.id, "person_id": trainee.id,
             "cohort_id": enrolment.cohort_id, "session_id": item.id, "certificate_id": 1,
-            "agreement_id": 1, "request_id": 1,
+            "agreement_id": 1, "request_id": 1, "client_id": 1,
             **values}
 
 

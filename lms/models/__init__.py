@@ -9,6 +9,7 @@ from lms.models.agenda import (
     SessionModule,
     TrainingSession,
 )
+from lms.models.api import ApiClient
 from lms.models.audit import AuditEvent
 from lms.models.cohorts import Cohort, CohortStaff, Enrolment, JoinRequest
 from lms.models.content import Curriculum, Module, Question, Quiz, QuizVersion
@@ -51,6 +52,7 @@ __all__ = [
     "AgreedAction",
     "AuditEvent",
     "CheckIn",
+    "ApiClient",
     "Debrief",
     "FlagAcknowledgement",
     "RecordCorrection",

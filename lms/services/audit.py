@@ -41,8 +41,11 @@ CSV_EXPORT = "csv_export"
 PASSWORD_RESET = "password_reset"  # noqa: S105 (an event name)
 CERTIFICATE = "certificate"
 JOIN = "join"  # an account's owner joined what a trainer enrolled its stand-in in
+API_CALL = "api_call"  # a call to the JSON API, by a client (subject: the api_client)
+API_CLIENT = "api_client"  # an admin issued or revoked an API token
 ACTIONS = (READ, SIGN_OFF, OVERRIDE, RATING, REVOCATION, ROLE_CHANGE, SUPERVISOR_CHANGE,
-           ATTENDANCE_CORRECTION, CSV_EXPORT, PASSWORD_RESET, CERTIFICATE, JOIN)
+           ATTENDANCE_CORRECTION, CSV_EXPORT, PASSWORD_RESET, CERTIFICATE, JOIN, API_CALL,
+           API_CLIENT)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from lms.web import admin, auth, calendar, credentials, home, supervisor, trainee, trainer, verify
+from lms.web import (
+    admin,
+    api,
+    auth,
+    calendar,
+    credentials,
+    home,
+    supervisor,
+    trainee,
+    trainer,
+    verify,
+)
 from lms.web.blueprint import IdConverter
 
 # Holds the templates and static files; a host's templates/lms/*.html override ours.
@@ -12,7 +23,7 @@ assets = Blueprint("lms", __name__, template_folder="../templates", static_folde
                    static_url_path="/lms-static")
 
 BLUEPRINTS = (auth.bp, home.bp, trainee.bp, trainer.bp, supervisor.bp, admin.bp, calendar.bp,
-              verify.bp, credentials.bp)
+              verify.bp, credentials.bp, api.bp)
 
 
 def register_blueprints(app: Flask, prefix: str) -> None:

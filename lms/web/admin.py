@@ -148,4 +148,5 @@ def _enrol_if_chosen(session, person: Person, cohort_id: int | None) -> None:
     cohorts.enrol(session, cohort, person, supervision_day=programme.today())
 
 
-from lms.web import audit_log  # noqa: E402,F401  (the audit page's routes, on this blueprint)
+# The audit log's and the API tokens' pages, on this blueprint.
+from lms.web import api_clients, audit_log  # noqa: E402,F401

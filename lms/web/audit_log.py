@@ -21,6 +21,7 @@ ACTION_LABELS = {
     audit.CSV_EXPORT: _l("CSV export"), audit.PASSWORD_RESET: _l("Password reset by an admin"),
     audit.CERTIFICATE: _l("Certificate"),
     audit.JOIN: _l("Joined a cohort from an invitation"),
+    audit.API_CALL: _l("API call"), audit.API_CLIENT: _l("API token issued or revoked"),
 }
 
 
