@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from flask_babel import lazy_gettext as _l
+
 Problem = tuple[tuple[Any, ...], str]  # (path inside the question, reason)
 
 
@@ -22,7 +24,7 @@ class QuestionType:
     #: "radio" or "checkbox", used by the default template.
     input_kind: ClassVar[str] = "radio"
     #: Words shown under the prompt telling the trainee how to answer.
-    instruction: ClassVar[str] = "Choose one answer."
+    instruction: ClassVar[str] = _l("Choose one answer.")
 
     def validate(self, spec: dict[str, Any]) -> list[Problem]:
         raise NotImplementedError
@@ -109,7 +111,7 @@ class SingleChoice(QuestionType):
 class MultipleChoice(QuestionType):
     name = "multiple"
     input_kind = "checkbox"
-    instruction = "Choose all that apply."
+    instruction = _l("Choose all that apply.")
 
     def validate(self, spec: dict[str, Any]) -> list[Problem]:
         problems = _option_problems(spec, 3)

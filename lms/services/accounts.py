@@ -200,16 +200,16 @@ def authenticate(session: Session, email: str, password: str, *, demo_mode: bool
     if person is None or not person.password_hash:
         # Hash anyway so a missing account takes as long as a wrong password.
         check_password_hash(_DUMMY_HASH, password)
-        return LoginResult(None, "Email or password not recognised.")
+        return LoginResult(None, _l("Email or password not recognised."))
     if not check_password_hash(person.password_hash, password):
-        return LoginResult(None, "Email or password not recognised.")
+        return LoginResult(None, _l("Email or password not recognised."))
     if not person.active:
         # Saying "switched off" would confirm the password to whoever typed it: the person
         # sees the usual message, and the log has the real reason.
         log.info("log-in refused: account %s is switched off", person.id)
-        return LoginResult(None, "Email or password not recognised.")
+        return LoginResult(None, _l("Email or password not recognised."))
     if person.is_demo and not demo_mode:
-        return LoginResult(None, "Demo accounts work only in demo mode.")
+        return LoginResult(None, _l("Demo accounts work only in demo mode."))
     return LoginResult(person)
 
 

@@ -32,7 +32,7 @@ from lms.models import (
 from lms.models._types import utcnow
 from lms.models.agenda import ACTIVITIES
 from lms.models.people import ADMIN, TRAINER
-from lms.services.errors import ServiceError
+from lms.services.errors import ServiceError, _l
 
 MAX_DURATION = 24 * 60
 # Sessions outside these years are typing mistakes (and 9999 would overflow date arithmetic).
@@ -97,25 +97,26 @@ def _has_control(text: str) -> bool:
 
 def check_date(day: date, field: str = "on_date") -> None:
     if not EARLIEST <= day <= LATEST:
-        raise AgendaError({field: f"Choose a date between {EARLIEST.year} and {LATEST.year}."})
+        raise AgendaError({field: _l("Choose a date between %(a)d and %(b)d.",
+                                      a=EARLIEST.year, b=LATEST.year)})
 
 
 def _check(session: Session, cohort: Cohort, data: SessionInput) -> None:
     problems: dict[str, str] = {}
     if not data.title.strip():
-        problems["title"] = "Give the session a title."
+        problems["title"] = _l("Give the session a title.")
     elif len(data.title) > 200:
-        problems["title"] = "Keep the title under 200 characters."
+        problems["title"] = _l("Keep the title under 200 characters.")
     # Control characters would break the lines of calendar files (and mean nothing here).
     for name in ("title", "venue", "online_link"):
         if _has_control(getattr(data, name)):
-            problems[name] = "Remove the line breaks and control characters."
+            problems[name] = _l("Remove the line breaks and control characters.")
     try:
         check_date(data.on_date)
     except AgendaError as exc:
         problems.update(exc.problems)
     if not 1 <= data.duration_minutes <= MAX_DURATION:
-        problems["duration_minutes"] = "A session lasts between 1 minute and 24 hours."
+        problems["duration_minutes"] = _l("A session lasts between 1 minute and 24 hours.")
     link = data.online_link.strip()
     if link and "online_link" not in problems:
         try:
@@ -124,19 +125,19 @@ def _check(session: Session, cohort: Cohort, data: SessionInput) -> None:
         except ValueError:  # e.g. "http://[" is not a URL at all
             valid = False
         if not valid:
-            problems["online_link"] = "An online link starts with https:// and has no spaces."
+            problems["online_link"] = _l("An online link starts with https:// and has no spaces.")
     unknown = [a for a in data.activities if a not in ACTIVITIES]
     if unknown:
-        problems["activities"] = f"Unknown activity: {', '.join(unknown)}."
+        problems["activities"] = _l("Unknown activity: %(names)s.", names=", ".join(unknown))
     if data.module_ids:
         valid = set(session.scalars(select(Module.id).where(
             Module.id.in_(data.module_ids), Module.curriculum_id == cohort.curriculum_id)))
         if set(data.module_ids) - valid:
-            problems["module_ids"] = "Choose modules from this cohort's curriculum."
+            problems["module_ids"] = _l("Choose modules from this cohort's curriculum.")
     if data.facilitator_id is not None:
         facilitator = session.get(Person, data.facilitator_id)
         if facilitator is None or not facilitator.has_role(TRAINER, ADMIN):
-            problems["facilitator_id"] = "The facilitator must be a trainer or an admin."
+            problems["facilitator_id"] = _l("The facilitator must be a trainer or an admin.")
     if problems:
         raise AgendaError(problems)
 
@@ -228,8 +229,8 @@ def move_session(session: Session, training_session: TrainingSession,
     not moved either. Lengths, venues and everything else stay with each session.
     """
     if training_session.is_cancelled:
-        raise AgendaError({"direction": "A cancelled session keeps its date. Reinstate it "
-                                        "first, or edit its date."})
+        raise AgendaError({"direction": _l("A cancelled session keeps its date. Reinstate "
+                                           "it first, or edit its date.")})
     live = [s for s in agenda(session, training_session.cohort_id) if not s.is_cancelled]
     index = next(i for i, s in enumerate(live) if s.id == training_session.id)
     if not 0 <= index + step < len(live):
@@ -238,16 +239,16 @@ def move_session(session: Session, training_session: TrainingSession,
     mine = (training_session.on_date, training_session.start_time)
     theirs = (other.on_date, other.start_time)
     if mine == theirs:
-        raise AgendaError({"direction": f"“{training_session.title}” and “{other.title}” "
-                                        "start at the same time: edit one of them to change "
-                                        "the order."})
+        raise AgendaError({"direction": _l(
+            "“%(one)s” and “%(other)s” start at the same time: edit one of them to change the "
+            "order.", one=training_session.title, other=other.title)})
     both = [training_session.id, other.id]
     if session.scalar(select(AttendanceRecord.id).where(AttendanceRecord.session_id.in_(both))
                       .limit(1)) or session.scalar(
             select(SessionFeedback.id).where(SessionFeedback.session_id.in_(both)).limit(1)):
-        raise AgendaError({"direction": f"“{training_session.title}” or “{other.title}” already "
-                                        "has a register or feedback, so it keeps its date. "
-                                        "Edit a session to change its date."})
+        raise AgendaError({"direction": _l(
+            "“%(one)s” or “%(other)s” already has a register or feedback, so it keeps its date. "
+            "Edit a session to change its date.", one=training_session.title, other=other.title)})
     zone = training_session.cohort.timezone
     # Compare-and-set: each row changes only if it still has the date this request read, so
     # two clicks at once cannot both swap (and silently undo each other).
@@ -260,9 +261,9 @@ def move_session(session: Session, training_session: TrainingSession,
                     starts_at=to_instant(becomes[0], becomes[1], zone))
             .execution_options(synchronize_session=False))
         if done.rowcount != 1:
-            raise AgendaError({"direction": "Someone changed the agenda at the same moment. "
-                                            "Look at it again and move the session if you "
-                                            "still need to."})
+            raise AgendaError({"direction": _l("Someone changed the agenda at the same moment. "
+                                               "Look at it again and move the session if you "
+                                               "still need to.")})
     for item in (training_session, other):
         _log_reschedule(session, item.id, by)
     session.expire(training_session)
@@ -275,11 +276,11 @@ def cancel_session(session: Session, training_session: TrainingSession, reason: 
                    now: datetime | None = None, by: Person | None = None) -> None:
     """Cancel, keeping the session and its history; it then leaves the attendance figures."""
     if training_session.is_cancelled:
-        raise AgendaError({"reason": "This session is already cancelled."})
+        raise AgendaError({"reason": _l("This session is already cancelled.")})
     if not reason.strip():
-        raise AgendaError({"reason": "Say why the session is cancelled."})
+        raise AgendaError({"reason": _l("Say why the session is cancelled.")})
     if len(reason) > 500 or _has_control(reason):
-        raise AgendaError({"reason": "Give the reason in one line of at most 500 characters."})
+        raise AgendaError({"reason": _l("Give the reason in one line of at most 500 characters.")})
     now = now or utcnow()
     training_session.cancelled_at = now
     training_session.cancel_reason = reason.strip()
@@ -293,7 +294,7 @@ def reinstate_session(session: Session, training_session: TrainingSession,
                       now: datetime | None = None, by: Person | None = None) -> None:
     """Undo a cancellation; the log keeps both the cancellation and the reinstatement."""
     if not training_session.is_cancelled:
-        raise AgendaError({"reason": "This session is not cancelled."})
+        raise AgendaError({"reason": _l("This session is not cancelled.")})
     training_session.cancelled_at = None
     training_session.cancel_reason = ""
     session.add(SessionChange(session_id=training_session.id, kind="reinstated",
@@ -310,9 +311,9 @@ def copy_agenda(session: Session, source: Cohort, target: Cohort,
     """
     sessions = [s for s in agenda(session, source.id) if not s.is_cancelled]
     if not sessions:
-        raise AgendaError({"source_id": "That cohort has no sessions to copy."})
+        raise AgendaError({"source_id": _l("That cohort has no sessions to copy.")})
     if source.id == target.id:
-        raise AgendaError({"source_id": "Choose another cohort to copy from."})
+        raise AgendaError({"source_id": _l("Choose another cohort to copy from.")})
     check_date(first_date, "first_date")
     shift = first_date - min(s.on_date for s in sessions)
     check_date(max(s.on_date for s in sessions) + shift, "first_date")

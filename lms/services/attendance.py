@@ -47,12 +47,12 @@ from lms.models.agenda import ABSENT, EXCUSED, LATE, LEFT_EARLY, PRESENT, STATUS
 from lms.services import row_locks
 from lms.services.agenda import IN_ORDER, has_happened
 from lms.services.audit import ATTENDANCE_CORRECTION
-from lms.services.errors import ServiceError
+from lms.services.errors import ServiceError, _l
 
 PARTIAL = (LATE, LEFT_EARLY)
 MISSED = (ABSENT, EXCUSED)
-STATUS_LABELS = {PRESENT: "Present", LATE: "Late", LEFT_EARLY: "Left early",
-                 EXCUSED: "Excused", ABSENT: "Absent"}
+STATUS_LABELS = {PRESENT: _l("Present"), LATE: _l("Late"), LEFT_EARLY: _l("Left early"),
+                 EXCUSED: _l("Excused"), ABSENT: _l("Absent")}
 
 
 class AttendanceError(ServiceError):
@@ -145,7 +145,7 @@ def marks_from_form(rows: list[RegisterRow], form: Mapping[str, str]) -> tuple[
         if not status:
             continue  # left unmarked
         if status not in STATUSES:
-            raise ValueError("Unknown attendance status.")
+            raise ValueError(_l("Unknown attendance status."))
         try:
             minutes = int(minutes_text) if minutes_text else None
         except ValueError:
@@ -176,10 +176,10 @@ def minutes_for(training_session: TrainingSession, status: str, minutes: int | N
     if status in MISSED:
         return 0
     if minutes is None:
-        raise ValueError("How many minutes did they attend?")
+        raise ValueError(_l("How many minutes did they attend?"))
     if not 0 < minutes < training_session.duration_minutes:
-        raise ValueError(f"Minutes attended must be between 1 and "
-                         f"{training_session.duration_minutes - 1}.")
+        raise ValueError(str(_l("Minutes attended must be between 1 and %(most)d.",
+                                    most=training_session.duration_minutes - 1)))
     return minutes
 
 
@@ -192,9 +192,9 @@ def record_register(session: Session, training_session: TrainingSession, marks: 
     """
     now = now or utcnow()
     if training_session.is_cancelled:
-        raise AttendanceError({0: "This session was cancelled; it has no register."})
+        raise AttendanceError({0: _l("This session was cancelled; it has no register.")})
     if training_session.starts_at > now:
-        raise AttendanceError({0: "This session has not started yet."})
+        raise AttendanceError({0: _l("This session has not started yet.")})
     # Savers of one register go one at a time, each reading the marks the previous one
     # wrote: every correction's "was" is then the mark it replaced, so history is a chain.
     row_locks.hold(session, TrainingSession, training_session.id)
@@ -204,15 +204,16 @@ def record_register(session: Session, training_session: TrainingSession, marks: 
     for mark in marks:
         row = rows.get(mark.person_id)
         if row is None:
-            problems[mark.person_id] = "This person is not on the register of this session."
+            problems[mark.person_id] = _l("This person is not on the register of this session.")
             continue
         if mark.status not in STATUSES:
-            problems[mark.person_id] = f"Unknown status '{mark.status}'."
+            problems[mark.person_id] = _l("Unknown status '%(status)s'.", status=mark.status)
             continue
         try:
             minutes = minutes_for(training_session, mark.status, mark.minutes)
         except ValueError as exc:
-            problems[mark.person_id] = f"{row.person.name}: {exc}"
+            problems[mark.person_id] = _l("%(name)s: %(problem)s", name=row.person.name,
+                                          problem=str(exc))
             continue
         record = row.record
         if mark.filled and record is not None:
@@ -223,9 +224,9 @@ def record_register(session: Session, training_session: TrainingSession, marks: 
                 mark.status == PRESENT or record.minutes_credited == minutes):
             continue  # unchanged (present always means the whole session)
         if record is not None and not reason.strip():
-            problems[mark.person_id] = (f"{row.person.name} was already marked "
-                                        f"{STATUS_LABELS[record.status].lower()}: say why you "
-                                        "are changing it.")
+            problems[mark.person_id] = _l(
+                "%(name)s was already marked %(status)s: say why you are changing it.",
+                name=row.person.name, status=str(STATUS_LABELS[record.status]).lower())
             continue
         planned.append((mark, minutes, record))
     if problems:
@@ -234,8 +235,8 @@ def record_register(session: Session, training_session: TrainingSession, marks: 
         _write_marks(session, training_session, planned, recorder, reason, now)
     except IntegrityError:
         session.rollback()
-        raise AttendanceError({0: "Someone else saved this register at the same moment. "
-                                  "Reload the page and check the marks."}) from None
+        raise AttendanceError({0: _l("Someone else saved this register at the same moment. "
+                                     "Reload the page and check the marks.")}) from None
     return len(planned)
 
 
@@ -297,39 +298,40 @@ def record_make_up(session: Session, person: Person, missed: TrainingSession, *,
         AttendanceRecord.session_id == missed.id, AttendanceRecord.person_id == person.id))
     if enrolment is None or not counts_for(missed, enrolment.enrolled_on, now,
                                            enrolment.withdrawn_on):
-        problems[None] = "That session does not count for this trainee."
+        problems[None] = _l("That session does not count for this trainee.")
     elif record is None or record.status not in MISSED:
-        problems[None] = "Only a session marked absent or excused can be made up."
+        problems[None] = _l("Only a session marked absent or excused can be made up.")
     elif session.scalar(select(MakeUp.id).where(MakeUp.person_id == person.id,
                                                 MakeUp.missed_session_id == missed.id)):
-        problems[None] = "This session has already been made up."
+        problems[None] = _l("This session has already been made up.")
     if via is not None:
         if via.cohort_id == missed.cohort_id:
-            problems["via_session_id"] = "Choose a session from another cohort."
+            problems["via_session_id"] = _l("Choose a session from another cohort.")
         elif via.cohort.curriculum_id != missed.cohort.curriculum_id:
-            problems["via_session_id"] = "Choose a session of a cohort on the same curriculum."
+            problems["via_session_id"] = _l("Choose a session of a cohort on the same curriculum.")
         elif not missed.module_ids:
-            problems["via_session_id"] = (
+            problems["via_session_id"] = _l(
                 "The missed session covers no modules, so no other session can stand in for "
                 "it: record a make-up activity instead.")
         elif via.is_cancelled or not has_happened(via, now):
-            problems["via_session_id"] = "That session was cancelled or has not happened yet."
+            problems["via_session_id"] = _l("That session was cancelled or has not happened yet.")
         elif not set(missed.module_ids) <= set(via.module_ids):
-            problems["via_session_id"] = "That session does not cover the same modules."
+            problems["via_session_id"] = _l("That session does not cover the same modules.")
         elif session.scalar(select(MakeUp.id).where(MakeUp.person_id == person.id,
                                                     MakeUp.via_session_id == via.id)):
-            problems["via_session_id"] = "That session already made up another missed session."
+            problems["via_session_id"] = _l("That session already made up another missed session.")
         credited = min(via.duration_minutes, missed.duration_minutes)
     else:
         if not activity.strip():
-            problems["activity"] = "Describe the make-up activity."
+            problems["activity"] = _l("Describe the make-up activity.")
         if minutes is None or not 0 < minutes <= missed.duration_minutes:
-            problems["minutes"] = f"Credit between 1 and {missed.duration_minutes} minutes."
+            problems["minutes"] = _l("Credit between 1 and %(most)d minutes.",
+                                     most=missed.duration_minutes)
         credited = minutes or 0
     if problems:
         raise AttendanceError(problems)
     if len(activity) > 2000:
-        raise AttendanceError({"activity": "Keep the description under 2,000 characters."})
+        raise AttendanceError({"activity": _l("Keep the description under 2,000 characters.")})
     make_up = MakeUp(person_id=person.id, missed_session_id=missed.id,
                      via_session_id=via.id if via else None, activity=activity.strip(),
                      minutes_credited=credited, recorded_by_id=recorder.id, recorded_at=now)
@@ -337,7 +339,7 @@ def record_make_up(session: Session, person: Person, missed: TrainingSession, *,
         with session.begin_nested():  # undone alone on failure: the session carries on
             session.add(make_up)
     except IntegrityError:
-        raise AttendanceError({None: "This session has already been made up."}) from None
+        raise AttendanceError({None: _l("This session has already been made up.")}) from None
     return make_up
 
 

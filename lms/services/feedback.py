@@ -14,7 +14,7 @@ from lms.models import Enrolment, Person, SessionFeedback, TrainingSession
 from lms.models._types import utcnow
 from lms.services.agenda import has_happened
 from lms.services.attendance import in_enrolment
-from lms.services.errors import ServiceError
+from lms.services.errors import ServiceError, _l
 
 MAX_COMMENT = 2000
 
@@ -31,15 +31,15 @@ def why_not(session: Session, person_id: int, training_session: TrainingSession,
         Enrolment.cohort_id == training_session.cohort_id, Enrolment.person_id == person_id))
     if enrolment is None or not in_enrolment(training_session.on_date, enrolment.enrolled_on,
                                              enrolment.withdrawn_on):
-        return "You were not enrolled for this session."
+        return _l("You were not enrolled for this session.")
     if training_session.is_cancelled:
-        return "This session was cancelled."
+        return _l("This session was cancelled.")
     if not has_happened(training_session, now):
-        return "You can rate this session once it has ended."
+        return _l("You can rate this session once it has ended.")
     if session.scalar(select(SessionFeedback.id).where(
             SessionFeedback.session_id == training_session.id,
             SessionFeedback.person_id == person_id)):
-        return "You have already rated this session. Thank you!"
+        return _l("You have already rated this session. Thank you!")
     return None
 
 
@@ -49,16 +49,17 @@ def rate(session: Session, person_id: int, training_session: TrainingSession, ra
     if reason:
         raise FeedbackError(reason)
     if not 1 <= rating <= 5:
-        raise FeedbackError("Choose a rating from 1 to 5.", "rating")
+        raise FeedbackError(_l("Choose a rating from 1 to 5."), "rating")
     if len(comment) > MAX_COMMENT:
-        raise FeedbackError(f"Keep the comment under {MAX_COMMENT} characters.", "comment")
+        raise FeedbackError(_l("Keep the comment under %(most)d characters.",
+                               most=MAX_COMMENT), "comment")
     feedback = SessionFeedback(session_id=training_session.id, person_id=person_id,
                                rating=rating, comment=comment.strip(), created_at=now or utcnow())
     try:
         with session.begin_nested():  # undone alone on failure: the session carries on
             session.add(feedback)
     except IntegrityError:  # the same trainee, twice at once: the first one counts
-        raise FeedbackError("You have already rated this session. Thank you!") from None
+        raise FeedbackError(_l("You have already rated this session. Thank you!")) from None
     return feedback
 
 

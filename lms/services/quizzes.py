@@ -27,7 +27,7 @@ from lms.content.markdown import content_id
 from lms.models import Answer, Attempt, Module, Question, Quiz, QuizVersion
 from lms.models._types import utcnow
 from lms.question_types import ResponseError, get_type
-from lms.services.errors import ServiceError
+from lms.services.errors import ServiceError, _l
 
 FIELD_PREFIX = "q-"
 
@@ -123,20 +123,20 @@ def status_from_summary(version: QuizVersion, summary: AttemptSummary,
     )
     if summary.open_attempt_id is not None:
         status.can_start = False
-        status.reason = "You have an attempt in progress."
+        status.reason = _l("You have an attempt in progress.")
         return status
     if version.attempts_allowed and summary.used >= version.attempts_allowed:
         status.can_start = False
-        status.reason = ("You have passed and used all your attempts." if summary.passed
-                         else "You have used all your attempts. Talk to your trainer.")
+        status.reason = (_l("You have passed and used all your attempts.") if summary.passed
+                         else _l("You have used all your attempts. Talk to your trainer."))
         return status
     if summary.last_failed_at and version.retake_wait_minutes and not summary.passed:
         wait_until = summary.last_failed_at + timedelta(minutes=version.retake_wait_minutes)
         if wait_until > now:
             status.wait_until = wait_until
             status.can_start = False
-            status.reason = "You can take the quiz again once the wait after a failed attempt " \
-                "is over."
+            status.reason = _l("You can take the quiz again once the wait after a failed "
+                                "attempt is over.")
     return status
 
 
@@ -152,12 +152,12 @@ def start_attempt(session: Session, person_id: int, quiz: Quiz, now: datetime | 
     """Start an attempt, or return the one already in progress."""
     now = now or utcnow()
     if quiz.retired or quiz.current_version is None:
-        raise QuizRuleError("This quiz is not available.")
+        raise QuizRuleError(_l("This quiz is not available."))
     status = quiz_status(session, person_id, quiz, now)
     if status.open_attempt_id is not None:
         return session.get(Attempt, status.open_attempt_id)
     if not status.can_start:
-        raise QuizRuleError(status.reason or "You cannot start this quiz now.")
+        raise QuizRuleError(status.reason or _l("You cannot start this quiz now."))
     version = quiz.current_version
     keys = [q.key for q in version.questions]
     if version.shuffle:
@@ -187,7 +187,7 @@ def ordered_questions(attempt: Attempt) -> list[Question]:
 def parse_submission(attempt: Attempt, form: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     """Check a submitted form against the attempt's questions; raise on anything impossible."""
     if attempt.is_submitted:
-        raise TamperedSubmission("This attempt was already submitted.")
+        raise TamperedSubmission(_l("This attempt was already submitted."))
     questions = {q.key: q for q in attempt.quiz_version.questions}
     responses: dict[str, list[str]] = {key: [] for key in questions}
     for name, values in form.items():
@@ -196,12 +196,13 @@ def parse_submission(attempt: Attempt, form: Mapping[str, Sequence[str]]) -> dic
         key = name[len(FIELD_PREFIX):]
         question = questions.get(key)
         if question is None:
-            raise TamperedSubmission(f"Question '{key}' is not in this quiz.")
+            raise TamperedSubmission(_l("Question '%(key)s' is not in this quiz.", key=key))
         option_ids = [o["id"] for o in question.options]
         try:
             responses[key] = get_type(question.type).parse_response(list(values), option_ids)
         except ResponseError as exc:
-            raise TamperedSubmission(f"Question '{key}': {exc}.") from None
+            raise TamperedSubmission(_l("Question '%(key)s': %(problem)s.", key=key,
+                                        problem=str(exc))) from None
     return responses
 
 
@@ -210,7 +211,7 @@ def submit_attempt(session: Session, person_id: int, attempt: Attempt,
     """Score and store a submission. Only the server knows the key."""
     now = now or utcnow()
     if attempt.person_id != person_id:
-        raise TamperedSubmission("This attempt is not yours.")
+        raise TamperedSubmission(_l("This attempt is not yours."))
     responses = parse_submission(attempt, form)
     missing = [key for key in attempt.question_order if not responses.get(key)]
     if missing:
@@ -227,7 +228,7 @@ def submit_attempt(session: Session, person_id: int, attempt: Attempt,
         .execution_options(synchronize_session=False))
     if closed.rowcount != 1:
         session.rollback()
-        raise TamperedSubmission("This attempt was already submitted.")
+        raise TamperedSubmission(_l("This attempt was already submitted."))
     for question in questions:
         session.add(Answer(attempt_id=attempt.id, question_id=question.id,
                            response=responses[question.key], mark=marks[question.id]))

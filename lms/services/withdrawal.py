@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from lms.models import Cohort, Enrolment, Person
 from lms.models._types import utcnow
 from lms.services.cohorts import can_manage
-from lms.services.errors import ServiceError
+from lms.services.errors import ServiceError, _l
 from lms.services.time_zones import local_today
 
 MAX_REASON = 1000
@@ -51,29 +51,34 @@ def withdraw(session: Session, enrolment: Enrolment, on: date | None, reason: st
     now = now or utcnow()
     cohort = enrolment.cohort
     if not can_manage(by, cohort):
-        raise WithdrawalError("Only a trainer of this cohort or an admin can withdraw a trainee.")
+        raise WithdrawalError(_l("Only a trainer of this cohort or an admin can withdraw a "
+                                 "trainee."))
     if enrolment.is_withdrawn:
-        raise WithdrawalError(f"{enrolment.person.name} was already withdrawn on "
-                              f"{enrolment.withdrawn_on.isoformat()}.")
+        raise WithdrawalError(_l("%(name)s was already withdrawn on %(day)s.",
+                                 name=enrolment.person.name,
+                                 day=enrolment.withdrawn_on.isoformat()))
     problems: dict[str, str] = {}
     today = local_today(cohort.timezone, now)
     if on is None:
-        problems["withdrawn_on"] = "Give the date they left the cohort."
+        problems["withdrawn_on"] = _l("Give the date they left the cohort.")
     elif on < min(enrolment.enrolled_on, today):
         # Before they started (or, for someone not started yet, before today): a mistake.
         first = min(enrolment.enrolled_on, today)
         problems["withdrawn_on"] = (
-            f"They were enrolled from {enrolment.enrolled_on.isoformat()}: choose "
-            f"{first.isoformat()} or a later day." if first == enrolment.enrolled_on else
-            f"They have not started yet: choose today ({today.isoformat()}).")
+            _l("They were enrolled from %(start)s: choose %(first)s or a later day.",
+               start=enrolment.enrolled_on.isoformat(), first=first.isoformat())
+            if first == enrolment.enrolled_on else
+            _l("They have not started yet: choose today (%(today)s).", today=today.isoformat()))
     elif on > today:
-        problems["withdrawn_on"] = (f"Choose today ({today.isoformat()} in {cohort.timezone}) "
-                                    "or an earlier day: a withdrawal records what has happened.")
+        problems["withdrawn_on"] = _l(
+            "Choose today (%(today)s in %(zone)s) or an earlier day: a withdrawal records what "
+            "has happened.", today=today.isoformat(), zone=cohort.timezone)
     text = (reason or "").strip()
     if not text:
-        problems["reason"] = "Say why they are leaving the cohort."
+        problems["reason"] = _l("Say why they are leaving the cohort.")
     elif len(text) > MAX_REASON:
-        problems["reason"] = f"Keep the reason under {MAX_REASON:,} characters."
+        problems["reason"] = _l("Keep the reason under %(most)s characters.",
+                                    most=f"{MAX_REASON:,}")
     if problems:
         raise WithdrawalError(problems=problems)
     enrolment.withdrawn_on = on
@@ -92,10 +97,10 @@ def reinstate(session: Session, enrolment: Enrolment, by: Person,
     (who, when and the date; not the free-text reason) rather than kept in the database.
     """
     if not can_manage(by, enrolment.cohort):
-        raise WithdrawalError("Only a trainer of this cohort or an admin can reinstate a "
-                              "trainee.")
+        raise WithdrawalError(_l("Only a trainer of this cohort or an admin can reinstate a "
+                                 "trainee."))
     if not enrolment.is_withdrawn:
-        raise WithdrawalError(f"{enrolment.person.name} is not withdrawn.")
+        raise WithdrawalError(_l("%(name)s is not withdrawn.", name=enrolment.person.name))
     # Ids and dates only: the reason is free text about a person and stays out of logs.
     log.info("Enrolment %s reinstated by person %s at %s; it was withdrawn on %s by person %s",
              enrolment.id, by.id, (now or utcnow()).isoformat(), enrolment.withdrawn_on,

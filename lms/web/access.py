@@ -112,7 +112,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
             if person is None:
                 return _to_log_in()
             if not person.has_role(*roles):
-                abort(403, description="Your role does not give you access to this page.")
+                abort(403, description=_("Your role does not give you access to this page."))
             return view(*args, **kwargs)
 
         wrapper.lms_roles = frozenset(roles)  # type: ignore[attr-defined]

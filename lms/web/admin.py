@@ -112,7 +112,7 @@ def new_link(person_id: int):
     """A new log-in link for someone who forgot their password (or lost their invitation).
     Their older unused links stop working."""
     if valid_for(invitations.INVITE) is None:
-        abort(404, description="People log in through the host application.")
+        abort(404, description=_("People log in through the host application."))
     session = db_session()
     person = _person(person_id)
     if not person.active:

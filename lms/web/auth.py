@@ -146,7 +146,7 @@ def _own_browser_may_try(session, email: str, device: str | None,
 def _own_accounts_only() -> None:
     """When the host app supplies the person, log-in and log-out are the host's business."""
     if not uses_own_accounts():
-        abort(404, description="Log in and out through the host application.")
+        abort(404, description=_("Log in and out through the host application."))
 
 
 def _safe_next(target: str | None) -> str | None:

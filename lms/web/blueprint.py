@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask.globals import request_ctx
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
@@ -30,7 +31,7 @@ def check_request():
     values = [v for _k, vs in request.args.lists() for v in vs] + \
         [v for _k, vs in request.form.lists() for v in vs]
     if "\x00" in request.path or any("\x00" in v for v in values):
-        abort(400, description="The request contains a NUL character.")
+        abort(400, description=_("The request contains a NUL character."))
     check_csrf()
     return check_password_change()
 
@@ -68,8 +69,8 @@ def check_csrf() -> None:
     try:
         validate_csrf(token)
     except (ValidationError, CSRFError):
-        abort(400, description="This form has expired or did not come from this site. "
-              "Go back, reload the page and try again.")
+        abort(400, description=_("This form has expired or did not come from this site. "
+                                  "Go back, reload the page and try again."))
 
 
 def error_page(error):

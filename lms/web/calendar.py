@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, request
+from flask_babel import gettext as _
 
 from lms.models import TrainingSession
 from lms.services import agenda, calendar_feeds
@@ -25,7 +26,7 @@ def feed(token: str):
     """Anyone with the URL: a calendar app cannot log in. The token is the credential."""
     found = calendar_feeds.feed(db_session(), token)
     if found is None:
-        abort(404, description="This calendar link is not valid (it may have been replaced).")
+        abort(404, description=_("This calendar link is not valid (it may have been replaced)."))
     name, sessions = found
     response = ics_response(sessions, name, "training.ics")
     response.headers["Cache-Control"] = "private, max-age=900"

@@ -212,7 +212,7 @@ def invitation_links_csv(cohort_id: int):
     found = managed_cohort(cohort_id)
     lifetime = valid_for(invitations.INVITE)
     if lifetime is None:
-        abort(404, description="People log in through the host application.")
+        abort(404, description=_("People log in through the host application."))
     session = db_session()
     links = invitations.issue(session, invitations.awaiting_in_cohort(session, found.id),
                               purpose=invitations.INVITE, valid_for=lifetime,
