@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask
@@ -25,35 +26,40 @@ def load_example():
     return module
 
 
-@pytest.fixture
-def host(tmp_path):
+@contextmanager
+def seeded_host(tmp_path, **config):
+    """The example host app on a fresh database, its users and lms's test content seeded;
+    everything of it dropped afterwards."""
     module = load_example()
     url = database_url(tmp_path)
     app = module.create_host_app({
-        "SECRET_KEY": "host-secret",
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": url,
-        "LMS_DATABASE_URI": url,
-        "LMS_AUTO_UPGRADE": False,
-        "LMS_CURRICULA_FOLDER": str(TEST_CONTENT / "curricula"),
-        "LMS_QUIZZES_FOLDER": str(TEST_CONTENT / "quizzes"),
-    })
+        "SECRET_KEY": "host-secret", "SQLALCHEMY_DATABASE_URI": url, "LMS_DATABASE_URI": url,
+        "LMS_AUTO_UPGRADE": False, "LMS_CURRICULA_FOLDER": str(TEST_CONTENT / "curricula"),
+        "LMS_QUIZZES_FOLDER": str(TEST_CONTENT / "quizzes"), **config})
     db = app.extensions["lms"].db
     if db.engine.dialect.name != "sqlite":
         db.drop_all()
     db.create_all()
     module.seed(app)
-    session = db.session()
-    factories.bind(session)
-    yield module, app, session
-    session.close()
-    factories.bind(None)
-    with app.app_context():
-        module.clinic_db.drop_all()
-        module.clinic_db.engine.dispose()
-    if db.engine.dialect.name != "sqlite":
-        db.drop_all()
-    db.dispose()
+    try:
+        yield module, app
+    finally:
+        with app.app_context():
+            module.clinic_db.drop_all()
+            module.clinic_db.engine.dispose()
+        if db.engine.dialect.name != "sqlite":
+            db.drop_all()
+        db.dispose()
+
+
+@pytest.fixture
+def host(tmp_path):
+    with seeded_host(tmp_path, TESTING=True) as (module, app):
+        session = app.extensions["lms"].db.session()
+        factories.bind(session)
+        yield module, app, session
+        session.close()
+        factories.bind(None)
 
 
 def _clinic_log_in(client, email: str, password: str):

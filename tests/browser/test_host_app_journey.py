@@ -10,8 +10,7 @@ from werkzeug.serving import make_server
 
 from lms.models import Cohort
 from lms.services import cohorts
-from tests.conftest import TEST_CONTENT, database_url
-from tests.test_extension import _curriculum_id, load_example
+from tests.test_extension import _curriculum_id, seeded_host
 
 # Real conditions: CSRF on (the host's forms and lms's), as in production.
 pytestmark = [pytest.mark.browser]
@@ -20,26 +19,20 @@ pytestmark = [pytest.mark.browser]
 @pytest.fixture
 def host_server(tmp_path):
     """The example host, seeded, with its peer supporter enrolled by email, on loopback."""
-    module = load_example()
-    url = database_url(tmp_path)
-    app = module.create_host_app({
-        "SECRET_KEY": "host-secret", "SQLALCHEMY_DATABASE_URI": url, "LMS_DATABASE_URI": url,
-        "LMS_AUTO_UPGRADE": False, "LMS_CURRICULA_FOLDER": str(TEST_CONTENT / "curricula"),
-        "LMS_QUIZZES_FOLDER": str(TEST_CONTENT / "quizzes")})
-    db = app.extensions["lms"].db
-    if db.engine.dialect.name != "sqlite":
-        db.drop_all()
-    db.create_all()
-    module.seed(app)
-    session = db.session()
-    cohort = Cohort(name="Spring peer supporters", curriculum_id=_curriculum_id(session))
-    session.add(cohort)
-    session.flush()
-    # The trainer enrolled her by her clinic address; no link: she logs in to the clinic.
-    cohorts.enrol_one(session, cohort, name="Amina", email="supporter@riverside.example",
-                      valid_for=None)
-    session.commit()
-    session.close()
+    with seeded_host(tmp_path) as (module, app):
+        session = app.extensions["lms"].db.session()
+        cohort = Cohort(name="Spring peer supporters", curriculum_id=_curriculum_id(session))
+        session.add(cohort)
+        session.flush()
+        # The trainer enrolled her by her clinic address; no link: she logs in to the clinic.
+        cohorts.enrol_one(session, cohort, name="Amina", email="supporter@riverside.example",
+                          valid_for=None)
+        session.commit()
+        session.close()
+        yield from _serve(module, app)
+
+
+def _serve(module, app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -47,12 +40,6 @@ def host_server(tmp_path):
     server.shutdown()
     thread.join(timeout=5)
     server.server_close()
-    with app.app_context():
-        module.clinic_db.drop_all()
-        module.clinic_db.engine.dispose()
-    if db.engine.dialect.name != "sqlite":
-        db.drop_all()
-    db.dispose()
 
 
 def test_a_clinic_user_reads_and_takes_a_quiz_with_their_clinic_log_in(
