@@ -159,9 +159,44 @@ class QuizSpec:
 
 
 @dataclass
+class ModuleTranslationSpec:
+    """``<module>.<lang>.md``: the same module and objective ids as the original, texts in
+    ``locale``."""
+
+    module_slug: str
+    locale: str
+    title: str
+    objectives: list[dict[str, str]]
+    body: str
+    content_hash: str
+    path: str
+
+
+@dataclass
+class QuestionTextSpec:
+    """The translatable texts of one question; ids, type and key stay the original's."""
+
+    key: str
+    prompt: str
+    options: list[dict[str, str]]
+    rationale: str
+
+
+@dataclass
+class QuizTranslationSpec:
+    module_slug: str
+    locale: str
+    questions: list[QuestionTextSpec]
+    content_hash: str
+    path: str
+
+
+@dataclass
 class ContentBundle:
     curricula: list[CurriculumSpec] = field(default_factory=list)
     quizzes: list[QuizSpec] = field(default_factory=list)
+    module_translations: list[ModuleTranslationSpec] = field(default_factory=list)
+    quiz_translations: list[QuizTranslationSpec] = field(default_factory=list)
 
     @property
     def module_count(self) -> int:
@@ -322,7 +357,8 @@ def load_curriculum(folder: Path, out: _Collector,
         out.add(path, 1, "curriculum.yaml must be a mapping of fields")
         return None
     modules: dict[str, ModuleSpec] = {}
-    module_files = sorted(p for p in folder.glob("*.md") if p.name.lower() != "readme.md")
+    module_files = sorted(p for p in folder.glob("*.md")
+                          if p.name.lower() != "readme.md" and "." not in p.stem)
     ok = True
     if not re.match(SLUG_PATTERN, folder.name) or len(folder.name) > 100:
         out.add(path, 1, f"the folder name '{folder.name}' is the curriculum's id: use lowercase "
@@ -500,9 +536,10 @@ def load_content(curricula_dir: Path, quizzes_dir: Path, root: Path | None = Non
     module_owner: dict[str, str] = {}
     parsed: dict[str, ModuleSpec] = {}
     broken: set[str] = set()
-    for folder in sorted(p for p in curricula_dir.iterdir() if p.is_dir()):
+    folders = sorted(p for p in curricula_dir.iterdir() if p.is_dir())
+    for folder in folders:
         spec = load_curriculum(folder, out, parsed)
-        broken.update(p.stem for p in folder.glob("*.md"))
+        broken.update(p.stem for p in folder.glob("*.md") if "." not in p.stem)
         if spec is None:
             continue
         clash = False
@@ -518,8 +555,14 @@ def load_content(curricula_dir: Path, quizzes_dir: Path, root: Path | None = Non
     broken_modules = frozenset(broken - set(parsed))
     default_waits = {m.slug: c.default_retake_wait_minutes
                      for c in bundle.curricula for m in c.modules}
+    for folder in folders:
+        for translation in sorted(p for p in folder.glob("*.md") if "." in p.stem):
+            mt = load_module_translation(translation, parsed, out, frozenset(broken_modules))
+            if mt is not None:
+                bundle.module_translations.append(mt)
     if quizzes_dir.is_dir():
-        quiz_files = sorted([*quizzes_dir.glob("*.yaml"), *quizzes_dir.glob("*.yml")])
+        every_yaml = sorted([*quizzes_dir.glob("*.yaml"), *quizzes_dir.glob("*.yml")])
+        quiz_files = [p for p in every_yaml if "." not in p.stem]
         owner: dict[str, str] = {}
         for quiz_path in quiz_files:
             quiz = load_quiz(quiz_path, parsed, out, broken_modules, default_waits)
@@ -531,6 +574,12 @@ def load_content(curricula_dir: Path, quizzes_dir: Path, root: Path | None = Non
                 continue
             owner[quiz.module_slug] = quiz.path
             bundle.quizzes.append(quiz)
+        loaded_quizzes = {q.module_slug: q for q in bundle.quizzes}
+        for translation in (p for p in every_yaml if "." in p.stem):
+            qt = load_quiz_translation(translation, loaded_quizzes,
+                                       {p.stem for p in quiz_files}, out)
+            if qt is not None:
+                bundle.quiz_translations.append(qt)
         _check_standards_quizzes(bundle, {p.stem for p in quiz_files}, out)
     else:
         _check_standards_quizzes(bundle, set(), out)
@@ -547,3 +596,248 @@ def _check_standards_quizzes(bundle: ContentBundle, quiz_files: set[str],
     for curriculum in bundle.curricula:
         if curriculum.standards is not None:
             check_quiz_modules(curriculum.standards, loaded, quiz_files, out)
+
+
+# --- translations --------------------------------------------------------------------------
+# ``confidentiality.fr.md`` beside ``confidentiality.md``, ``quizzes/confidentiality.fr.yaml``
+# beside ``quizzes/confidentiality.yaml``: the same ids, only the texts differ, so attempts and
+# statistics (keyed by question id and option id) stay comparable across languages.
+
+LOCALE_PATTERN = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
+# A heading's own id ("## Limits {#conf-limits}"): links to it must work in every language.
+_EXPLICIT_ANCHOR = re.compile(r"\{#([A-Za-z0-9_:-]+)\}")
+
+
+class ModuleTranslationFrontMatter(_Strict):
+    id: str = Field(max_length=100)
+    title: str = Field(min_length=1, max_length=200)
+    # Optional: a copy of the original's front matter may keep them, but they may not differ.
+    kind: Literal["core", "elective"] | None = None
+    estimated_minutes: int | None = None
+    objectives: list[Objective] = Field(min_length=1)
+
+
+class QuizTranslationFile(_Strict):
+    module: str = Field(max_length=100)
+    # Optional for the same reason; when present they must be the original's.
+    pass_mark: int | None = None
+    attempts_allowed: int | None = None
+    retake_wait_minutes: int | None = None
+    review: str | None = None
+    shuffle: StrictBool | None = None
+    questions: list[dict[str, Any]] = Field(min_length=1)
+
+
+def translation_name(path: Path) -> tuple[str, str] | None:
+    """``(original stem, locale)`` for a file named ``<stem>.<locale>.<ext>``, else None."""
+    base, dot, locale = path.stem.rpartition(".")
+    if not dot or not base or "." in base or not LOCALE_PATTERN.match(locale):
+        return None
+    return base, locale
+
+
+def _translation_target(path: Path, out: _Collector, example: str) -> tuple[str, str] | None:
+    name = translation_name(path)
+    if name is None:
+        out.add(path, 1, f"'{path.name}' is neither an original nor a translation: name a "
+                         f"translation <original>.<language>{path.suffix}, e.g. {example}, "
+                         "with a language code like 'fr' or 'pt-BR'")
+    return name
+
+
+def _same_settings(path: Path, lines: dict, given: dict[str, Any],
+                   original: dict[str, Any], out: _Collector) -> bool:
+    ok = True
+    for name, value in given.items():
+        if value is not None and value != original[name]:
+            out.add(path, line_for(lines, (name,)),
+                    f"'{name}' is {value!r} here but {original[name]!r} in the original: "
+                    "a translation changes only texts (leave it out or copy it)")
+            ok = False
+    return ok
+
+
+def load_module_translation(path: Path, modules: dict[str, ModuleSpec], out: _Collector,
+                            broken: frozenset[str] = frozenset()) -> ModuleTranslationSpec | None:
+    """Check ``<module>.<lang>.md`` against its original: the same module id and objective ids,
+    in the same order, and every heading id the original gives itself."""
+    name = _translation_target(path, out, "confidentiality.fr.md")
+    if name is None:
+        return None
+    slug, locale = name
+    original = modules.get(slug)
+    if original is None:
+        if slug not in broken:  # a module file that failed is reported on its own
+            out.add(path, 1, f"a translation of module '{slug}', which does not exist "
+                             f"(there is no {slug}.md beside it)")
+        return None
+    if (out.root / original.path).parent != path.parent:
+        out.add(path, 1, f"a translation belongs beside its original {original.path}")
+        return None
+    read = read_front_matter(path, out, ModuleTranslationFrontMatter, "a module translation")
+    if read is None:
+        return None
+    meta, lines = read.meta, read.lines
+    ok = True
+    if meta.id != slug:
+        out.add(path, line_for(lines, ("id",)),
+                f"id '{meta.id}' must be the original module's id '{slug}'")
+        ok = False
+    ok = _same_settings(path, lines, {"kind": meta.kind,
+                                      "estimated_minutes": meta.estimated_minutes},
+                        {"kind": original.kind,
+                         "estimated_minutes": original.estimated_minutes}, out) and ok
+    wanted = [o["id"] for o in original.objectives]
+    given = [o.id for o in meta.objectives]
+    for index, objective_id in enumerate(given):
+        where = line_for(lines, ("objectives", index, "id"))
+        if objective_id not in wanted:
+            out.add(path, where, f"objective '{objective_id}' is not an objective of the "
+                                 f"original module '{slug}'")
+            ok = False
+        elif given.index(objective_id) != index:
+            out.add(path, where, f"duplicate objective id '{objective_id}'")
+            ok = False
+    missing = [o for o in wanted if o not in given]
+    for objective_id in missing:
+        out.add(path, line_for(lines, ("objectives",)),
+                f"objective '{objective_id}' of the original module is missing")
+        ok = False
+    if ok and given != wanted:
+        out.add(path, line_for(lines, ("objectives",)),
+                f"objectives must be in the original's order: {', '.join(wanted)}")
+        ok = False
+    if not read.body.strip():
+        out.add(path, read.body_line, "the translation has no body text")
+        ok = False
+    for anchor in _EXPLICIT_ANCHOR.findall(original.body):
+        if f"{{#{anchor}}}" not in read.body:
+            out.add(path, read.body_line, f"the heading id {{#{anchor}}} of the original is "
+                                          "missing: links to that section must work here too")
+            ok = False
+    if not ok:
+        return None
+    return ModuleTranslationSpec(
+        module_slug=slug,
+        locale=locale,
+        title=meta.title,
+        objectives=[o.model_dump() for o in meta.objectives],
+        body=read.body,
+        content_hash=_hash(read.text.encode("utf-8")),
+        path=out.rel(path),
+    )
+
+
+def load_quiz_translation(path: Path, quizzes: dict[str, QuizSpec], quiz_files: set[str],
+                          out: _Collector) -> QuizTranslationSpec | None:
+    """Check ``quizzes/<module>.<lang>.yaml`` against its original: the same questions in the
+    same order, with the same types, objectives, option ids and answers; settings, if given,
+    the same too. Only prompts, option texts and rationales may differ."""
+    name = _translation_target(path, out, "confidentiality.fr.yaml")
+    if name is None:
+        return None
+    slug, locale = name
+    original = quizzes.get(slug)
+    if original is None:
+        if slug not in quiz_files:  # an original that failed is reported on its own
+            out.add(path, 1, f"a translation of quiz '{slug}', which does not exist "
+                             f"(there is no {slug}.yaml beside it)")
+        return None
+    text = _read(path, out)
+    if text is None:
+        return None
+    try:
+        data, lines = load_with_lines(text)
+    except YAMLProblem as exc:
+        out.add(path, exc.line, exc.reason)
+        return None
+    if not isinstance(data, dict):
+        out.add(path, 1, "a quiz translation must be a mapping of fields")
+        return None
+    try:
+        meta = QuizTranslationFile.model_validate(data)
+    except ValidationError as exc:
+        out.add_validation(path, exc, lines)
+        return None
+    ok = True
+    if meta.module != slug:
+        out.add(path, line_for(lines, ("module",)),
+                f"module '{meta.module}' must be the original quiz's module '{slug}'")
+        ok = False
+    settings = ("pass_mark", "attempts_allowed", "retake_wait_minutes", "review", "shuffle")
+    ok = _same_settings(path, lines, {n: getattr(meta, n) for n in settings},
+                        {n: getattr(original, n) for n in settings}, out) and ok
+
+    by_key = {q.key: (index, q) for index, q in enumerate(original.questions)}
+    seen: set[str] = set()
+    texts: list[QuestionTextSpec] = []
+    for index, raw in enumerate(meta.questions):
+        base_path = ("questions", index)
+        try:
+            q = QuestionBase.model_validate(raw)
+        except ValidationError as exc:
+            out.add_validation(path, exc, lines, prefix=base_path)
+            ok = False
+            continue
+        id_line = line_for(lines, base_path + ("id",))
+        if q.id in seen:
+            out.add(path, id_line, f"duplicate question id '{q.id}'")
+            ok = False
+            continue
+        seen.add(q.id)
+        if q.id not in by_key:
+            out.add(path, id_line, f"question '{q.id}' is not in the original quiz")
+            ok = False
+            continue
+        place, source = by_key[q.id]
+        if place != index:
+            out.add(path, id_line, f"question '{q.id}' is number {place + 1} in the original "
+                                   f"but number {index + 1} here: keep the original's order")
+            ok = False
+        if q.type != source.type:
+            out.add(path, line_for(lines, base_path + ("type",)),
+                    f"question '{q.id}': type '{q.type}' here but '{source.type}' in the original")
+            ok = False
+            continue
+        if q.objective != source.objective:
+            out.add(path, line_for(lines, base_path + ("objective",)),
+                    f"question '{q.id}': objective '{q.objective}' here but "
+                    f"'{source.objective}' in the original")
+            ok = False
+        qtype = QUESTION_TYPES[q.type]
+        spec = dict(raw)
+        problems = qtype.validate(spec)
+        for sub_path, reason in problems:
+            out.add(path, line_for(lines, base_path + tuple(sub_path)),
+                    f"question '{q.id}': {reason}")
+            ok = False
+        if problems:
+            continue
+        options = qtype.options(spec)
+        option_ids = [o["id"] for o in options]
+        wanted_ids = [o["id"] for o in source.options]
+        if option_ids != wanted_ids:
+            out.add(path, line_for(lines, base_path + ("options",)),
+                    f"question '{q.id}': options {', '.join(option_ids)} here but "
+                    f"{', '.join(wanted_ids)} in the original (same ids, same order)")
+            ok = False
+            continue
+        if qtype.correct(spec) != source.correct:
+            out.add(path, line_for(lines, base_path + ("answer",)),
+                    f"question '{q.id}': the answer must be the original's "
+                    f"({', '.join(source.correct)})")
+            ok = False
+            continue
+        texts.append(QuestionTextSpec(
+            key=q.id, prompt=q.prompt, rationale=q.rationale,
+            # Generated options (true/false) have no text in the file to translate.
+            options=options if "options" in spec else []))
+    for source in original.questions:
+        if source.key not in seen:
+            out.add(path, line_for(lines, ("questions",)),
+                    f"question '{source.key}' of the original quiz is missing")
+            ok = False
+    if not ok:
+        return None
+    return QuizTranslationSpec(module_slug=slug, locale=locale, questions=texts,
+                               content_hash=_hash(text.encode("utf-8")), path=out.rel(path))

@@ -41,6 +41,7 @@ from lms.models.supervision import (
     SupervisionRecord,
     SupervisorAssignment,
 )
+from lms.models.translations import ModuleTranslation, QuizTranslation
 
 __all__ = [
     "Agreement",
@@ -80,9 +81,11 @@ __all__ = [
     "LoginSession",
     "Module",
     "ModuleProgress",
+    "ModuleTranslation",
     "Person",
     "PersonRole",
     "Question",
     "Quiz",
+    "QuizTranslation",
     "QuizVersion",
 ]

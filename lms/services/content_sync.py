@@ -12,6 +12,10 @@ one stops being current, so a sign-off or a signature keeps the version it was m
 removed file leaves its rows, none current. The curriculum's supervision and check-in
 frequencies are copied from its current policy (None without one: the config defaults apply).
 
+Translations (``<module>.<lang>.md``, ``quizzes/<module>.<lang>.yaml``) are stored per module
+and per quiz version and language, texts only. A removed translation file deletes its row; a
+quiz translation stays on the versions it was made for, so old attempts keep their texts.
+
 Sync never commits: the caller (the CLI command, the demo, a test) ends the unit of work, so sync
 can be one step of a larger transaction. On an error the caller rolls back.
 """
@@ -25,9 +29,26 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lms.content.loader import ContentBundle, CurriculumSpec, QuizSpec, load_content
+from lms.content.loader import (
+    ContentBundle,
+    CurriculumSpec,
+    ModuleTranslationSpec,
+    QuizSpec,
+    QuizTranslationSpec,
+    load_content,
+)
 from lms.content.markdown import render_inline_markdown, render_markdown
-from lms.models import Agreement, Curriculum, Module, Question, Quiz, QuizVersion, StandardsPolicy
+from lms.models import (
+    Agreement,
+    Curriculum,
+    Module,
+    ModuleTranslation,
+    Question,
+    Quiz,
+    QuizTranslation,
+    QuizVersion,
+    StandardsPolicy,
+)
 from lms.models._types import utcnow
 
 
@@ -40,16 +61,21 @@ class SyncReport:
     #: New versions of standards and agreement files, and ones no longer current ("path vN",
     #: "path retired"); unchanged ones are not listed.
     standards: list[str] = field(default_factory=list)
+    #: Translations stored, changed or removed ("path", "path removed"); unchanged not listed.
+    translations: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated or self.retired or self.standards)
+        return bool(self.created or self.updated or self.retired or self.standards
+                    or self.translations)
 
     def summary(self) -> str:
         text = (f"{len(self.created)} created, {len(self.updated)} updated, "
                 f"{len(self.retired)} retired, {self.unchanged} unchanged")
         if self.standards:
             text += f"; {len(self.standards)} standards or agreement version(s) changed"
+        if self.translations:
+            text += f"; {len(self.translations)} translation(s) changed"
         return text
 
 
@@ -184,6 +210,8 @@ def _sync(session: Session, bundle: ContentBundle, report: SyncReport) -> None:
     session.flush()
 
     _sync_standards(session, synced, report)
+    _sync_module_translations(session, bundle.module_translations, modules, report)
+    _sync_quiz_translations(session, bundle.quiz_translations, report)
 
 
 def _sync_standards(session: Session, pairs: list[tuple[Curriculum, CurriculumSpec]],
@@ -243,6 +271,79 @@ def _sync_standards(session: Session, pairs: list[tuple[Curriculum, CurriculumSp
                                   title=aspec.title, body_html=render_markdown(aspec.body),
                                   content_hash=aspec.content_hash, current=True))
             report.standards.append(f"{aspec.path} v{number}")
+    session.flush()
+
+
+def _sync_module_translations(session: Session, specs: list[ModuleTranslationSpec],
+                              modules: dict[str, Module], report: SyncReport) -> None:
+    existing = {(t.module_id, t.locale): t for t in session.scalars(select(ModuleTranslation))}
+    wanted: set[tuple[int, str]] = set()
+    new: list[ModuleTranslation] = []
+    for spec in specs:
+        module = modules[spec.module_slug]
+        key = (module.id, spec.locale)
+        wanted.add(key)
+        html = render_markdown(spec.body)
+        row = existing.get(key)
+        if row is None:
+            new.append(ModuleTranslation(module_id=module.id, locale=spec.locale,
+                                         title=spec.title, objectives=spec.objectives,
+                                         body_html=html, content_hash=spec.content_hash))
+            report.translations.append(spec.path)
+        elif row.content_hash != spec.content_hash:
+            row.title, row.objectives, row.body_html = spec.title, spec.objectives, html
+            row.content_hash, row.updated_at = spec.content_hash, utcnow()
+            report.translations.append(spec.path)
+        elif row.body_html != html:  # the renderer changed, as for modules: no report
+            row.body_html = html
+    session.add_all(new)
+    for key, row in existing.items():
+        if key not in wanted:
+            session.delete(row)
+            report.translations.append(f"module {row.module_id} {row.locale} removed")
+    session.flush()
+
+
+def _quiz_texts(spec: QuizTranslationSpec) -> dict:
+    return {q.key: {"prompt_html": render_markdown(q.prompt),
+                    "rationale_html": render_markdown(q.rationale),
+                    "options": {o["id"]: render_inline_markdown(o["text"]) for o in q.options}}
+            for q in spec.questions}
+
+
+def _sync_quiz_translations(session: Session, specs: list[QuizTranslationSpec],
+                            report: SyncReport) -> None:
+    """Translations belong to each quiz's current version; older versions keep theirs."""
+    current = dict(session.execute(select(Module.slug, Quiz.current_version_id)
+                                   .join(Quiz, Quiz.module_id == Module.id)
+                                   .where(Quiz.retired.is_(False))).all())
+    version_ids = [v for v in current.values() if v is not None]
+    existing = {(t.quiz_version_id, t.locale): t for t in session.scalars(
+        select(QuizTranslation).where(QuizTranslation.quiz_version_id.in_(version_ids)))}
+    wanted: set[tuple[int, str]] = set()
+    new: list[QuizTranslation] = []
+    for spec in specs:
+        version_id = current.get(spec.module_slug)
+        if version_id is None:  # load_content refuses this; a bundle built by hand
+            raise ValueError(f"{spec.path}: no quiz '{spec.module_slug}' to translate")
+        key = (version_id, spec.locale)
+        wanted.add(key)
+        texts = _quiz_texts(spec)
+        row = existing.get(key)
+        if row is None:
+            new.append(QuizTranslation(quiz_version_id=version_id, locale=spec.locale,
+                                       texts=texts, content_hash=spec.content_hash))
+            report.translations.append(spec.path)
+        elif row.content_hash != spec.content_hash:
+            row.texts, row.content_hash, row.updated_at = texts, spec.content_hash, utcnow()
+            report.translations.append(spec.path)
+        elif row.texts != texts:  # the renderer changed: no report
+            row.texts = texts
+    session.add_all(new)
+    for key, row in existing.items():
+        if key not in wanted:
+            session.delete(row)
+            report.translations.append(f"quiz version {row.quiz_version_id} {row.locale} removed")
     session.flush()
 
 
