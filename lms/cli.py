@@ -180,6 +180,38 @@ def keys_create_command(force: bool) -> None:
     click.echo(f"Key id: {key.kid}")
 
 
+@lms_group.group("lti")
+def lti_group() -> None:
+    """LTI 1.3 platforms (docs/lti.md)."""
+
+
+@lti_group.command("send-grades")
+@with_appcontext
+def lti_send_grades_command() -> None:
+    """Send every linked trainee's quiz results and readiness to their platforms' gradebooks."""
+    from sqlalchemy import select
+
+    from lms.models import Module, Quiz
+    from lms.services import lti
+
+    with _state().db.session() as session:
+        sent = failed = 0
+        timeout = float(current_app.config["LMS_LTI_HTTP_TIMEOUT"])
+        for person_id, curriculum_id in lti.linked_trainees(session):
+            quiz_ids = session.scalars(select(Quiz.id).join(Module, Module.id == Quiz.module_id)
+                                       .where(Module.curriculum_id == curriculum_id)).all()
+            outcomes = [lti.send_quiz_grade(session, person_id, quiz_id, timeout=timeout)
+                        for quiz_id in quiz_ids]
+            outcomes.append(lti.send_readiness(session, person_id, curriculum_id,
+                                               timeout=timeout))
+            session.commit()  # each trainee's new gradebook columns are kept as they go
+            sent += sum(o.sent for o in outcomes)
+            failed += sum(o.failed for o in outcomes)
+    click.echo(f"Sent {sent} grades; {failed} failed (see the log).")
+    if failed:
+        raise SystemExit(1)
+
+
 @lms_group.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace PATH if it exists.")

@@ -80,6 +80,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # The Ed25519 key (a JWK file) that signs certificates as Open Badges credentials; made by
     # `lms keys create`. None means lms-issuer-key.jwk in the instance folder.
     "LMS_ISSUER_KEY_FILE": None,
+    # LTI 1.3 (docs/lti.md): how long lms waits for a platform's key set, token or gradebook.
+    "LMS_LTI_HTTP_TIMEOUT": 5,
 }
 
 

@@ -14,6 +14,15 @@ from lms.models.audit import AuditEvent
 from lms.models.cohorts import Cohort, CohortStaff, Enrolment, JoinRequest
 from lms.models.content import Curriculum, Module, Question, Quiz, QuizVersion
 from lms.models.learning import Answer, Attempt, ModuleProgress
+from lms.models.lti import (
+    LtiContext,
+    LtiLaunchState,
+    LtiLineItem,
+    LtiNonce,
+    LtiPlatform,
+    LtiToolKey,
+    LtiUser,
+)
 from lms.models.people import (
     ROLES,
     Invitation,
@@ -79,6 +88,13 @@ __all__ = [
     "Invitation",
     "LoginFailure",
     "LoginSession",
+    "LtiContext",
+    "LtiLaunchState",
+    "LtiLineItem",
+    "LtiNonce",
+    "LtiPlatform",
+    "LtiToolKey",
+    "LtiUser",
     "Module",
     "ModuleProgress",
     "ModuleTranslation",

@@ -10,6 +10,7 @@ from lms.forms.sign_offs import RatingForm, RevokeForm, SignOffForm
 from lms.models import Cohort, Person, SignOff
 from lms.models.people import ADMIN, SUPERVISOR
 from lms.services import certificates, readiness, sign_offs, standards
+from lms.web import lti
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.blueprint import as_id
 from lms.web.form_handling import handle_post
@@ -113,7 +114,7 @@ def sign_off(person_id: int, cohort_id: int):
         else _("Deferred. The review date will show as a flag when it comes."),
         redirect_to=_page_url(trainee) + "#decisions")
     if outcome.done:
-        return outcome.response
+        return lti.readiness_after(outcome.response, trainee.id, cohort.curriculum_id)
     return _render(trainee, judge, forms={cohort.id: {"sign_off": form}}, status=422)
 
 
@@ -134,5 +135,5 @@ def revoke(sign_off_id: int):
                           success=_("Deployment revoked. Its certificate now shows as revoked."),
                           redirect_to=_page_url(trainee) + "#decisions")
     if outcome.done:
-        return outcome.response
+        return lti.readiness_after(outcome.response, trainee.id, deploy.curriculum_id)
     return _render(trainee, judge, forms={cohort_id: {"revoke": form}}, status=422)

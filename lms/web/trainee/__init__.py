@@ -16,6 +16,7 @@ from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
 from lms.services import agenda, attendance, calendar_feeds, feedback, joining, progress, quizzes
 from lms.services import cohorts as cohorts_service
 from lms.services import readiness as readiness_service
+from lms.web import lti
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.addresses import external_url
 from lms.web.blueprint import make_blueprint
@@ -154,7 +155,8 @@ def submit(attempt_id: int):
                                questions=quizzes.ordered_questions(found),
                                responses=exc.responses, missing=exc.missing), 422
     session.commit()
-    return redirect(url_for("lms_trainee.result", attempt_id=found.id))
+    return lti.quiz_grade_after(redirect(url_for("lms_trainee.result", attempt_id=found.id)),
+                                found.person_id, found.quiz_id)
 
 
 @bp.route("/attempts/<id:attempt_id>/result")
