@@ -82,6 +82,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "LMS_ISSUER_KEY_FILE": None,
     # LTI 1.3 (docs/lti.md): how long lms waits for a platform's key set, token or gradebook.
     "LMS_LTI_HTTP_TIMEOUT": 5,
+    # The interface languages offered (lms/translations), and the one used when neither the
+    # person's choice nor their browser's languages match one of them.
+    "LMS_LANGUAGES": ["en", "fr"],
+    "LMS_DEFAULT_LOCALE": "en",
 }
 
 

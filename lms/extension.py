@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, g
 from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_wtf.csrf import generate_csrf
 
@@ -40,7 +41,13 @@ class LMS:
 
         self._init_login(app)
         if "babel" not in app.extensions:
-            Babel(app)
+            from lms.web.language import select_locale
+
+            Babel(app, locale_selector=select_locale)
+        # lms's own catalogues, also under a host's Babel (which then chooses the language).
+        translations = str(Path(__file__).resolve().parent / "translations")
+        if translations not in app.extensions["babel"].translation_directories:
+            app.extensions["babel"].translation_directories.append(translations)
         # Only lms_-prefixed globals: a host's own Jinja names are never touched.
         app.jinja_env.globals["lms_csrf_token"] = generate_csrf
         app.jinja_env.globals["lms_base_template"] = app.config["LMS_BASE_TEMPLATE"]
@@ -81,7 +88,8 @@ class LMS:
             )
         manager = LoginManager()
         manager.login_view = "lms_auth.login"
-        manager.login_message = "Please log in to see this page."
+        manager.login_message = _l("Please log in to see this page.")
+        manager.localize_callback = str  # the flash is stored as text, in the visitor's language
         manager.login_message_category = "info"
         manager.session_protection = "strong"
 

@@ -50,6 +50,8 @@ class Person(Base):
     host_user_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # Secret part of the person's calendar feed URL (calendar apps cannot log in).
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The interface language the person chose (lms.web.language); None follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     role_rows: Mapped[list[PersonRole]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"

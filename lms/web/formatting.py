@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_skeleton
 from flask import g, has_request_context, request
-from flask_babel import format_date, format_time, get_locale, get_timezone
+from flask_babel import format_date, format_percent, format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 from jinja2.ext import Extension
 
@@ -122,6 +123,12 @@ def lms_time_hint() -> str:
     return _("For example, 14:30. If you see a plain text box, use the 24-hour clock.")
 
 
+def lms_locale() -> str:
+    """The page's language for ``<html lang>``, as BCP 47 ("fr", "en-GB")."""
+    locale = get_locale() if has_request_context() else None
+    return str(locale).replace("_", "-") if locale else "en"
+
+
 def lms_current(*endpoints: str, section: tuple[str, ...] = ()) -> str | None:
     """``aria-current``: "page" on one of ``endpoints``; "true" on another endpoint whose name
     starts with one of ``section`` (a page inside that part of the site)."""
@@ -145,7 +152,13 @@ def lms_percent(value: float | None) -> str:
     """"79.9%" for 79.96: cut, never rounded up to a threshold (``standards.shown_percent``);
     "—" for no figure."""
     shown = shown_percent(value)
-    return f"{shown}%" if shown else "—"
+    if not shown:
+        return "—"
+    if get_locale() is None:  # outside a request (a PDF, a command): plain
+        return f"{shown}%"
+    # The cut figure, written the locale's way ("79.9%", "79,9 %"); never rounded again.
+    pattern = get_locale().percent_formats[None].pattern.replace("0", "0.#", 1)
+    return format_percent(Decimal(shown) / 100, pattern)
 
 
 FILTERS = {
@@ -161,6 +174,7 @@ GLOBALS = {
     "lms_date_hint": lms_date_hint,
     "lms_time_hint": lms_time_hint,
     "lms_current": lms_current,
+    "lms_locale": lms_locale,
 }
 
 
