@@ -11,6 +11,7 @@ from lms.web import (
     calendar,
     credentials,
     home,
+    language,
     lti,
     supervisor,
     trainee,
@@ -24,7 +25,7 @@ assets = Blueprint("lms", __name__, template_folder="../templates", static_folde
                    static_url_path="/lms-static")
 
 BLUEPRINTS = (auth.bp, home.bp, trainee.bp, trainer.bp, supervisor.bp, admin.bp, calendar.bp,
-              verify.bp, credentials.bp, api.bp, lti.bp, lti.admin_bp)
+              verify.bp, credentials.bp, api.bp, lti.bp, lti.admin_bp, language.bp)
 
 
 def register_blueprints(app: Flask, prefix: str) -> None:
