@@ -23,6 +23,7 @@ from lms.web.blueprint import make_blueprint
 from lms.web.calendar import ics_response
 from lms.web.form_handling import handle_post
 from lms.web.programme import today as programme_today
+from lms.web.trainee.content_language import translation_for
 
 bp = make_blueprint("lms_trainee", __name__)
 
@@ -59,7 +60,8 @@ def module(slug: str):
     quiz_state = None
     if is_trainee and found.quiz is not None and not found.quiz.retired:
         quiz_state = quizzes.quiz_status(session, person.id, found.quiz)
-    return render_template("lms/trainee/module.html", module=found, previous=previous,
+    shown = translation_for(session, found, body=True).module(found)
+    return render_template("lms/trainee/module.html", module=shown, previous=previous,
                            following=following, reading=reading, quiz_state=quiz_state,
                            is_trainee=is_trainee)
 
@@ -98,7 +100,8 @@ def quiz(slug: str):
     session, person, found = _trainee_quiz(slug)
     status = quizzes.quiz_status(session, person.id, found.quiz)
     history = quizzes.attempt_history(session, person.id, found.quiz.id)
-    return render_template("lms/trainee/quiz_intro.html", module=found, status=status,
+    shown = translation_for(session, found).module(found)
+    return render_template("lms/trainee/quiz_intro.html", module=shown, status=status,
                            history=history)
 
 
@@ -130,8 +133,16 @@ def attempt(attempt_id: int):
     found = _own_attempt(attempt_id)
     if found.is_submitted:
         return redirect(url_for("lms_trainee.result", attempt_id=found.id))
+    return _attempt_page(found, responses={}, missing=[])
+
+
+def _attempt_page(found: Attempt, responses: dict[str, list[str]], missing: list[str]) -> str:
+    """The attempt form in the reader's language; field names stay the question keys."""
+    shown = translation_for(db_session(), found.quiz.module, found.quiz_version_id)
     return render_template("lms/trainee/attempt.html", attempt=found,
-                           questions=quizzes.ordered_questions(found), responses={}, missing=[])
+                           module=shown.module(found.quiz.module),
+                           questions=shown.questions(quizzes.ordered_questions(found)),
+                           responses=responses, missing=missing)
 
 
 @bp.route("/attempts/<id:attempt_id>", methods=["POST"])
@@ -151,9 +162,7 @@ def submit(attempt_id: int):
         abort(400, description=str(exc))
     except quizzes.IncompleteSubmission as exc:
         session.rollback()
-        return render_template("lms/trainee/attempt.html", attempt=found,
-                               questions=quizzes.ordered_questions(found),
-                               responses=exc.responses, missing=exc.missing), 422
+        return _attempt_page(found, responses=exc.responses, missing=exc.missing), 422
     session.commit()
     return lti.quiz_grade_after(redirect(url_for("lms_trainee.result", attempt_id=found.id)),
                                 found.person_id, found.quiz_id)
@@ -168,8 +177,9 @@ def result(attempt_id: int):
         return redirect(url_for("lms_trainee.attempt", attempt_id=found.id))
     # The service decides whether the key may be shown; without it, `result` holds no key.
     outcome = quizzes.attempt_result(session, found)
-    return render_template("lms/trainee/result.html", attempt=found, result=outcome,
-                           status=outcome.status, module=found.quiz.module)
+    shown = translation_for(session, found.quiz.module, found.quiz_version_id)
+    return render_template("lms/trainee/result.html", attempt=found, result=shown.result(outcome),
+                           status=outcome.status, module=shown.module(found.quiz.module))
 
 
 @bp.route("/progress")
