@@ -27,7 +27,7 @@ from lms.models import (
 )
 from lms.services import lti
 from lms.web import lti as lti_web
-from tests.conftest import log_in
+from tests.conftest import in_threads, log_in
 
 ISSUER = "https://moodle.example"
 CLIENT_ID = "lms-client-1"
@@ -233,6 +233,24 @@ def test_a_replayed_launch_is_refused(app, db, registered):
     third = client.post("/lti/launch", data={"id_token": token, "state": fresh_state})
     assert third.status_code == 400 and "nonce" in third.get_data(as_text=True)
     assert count(db, LtiUser) == 1
+
+
+def test_one_launch_posted_four_times_at_once_signs_in_once(app, db, registered):
+    client = app.test_client()
+    state, nonce = start_login(client)
+    token = registered.id_token(nonce)
+    clients = [app.test_client() for _ in range(4)]
+    for other in clients:
+        other.set_cookie(lti_web._state_cookie(state), state, path="/lti/launch")
+    statuses: list[int] = []
+
+    def post(other) -> None:
+        statuses.append(other.post("/lti/launch", data={"id_token": token,
+                                                        "state": state}).status_code)
+
+    in_threads(post, [(other,) for other in clients])
+    assert sorted(statuses) == [302, 400, 400, 400]
+    assert (count(db, LtiUser), count(db, Enrolment), count(db, LtiNonce)) == (1, 1, 1)
 
 
 def test_a_seen_nonce_is_refused_by_the_unique_rule(app, db, registered):

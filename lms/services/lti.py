@@ -218,6 +218,8 @@ def list_platforms(session: Session) -> list[LtiPlatform]:
 
 def remove_platform(session: Session, platform: LtiPlatform) -> None:
     """Remove a platform and every link to it; the people and cohorts made for it stay."""
+    session.execute(delete(LtiLaunchState).where(LtiLaunchState.platform_id == platform.id))
+    session.execute(delete(LtiNonce).where(LtiNonce.platform_id == platform.id))
     session.delete(platform)
     session.flush()
 
@@ -296,15 +298,21 @@ def _fetch_key_set(url: str, timeout: float) -> KeySet:
         raise LtiError("lms could not read the platform's key set.") from exc
 
 
+# A token naming a key not in the cached set (the platform rotated its keys) fetches the set
+# again, but not more often than this: forged tokens cannot make lms hammer the platform.
+KEY_SET_REFETCH_SECONDS = 30
+
+
 def key_set(url: str, kid: str | None, timeout: float = 5.0) -> KeySet:
-    """The platform's keys, cached; fetched again when a token names a key not in them (the
-    platform rotated its keys), at most once a cache lifetime... unless none was cached."""
+    """The platform's keys, cached for ``KEY_SET_TTL_SECONDS`` per URL."""
     now = time.monotonic()
     with _key_sets_lock:
         cached = _key_sets.get(url)
     if cached is not None and cached[0] > now:
-        keys = cached[1]
-        if kid is None or any(k.kid == kid for k in keys.keys):
+        expires, keys = cached
+        fetched = expires - KEY_SET_TTL_SECONDS
+        if kid is None or any(k.kid == kid for k in keys.keys) or \
+                now - fetched < KEY_SET_REFETCH_SECONDS:
             return keys
     keys = _fetch_key_set(url, timeout)
     with _key_sets_lock:
