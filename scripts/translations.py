@@ -12,11 +12,12 @@ contributor produces the same files.
 
 from __future__ import annotations
 
-import subprocess
+import os
 import sys
 import tempfile
 from pathlib import Path
 
+from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
@@ -28,8 +29,8 @@ KEYWORDS = ["_", "_l", "gettext", "lazy_gettext", "ngettext:1,2", "lazy_ngettext
 
 
 def _pybabel(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], cwd=ROOT,
-                   check=True)
+    if CommandLineInterface().run(["pybabel", "--quiet", *args]):
+        raise SystemExit(f"pybabel {args[0]} failed")
 
 
 def extract(output: Path = TEMPLATE) -> None:
@@ -95,8 +96,12 @@ def problems() -> list[str]:
 
 
 def _translated(catalogue) -> dict:
-    return {message.id: message.string for message in catalogue
+    return {_plain(message.id): _plain(message.string) for message in catalogue
             if message.id and not message.fuzzy and message.string}
+
+
+def _plain(value):  # a .mo gives plural forms as lists, a .po as tuples
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 def _compiled(po: Path) -> dict:
@@ -120,6 +125,7 @@ def check() -> int:
 
 
 def main(argv: list[str]) -> int:
+    os.chdir(ROOT)  # babel.cfg's patterns are relative to the checkout
     commands = {"extract": extract, "update": update, "compile": compile_all}
     if len(argv) == 1 and argv[0] in commands:
         commands[argv[0]]()

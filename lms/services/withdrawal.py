@@ -78,7 +78,7 @@ def withdraw(session: Session, enrolment: Enrolment, on: date | None, reason: st
         problems["reason"] = _l("Say why they are leaving the cohort.")
     elif len(text) > MAX_REASON:
         problems["reason"] = _l("Keep the reason under %(most)s characters.",
-                                    most=f"{MAX_REASON:,}")
+                                    most=format(MAX_REASON, ","))
     if problems:
         raise WithdrawalError(problems=problems)
     enrolment.withdrawn_on = on
