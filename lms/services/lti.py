@@ -65,7 +65,7 @@ from lms.models._types import utcnow
 from lms.models.people import TRAINEE, TRAINER
 from lms.services import cohorts as cohorts_service
 from lms.services import sign_offs
-from lms.services.errors import ServiceError
+from lms.services.errors import ServiceError, _l
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def http_request(method: str, url: str, *, body: bytes | None = None,
                  headers: dict[str, str] | None = None, timeout: float = 5.0) -> HttpResponse:
     """One HTTP request with a timeout and a size limit; a 4xx/5xx is returned, not raised."""
     if not is_secure_url(url):  # never file:, never plain HTTP to another machine
-        raise LtiError("lms only talks to platforms over https.")
+        raise LtiError(_l("lms only talks to platforms over https."))
     request = urllib.request.Request(url, data=body, method=method,  # noqa: S310
                                      headers=headers or {})
     try:
@@ -167,24 +167,24 @@ def _platform_problems(session: Session, data: PlatformFields,
                        platform: LtiPlatform | None) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not data.name.strip():
-        problems["name"] = "Enter a name."
+        problems["name"] = _l("Enter a name.")
     if not data.issuer.strip():
-        problems["issuer"] = "Enter the platform's issuer."
+        problems["issuer"] = _l("Enter the platform's issuer.")
     if not data.client_id.strip():
-        problems["client_id"] = "Enter the client id the platform gave lms."
+        problems["client_id"] = _l("Enter the client id the platform gave lms.")
     if not data.deployment_ids:
-        problems["deployment_ids"] = "Enter at least one deployment id."
+        problems["deployment_ids"] = _l("Enter at least one deployment id.")
     elif any(len(d) > 255 for d in data.deployment_ids):
-        problems["deployment_ids"] = "A deployment id is at most 255 characters."
+        problems["deployment_ids"] = _l("A deployment id is at most 255 characters.")
     for name in ("auth_login_url", "auth_token_url", "key_set_url"):
         if not is_secure_url(getattr(data, name)):
-            problems[name] = "Enter an https:// address."
+            problems[name] = _l("Enter an https:// address.")
     if "issuer" not in problems and "client_id" not in problems:
         clash = session.scalar(select(LtiPlatform.id).where(
             LtiPlatform.issuer == data.issuer.strip(),
             LtiPlatform.client_id == data.client_id.strip()))
         if clash is not None and (platform is None or clash != platform.id):
-            problems["client_id"] = "A platform with this issuer and client id is registered."
+            problems["client_id"] = _l("A platform with this issuer and client id is registered.")
     return problems
 
 
@@ -206,7 +206,7 @@ def save_platform(session: Session, data: PlatformFields,
         with session.begin_nested():
             session.add(platform)
     except IntegrityError:  # registered by another request a moment ago
-        raise LtiError("A platform with this issuer and client id is registered.",
+        raise LtiError(_l("A platform with this issuer and client id is registered."),
                        "client_id") from None
     forget_key_set(platform.key_set_url)
     return platform
@@ -232,8 +232,8 @@ def find_platform(session: Session, issuer: str, client_id: str | None) -> LtiPl
         query = query.where(LtiPlatform.client_id == client_id)
     found = list(session.scalars(query.limit(2)))
     if len(found) != 1:
-        raise LtiError("This platform is not registered in lms (or names no client id): "
-                       "ask lms's admin to register it.")
+        raise LtiError(_l("This platform is not registered in lms (or names no client id): "
+                          "ask lms's admin to register it."))
     return found[0]
 
 
@@ -288,14 +288,15 @@ def _fetch_key_set(url: str, timeout: float) -> KeySet:
         answer = http_request("GET", url, headers={"Accept": "application/json"},
                               timeout=timeout)
         if answer.status != 200:
-            raise LtiError(f"The platform's key set answered {answer.status}.")
+            raise LtiError(_l("The platform's key set answered %(status)s.",
+                              status=answer.status))
         data = answer.json()
         keys = [k for k in data.get("keys", []) if isinstance(k, dict) and k.get("kty") == "RSA"]
         return KeySet.import_key_set({"keys": keys})
     except LtiError:
         raise
     except (OSError, ValueError, AttributeError, jose_errors.JoseError) as exc:
-        raise LtiError("lms could not read the platform's key set.") from exc
+        raise LtiError(_l("lms could not read the platform's key set.")) from exc
 
 
 # A token naming a key not in the cached set (the platform rotated its keys) fetches the set
@@ -412,52 +413,52 @@ def lms_role(launch: Launch) -> str:
         return TRAINER
     if LEARNER in names:
         return TRAINEE
-    raise RoleRefused("Your role in this course is neither Learner nor Instructor, so lms "
-                   "cannot tell what to show you.")
+    raise RoleRefused(_l("Your role in this course is neither Learner nor Instructor, so lms "
+                         "cannot tell what to show you."))
 
 
 def _check_claims(claims: dict[str, Any], platform: LtiPlatform, state: LtiLaunchState,
                   now: datetime) -> None:
-    def refuse(why: str) -> None:
-        raise LtiError(f"This launch cannot be accepted: {why}.")
+    def refuse(why: Any) -> None:
+        raise LtiError(_l("This launch cannot be accepted: %(why)s.", why=why))
 
     if claims.get("iss") != platform.issuer:
-        refuse("it comes from another issuer")
+        refuse(_l("it comes from another issuer"))
     audience = claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]
     if platform.client_id not in audiences:
-        refuse("it is not meant for lms (audience)")
+        refuse(_l("it is not meant for lms (audience)"))
     if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != platform.client_id:
-        refuse("it is not meant for lms (authorised party)")
+        refuse(_l("it is not meant for lms (authorised party)"))
     stamp = now.timestamp()
     exp, iat = claims.get("exp"), claims.get("iat")
     if not isinstance(exp, int | float) or exp + LEEWAY_SECONDS < stamp:
-        refuse("it has expired")
+        refuse(_l("it has expired"))
     if not isinstance(iat, int | float) or iat - LEEWAY_SECONDS > stamp or \
             stamp - iat > MAX_TOKEN_AGE_SECONDS:
-        refuse("its time of issue is wrong")
+        refuse(_l("its time of issue is wrong"))
     if not isinstance(claims.get("nonce"), str) or \
             not secrets.compare_digest(claims["nonce"], state.nonce):
-        refuse("its nonce is not the one lms sent")
+        refuse(_l("its nonce is not the one lms sent"))
     if not isinstance(claims.get("sub"), str) or not claims["sub"] or len(claims["sub"]) > 255:
-        refuse("it names nobody (sub)")
+        refuse(_l("it names nobody (sub)"))
     if claims.get(CLAIM + "deployment_id") not in platform.deployment_ids:
-        refuse("its deployment is not registered in lms")
+        refuse(_l("its deployment is not registered in lms"))
     if claims.get(CLAIM + "message_type") != RESOURCE_LINK:
-        refuse("only resource-link launches are supported")
+        refuse(_l("only resource-link launches are supported"))
     if claims.get(CLAIM + "version") != LTI_VERSION:
-        refuse("only LTI 1.3.0 is supported")
+        refuse(_l("only LTI 1.3.0 is supported"))
     if claims.get(CLAIM + "target_link_uri") != state.target_link_uri:
-        refuse("the page asked for changed between log-in and launch")
+        refuse(_l("the page asked for changed between log-in and launch"))
     resource = claims.get(CLAIM + "resource_link")
     if not isinstance(resource, dict) or not isinstance(resource.get("id"), str):
-        refuse("it names no resource link")
+        refuse(_l("it names no resource link"))
     context = claims.get(CLAIM + "context")
     if not isinstance(context, dict) or not isinstance(context.get("id"), str) or \
             not context["id"] or len(context["id"]) > 255:
-        refuse("it names no course (context)")
+        refuse(_l("it names no course (context)"))
     if not isinstance(claims.get(CLAIM + "roles"), list):
-        refuse("it names no roles")
+        refuse(_l("it names no roles"))
 
 
 def validate_launch(session: Session, *, id_token: str, state: str,
@@ -466,38 +467,38 @@ def validate_launch(session: Session, *, id_token: str, state: str,
     nonce; the caller commits with the rest of the launch."""
     now = now or utcnow()
     if not id_token or not state or len(id_token) > 20000 or len(state) > 200:
-        raise LtiError("This launch carries no id_token or state.")
+        raise LtiError(_l("This launch carries no id_token or state."))
     pending = session.scalar(select(LtiLaunchState).where(
         LtiLaunchState.state_hash == _hash(state)))
     if pending is None or pending.expires_at < now:
-        raise ReplayedLaunch("This launch was used already or took too long: open the link "
-                             "in the course again.")
+        raise ReplayedLaunch(_l("This launch was used already or took too long: open the link "
+                                "in the course again."))
     platform = session.get(LtiPlatform, pending.platform_id)
     try:
         header = _header(id_token)
     except (ValueError, UnicodeError) as exc:
-        raise LtiError("The id_token is not a JWT.") from exc
+        raise LtiError(_l("The id_token is not a JWT.")) from exc
     if header.get("alg") != "RS256":
-        raise LtiError("The id_token must be signed with RS256.")
+        raise LtiError(_l("The id_token must be signed with RS256."))
     keys = key_set(platform.key_set_url, header.get("kid"), timeout)
     try:
         token = jwt.decode(id_token, keys, algorithms=["RS256"])
     except (ValueError, jose_errors.JoseError) as exc:
-        raise LtiError("The id_token's signature does not match the platform's keys.") \
+        raise LtiError(_l("The id_token's signature does not match the platform's keys.")) \
             from exc
     claims = dict(token.claims)
     _check_claims(claims, platform, pending, now)
     spent = session.execute(delete(LtiLaunchState).where(LtiLaunchState.id == pending.id)
                             .execution_options(synchronize_session=False))
     if spent.rowcount != 1:
-        raise ReplayedLaunch("This launch was used already: open the link in the course again.")
+        raise ReplayedLaunch(_l("This launch was used already: open the link in the course again."))
     try:
         with session.begin_nested():
             session.add(LtiNonce(platform_id=platform.id, nonce=claims["nonce"][:255],
                                  expires_at=now + timedelta(seconds=MAX_TOKEN_AGE_SECONDS)))
     except IntegrityError:
-        raise ReplayedLaunch("This launch was used already: open the link in the course "
-                             "again.") from None
+        raise ReplayedLaunch(_l("This launch was used already: open the link in the course "
+                                "again.")) from None
     return Launch(platform, claims, pending.target_link_uri)
 
 
@@ -544,7 +545,7 @@ def person_for(session: Session, launch: Launch, role: str) -> Person:
     if link is not None:
         person = session.get(Person, link.person_id)
         if not person.active:
-            raise LtiError("Your training account is switched off. Ask the programme's admin.")
+            raise LtiError(_l("Your training account is switched off. Ask the programme's admin."))
         name = _name_of(launch.claims)
         if name != "Course participant" and name != person.name:
             person.name = name
@@ -557,8 +558,8 @@ def person_for(session: Session, launch: Launch, role: str) -> Person:
                 session.flush()
                 session.add(LtiUser(platform_id=platform.id, sub=sub, person_id=person.id))
         except IntegrityError:  # the same person's launch in another tab a moment ago
-            raise ReplayedLaunch("Your account was being made by another launch: open the "
-                                 "link in the course again.") from None
+            raise ReplayedLaunch(_l("Your account was being made by another launch: open the "
+                                    "link in the course again.")) from None
     if role not in person.roles:
         person.role_rows.append(PersonRole(role=role))
         session.flush()
@@ -582,8 +583,8 @@ def context_for(session: Session, launch: Launch, curriculum: Curriculum) -> Lti
             with session.begin_nested():
                 session.add(found)
         except IntegrityError:
-            raise ReplayedLaunch("This course was being set up by another launch: open the "
-                                 "link in the course again.") from None
+            raise ReplayedLaunch(_l("This course was being set up by another launch: open the "
+                                    "link in the course again.")) from None
     ags = launch.ags
     scopes = [s for s in ags.get("scope", []) if isinstance(s, str)]
     if isinstance(ags.get("lineitems"), str) and is_secure_url(ags["lineitems"]):
@@ -676,7 +677,7 @@ def access_token(session: Session, platform: LtiPlatform, scopes: list[str],
         raise LtiError(f"The platform's token endpoint answered {answer.status}.")
     token = answer.json().get("access_token")
     if not isinstance(token, str) or not token:
-        raise LtiError("The platform's token endpoint gave no access token.")
+        raise LtiError(_l("The platform's token endpoint gave no access token."))
     return token
 
 
