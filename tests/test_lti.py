@@ -485,3 +485,35 @@ def test_the_key_set_is_public_and_stable(app, db):
     assert [k["kty"] for k in first["keys"]] == ["RSA"]
     assert "d" not in first["keys"][0] and first["keys"][0]["alg"] == "RS256"
     assert client.get("/lti/jwks.json").json == first
+
+
+def test_a_sign_off_sends_the_readiness_state(app, db, cohort, trainee, supervisor, policy,
+                                               client_for, platform):
+    """The supervisor's sign-off page sends readiness after its response (here a deferral,
+    so 0 of 1) to the course the trainee came from."""
+    from datetime import timedelta
+
+    from tests.readiness_fixtures import TODAY
+
+    linked = LtiPlatform(name="Moodle", issuer=ISSUER, client_id=CLIENT_ID,
+                         deployment_ids=[DEPLOYMENT], auth_login_url=AUTH_URL,
+                         auth_token_url=TOKEN_URL, key_set_url=JWKS_URL)
+    db.add(linked)
+    db.flush()
+    db.add_all([LtiUser(platform_id=linked.id, sub="tess-1", person_id=trainee.id),
+                LtiContext(platform_id=linked.id, context_id="course-3",
+                           curriculum_id=cohort.curriculum_id, cohort_id=cohort.id,
+                           lineitems_url=LINEITEMS,
+                           ags_scopes=[lti.SCOPE_SCORE, lti.SCOPE_LINEITEM])])
+    db.commit()
+    c = cohort.id
+    response = client_for(supervisor).post(
+        f"/supervision/people/{trainee.id}/readiness/{c}/sign-off", buffered=True, data={
+            f"sign-{c}-decision": "defer", f"sign-{c}-reasons": "Listening still developing",
+            f"sign-{c}-plan": "Two more role-plays",
+            f"sign-{c}-review_on": str(TODAY + timedelta(days=14))})
+    assert response.status_code == 302
+    assert json.loads(platform.sent("lineitems")[0]["body"])["label"] == "Readiness"
+    [score] = platform.sent("scores")
+    body = json.loads(score["body"])
+    assert (body["userId"], body["scoreGiven"], body["scoreMaximum"]) == ("tess-1", 0.0, 1.0)

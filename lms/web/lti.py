@@ -22,8 +22,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from lms.database import is_unique_violation
 from lms.forms.lti import PlatformForm, RemovePlatformForm
 from lms.models import LtiPlatform, LtiUser, Module
 from lms.models.people import ADMIN, TRAINEE
@@ -156,6 +158,13 @@ def launch():
     except ServiceError as exc:
         session.rollback()
         abort(403 if isinstance(exc, lti.RoleRefused) else 400, description=exc.message)
+    except IntegrityError as exc:
+        # The same person's launch in another tab, a moment ago (their enrolment, say).
+        session.rollback()
+        if not is_unique_violation(exc):
+            raise
+        abort(409, description=_("Another launch of yours was being handled at the same "
+                                 "moment. Open the link in the course again."))
     if entered.role != TRAINEE:
         endpoint = "lms_trainee.module"  # staff preview the module; the quiz is for trainees
     response = redirect(url_for(endpoint, slug=module.slug))
