@@ -517,3 +517,16 @@ def test_a_sign_off_sends_the_readiness_state(app, db, cohort, trainee, supervis
     [score] = platform.sent("scores")
     body = json.loads(score["body"])
     assert (body["userId"], body["scoreGiven"], body["scoreMaximum"]) == ("tess-1", 0.0, 1.0)
+
+
+def test_over_https_the_state_cookie_travels_on_the_cross_site_post(app, registered):
+    """The launch is a POST from the platform's site: only a SameSite=None cookie (which must
+    be Secure) comes with it. It is scoped to the launch URL and kept ten minutes."""
+    response = app.test_client().post("/lti/login", base_url="https://localhost", data={
+        "iss": ISSUER, "login_hint": "h", "client_id": CLIENT_ID,
+        "target_link_uri": "https://localhost/modules/listening"})
+    assert response.status_code == 302
+    [cookie] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("lms_lti_")]
+    assert "SameSite=None" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+    assert "Path=/lti/launch" in cookie and "Max-Age=600" in cookie
+    assert "redirect_uri=https%3A%2F%2Flocalhost%2Flti%2Flaunch" in response.location
