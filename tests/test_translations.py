@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
 from lms.models import Person
 from tests.conftest import log_in
@@ -120,3 +123,170 @@ def test_the_language_form_needs_its_csrf_token(app, client, trainee):
     app.config["WTF_CSRF_ENABLED"] = True
     assert 'name="csrf_token"' in client.get("/account/language").get_data(as_text=True)
     assert client.post("/account/language", data={"locale": "fr"}).status_code == 400
+
+
+# --- a trainee's journey in French -------------------------------------------------------------
+
+CONTENT = ROOT / "tests" / "content"
+
+
+def _same_in_both() -> list[re.Pattern]:
+    """Messages French writes as English does ("Module", "%(num)d questions"), as patterns."""
+    patterns = []
+    for message in french_catalogue():
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in set(ids) & set(strings):
+            if text:
+                parts = PLACEHOLDER.split(text)
+                patterns.append(re.compile(".+?".join(re.escape(p) for p in parts[::2]) + "$"))
+    return patterns
+
+
+SAME_IN_BOTH = _same_in_both()
+
+
+class _TextNodes(HTMLParser):
+    """The visible text of a page, one string per text node (scripts and styles left out)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nodes: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag) -> None:
+        self._skip -= tag in ("script", "style")
+
+    def handle_data(self, data) -> None:
+        text = " ".join(data.split())
+        if text and not self._skip:
+            self.nodes.append(text)
+
+
+def text_nodes(html: str) -> list[str]:
+    parser = _TextNodes()
+    parser.feed(html)
+    return parser.nodes
+
+
+def content_corpus() -> str:
+    """Everything the test curricula and quizzes say: content, not interface."""
+    text = " ".join(path.read_text(encoding="utf-8") for path in CONTENT.rglob("*")
+                    if path.is_file() and path.suffix in (".md", ".yaml", ".yml"))
+    return " ".join(text.split())
+
+
+def left_in_english(english: str, french: str, allowed: set[str]) -> list[str]:
+    """Text nodes of the French page that are also on the English page and are interface
+    text: not content, names, figures or dates, and not a message French writes the same."""
+    corpus = content_corpus()
+    seen = set(text_nodes(english))
+    found = []
+    for node in text_nodes(french):
+        words = re.findall(r"[A-Za-z]{2,}", node)
+        if node not in seen or not words or node in allowed:
+            continue
+        if any(pattern.match(node) for pattern in SAME_IN_BOTH):
+            continue
+        bare = node.strip(" →←·:.,;()“”«»")
+        if bare in corpus or bare in allowed or any(name in node for name in allowed):
+            continue
+        found.append(node)
+    return found
+
+
+@pytest.fixture
+def journey(db, client, trainee, supervisor, ready, module, cohort, make_session, trainer):
+    """A trainee with something on every page: sessions, a quiz attempt, supervision, a
+    debrief, a check-in, an agreement; the pages' addresses, in journey order."""
+    from lms.models import Agreement, Attempt, Debrief, SupervisionRecord
+    from lms.services import check_ins
+
+    log_in(client, trainee)
+    check_ins.record_check_in(db, trainee, scores={"mood": 4, "calm": 3, "manageable": 2,
+                                                   "sleep": 5, "supported": 1},
+                              note="Fine", wants_to_talk=True)
+    db.commit()
+    started = client.post("/modules/privacy/quiz")
+    pages = ["/dashboard", "/modules/listening", "/modules/listening/quiz", "/progress",
+             "/my/agenda", "/my/attendance", "/my/check-in", "/my/check-ins",
+             "/my/supervision", "/my/debriefs", "/my/debriefs/new", "/my/readiness",
+             "/my/certificates"]
+    assert "/attempts/" in started.location
+    pages.append(started.location.replace("http://localhost", ""))
+    attempt = db.scalar(select(Attempt).where(Attempt.person_id == trainee.id,
+                                              Attempt.submitted_at.isnot(None)))
+    pages.append(f"/attempts/{attempt.id}/result")
+    pages.append(f"/my/supervision/{db.scalar(select(SupervisionRecord.id))}")
+    pages.append(f"/my/agreements/{db.scalar(select(Agreement.id))}")
+    saved = client.post("/my/debriefs/new", data={
+        "incident_on": date.today().isoformat(), "incident_type": "other",
+        "what_happened": "A hard call.", "how_now": "Tired", "support_needed": "Talk",
+        "keep_identifying": "1"})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    pages.append(f"/my/debriefs/{db.scalar(select(Debrief.id))}")
+    return pages
+
+
+def test_a_trainee_journey_in_french_leaves_no_interface_text_in_english(client, journey,
+                                                                         trainee, supervisor,
+                                                                         trainer):
+    from lms.models import Cohort, Module, TrainingSession
+
+    session = client.application.extensions["lms"].db.session()
+    typed = {"Fine", "A hard call.", "Tired", "Talk"}  # what the journey wrote
+    # A true/false question's options are stored with the quiz version when content is
+    # synced: quiz content, translated with the quiz (not by the interface catalogue).
+    typed |= {"True", "False"}
+    allowed = {trainee.name, supervisor.name, trainer.name, "Peer supporter training", *typed,
+               *session.scalars(select(Cohort.name)), *session.scalars(select(Module.title)),
+               *session.scalars(select(TrainingSession.title))}
+    problems = {}
+    for path in journey:
+        english = client.get(path, headers={"Accept-Language": "en"})
+        french = client.get(path, headers={"Accept-Language": "fr"})
+        assert english.status_code == french.status_code == 200, path
+        html = french.get_data(as_text=True)
+        assert '<html lang="fr">' in html, path
+        left = left_in_english(english.get_data(as_text=True), html, allowed)
+        if left:
+            problems[path] = left
+    assert not problems, problems
+    visited = "\n".join(journey)
+    for page in (r"/attempts/\d+\n", "/result", r"/my/supervision/\d", "/my/agreements/",
+                 r"/my/debriefs/\d"):
+        assert re.search(page, visited + "\n")  # the pages that need a record were reached
+
+
+def test_a_service_error_reaches_the_page_in_french(client, trainee, make_session, cohort):
+    """ServiceError turns its message into text when raised: inside the request, so in the
+    viewer's language."""
+    from lms.services import feedback
+
+    log_in(client, trainee)
+    future = make_session(cohort, datetime.now(UTC) + timedelta(days=3))
+    with (client.application.test_request_context(headers={"Accept-Language": "fr"}),
+          pytest.raises(feedback.FeedbackError) as raised):
+        feedback.rate(client.application.extensions["lms"].db.session(), trainee.id, future, 5)
+    assert raised.value.message == "Vous pourrez évaluer cette séance une fois qu’elle sera " \
+                                   "terminée."
+    page = client.post(f"/sessions/{future.id}/feedback", data={"rating": "5"},
+                       headers={"Accept-Language": "fr"}, follow_redirects=True)
+    assert "Vous pourrez évaluer cette séance une fois qu’elle sera terminée." in page.get_data(
+        as_text=True)
+
+
+def test_dates_and_numbers_follow_the_language(app):
+    from lms.web.formatting import lms_date, lms_percent
+
+    day = date(2027, 11, 5)
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert lms_date(day) == "5 nov. 2027"
+        assert "novembre" in lms_date(day, "long")
+        assert lms_percent(79.96) == "79,9\u00a0%"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert lms_date(day) == "Nov 5, 2027"
+        assert lms_percent(79.96) == "79.9%"
