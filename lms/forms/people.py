@@ -16,7 +16,9 @@ from lms.forms.choices import CheckboxesField
 from lms.forms.messages import PASSWORD_RULE
 from lms.models.people import ROLES
 
-ROLE_CHOICES = [SelectChoice(r, r.capitalize()) for r in ROLES]
+ROLE_NAMES = {"trainee": _l("Trainee"), "trainer": _l("Trainer"),
+              "supervisor": _l("Supervisor"), "admin": _l("Admin")}
+ROLE_CHOICES = [SelectChoice(r, ROLE_NAMES.get(r, r.capitalize())) for r in ROLES]
 
 
 class PersonForm(FlaskForm):

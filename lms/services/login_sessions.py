@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from lms.models import LoginSession, Person
 from lms.models._types import utcnow
+from lms.services.errors import _l
 
 LOGOUT = "logout"
 PASSWORD = "password"  # noqa: S105 (a reason's name)
@@ -223,8 +224,10 @@ def describe_browser(user_agent: str) -> str:
     browser = next((name for key, name in (
         ("Edg/", "Edge"), ("OPR/", "Opera"), ("SamsungBrowser", "Samsung Internet"),
         ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Chromium/", "Chromium"),
-        ("Safari/", "Safari")) if key in agent), "A browser")
+        ("Safari/", "Safari")) if key in agent), str(_l("A browser")))
     system = next((name for key, name in (
         ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
-        ("Mac OS X", "a Mac"), ("CrOS", "ChromeOS"), ("Linux", "Linux")) if key in agent), "")
-    return f"{browser} on {system}" if system else browser
+        ("Mac OS X", str(_l("a Mac"))), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+        if key in agent), "")
+    return str(_l("%(browser)s on %(system)s", browser=browser, system=system)) if system \
+        else browser
