@@ -202,7 +202,7 @@ def left_in_english(english: str, french: str, allowed: set[str]) -> list[str]:
 def journey(db, client, trainee, supervisor, ready, module, cohort, make_session, trainer):
     """A trainee with something on every page: sessions, a quiz attempt, supervision, a
     debrief, a check-in, an agreement; the pages' addresses, in journey order."""
-    from lms.models import Agreement, Attempt, Debrief, SupervisionRecord
+    from lms.models import Agreement, Attempt, Debrief, SupervisionRecord, TrainingSession
     from lms.services import check_ins
 
     log_in(client, trainee)
@@ -222,6 +222,7 @@ def journey(db, client, trainee, supervisor, ready, module, cohort, make_session
     pages.append(f"/attempts/{attempt.id}/result")
     pages.append(f"/my/supervision/{db.scalar(select(SupervisionRecord.id))}")
     pages.append(f"/my/agreements/{db.scalar(select(Agreement.id))}")
+    pages.append(f"/sessions/{db.scalar(select(TrainingSession.id))}/feedback")
     saved = client.post("/my/debriefs/new", data={
         "incident_on": date.today().isoformat(), "incident_type": "other",
         "what_happened": "A hard call.", "how_now": "Tired", "support_needed": "Talk",
