@@ -79,7 +79,10 @@ BATCH = 1000
 # revive sessions on another server (a restored database starts with nobody logged in).
 # The Alembic version table is not in Base.metadata, so it is never archived either: its
 # revision goes into the manifest instead.
-EXCLUDED_TABLES = frozenset({"lms_login_failure", "lms_login_session"})
+# Short-lived security state: throttle counts, log-ins, and LTI launches in flight and the
+# nonces they spent (a restored nonce would only block a launch that can no longer happen).
+EXCLUDED_TABLES = frozenset({"lms_login_failure", "lms_login_session", "lms_lti_launch_state",
+                             "lms_lti_nonce"})
 
 # Every zip entry gets this date, so the archive's bytes do not depend on when it was written.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)

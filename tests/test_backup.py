@@ -48,6 +48,7 @@ from lms.demo import DEMO_PEOPLE, set_up_demo
 from lms.migrate import VERSION_TABLE, upgrade
 from lms.models import (
     Answer,
+    ApiClient,
     Attempt,
     AuditEvent,
     Certificate,
@@ -55,6 +56,11 @@ from lms.models import (
     Invitation,
     JoinRequest,
     LoginFailure,
+    LtiContext,
+    LtiLineItem,
+    LtiPlatform,
+    LtiToolKey,
+    LtiUser,
     MakeUp,
     Person,
     Quiz,
@@ -117,6 +123,26 @@ def fill_the_rest(session) -> None:
     record = session.scalar(select(SupervisionRecord).order_by(SupervisionRecord.id))
 
     InvitationFactory(person_id=trainee.id, created_by_id=trainer.id, used_at=NOW)
+    session.add(ApiClient(name="Case notes", token_hash="a" * 64, token_prefix="lms_abcdefgh",
+                          curriculum_id=cohort.curriculum_id, created_by_id=trainer.id,
+                          created_at=NOW, last_used_at=NOW))
+    platform = LtiPlatform(name="Moodle", issuer="https://moodle.example", client_id="c1",
+                           deployment_ids=["d1", "d2"], auth_login_url="https://moodle.example/a",
+                           auth_token_url="https://moodle.example/t",
+                           key_set_url="https://moodle.example/k", created_at=NOW)
+    session.add_all([platform, LtiToolKey(kid="k1", private_pem="-----BEGIN-----\nx\n",
+                                          created_at=NOW)])
+    session.flush()
+    context = LtiContext(platform_id=platform.id, context_id="course-7",
+                         curriculum_id=cohort.curriculum_id, cohort_id=cohort.id,
+                         title="Peer support 101", lineitems_url="https://moodle.example/li",
+                         ags_scopes=["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+                         created_at=NOW)
+    session.add_all([context, LtiUser(platform_id=platform.id, sub="u-1", person_id=trainee.id,
+                                      created_at=NOW)])
+    session.flush()
+    session.add(LtiLineItem(context_id=context.id, resource_key="quiz:listening",
+                            url="https://moodle.example/li/1", created_at=NOW))
     # A stand-in shares the trainee's address (the unique rule leaves stand-ins out).
     stand_in = Person(email=trainee.email, name="Typed by a trainer", stands_in=True)
     session.add(stand_in)
