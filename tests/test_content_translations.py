@@ -384,8 +384,13 @@ def test_a_french_trainee_reads_and_answers_in_french_with_the_same_ids(
 
 
 def test_an_untranslated_module_shows_in_the_original_language(trainee, login):
-    page = login(trainee).get("/modules/listening", headers=FRENCH).get_data(as_text=True)
+    client = login(trainee)
+    page = client.get("/modules/listening", headers=FRENCH).get_data(as_text=True)
     assert "Listen with care." in page
+    # The link to the next module uses its translated title.
+    assert 'rel="next" href="/modules/privacy">Confidentialité →' in page
+    english = client.get("/modules/listening", headers=ENGLISH).get_data(as_text=True)
+    assert 'rel="next" href="/modules/privacy">Privacy →' in english
 
 
 def test_the_translation_lookup_is_one_query(trainee, login, count_queries):

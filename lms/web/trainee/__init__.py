@@ -60,10 +60,10 @@ def module(slug: str):
     quiz_state = None
     if is_trainee and found.quiz is not None and not found.quiz.retired:
         quiz_state = quizzes.quiz_status(session, person.id, found.quiz)
-    shown = translation_for(session, found, body=True).module(found)
-    return render_template("lms/trainee/module.html", module=shown, previous=previous,
-                           following=following, reading=reading, quiz_state=quiz_state,
-                           is_trainee=is_trainee)
+    shown = translation_for(session, found, body=True, others=(previous, following))
+    return render_template("lms/trainee/module.html", module=shown.module(found),
+                           previous=shown.titled(previous), following=shown.titled(following),
+                           reading=reading, quiz_state=quiz_state, is_trainee=is_trainee)
 
 
 @bp.route("/modules/<slug>/read", methods=["POST"])

@@ -9,10 +9,13 @@ counted exactly like one in English. One query per page, whatever the number of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -39,6 +42,14 @@ class Translation:
     objectives: list[dict[str, str]] | None = None
     body_html: str | None = None
     quiz_texts: dict[str, Any] | None = None
+    #: Translated titles of other modules (the pager's neighbours), by module id.
+    titles: dict[int, str] = field(default_factory=dict)
+
+    def titled(self, module: Module | None) -> Module | Overlay | None:
+        """Another module with its translated title, for a link to it."""
+        if module is None or module.id not in self.titles:
+            return module
+        return Overlay(module, title=self.titles[module.id])
 
     def module(self, module: Module) -> Module | Overlay:
         if self.title is None:
@@ -55,6 +66,9 @@ class Translation:
         if not texts:
             return question
         labels = texts.get("options") or {}
+        if question.type == "true_false" and not labels:
+            # Generated options have no text in the file: the interface's words for them.
+            labels = {"true": str(escape(_("True"))), "false": str(escape(_("False")))}
         options = [{**o, "html": labels.get(o["id"], o["html"])} for o in question.options]
         return Overlay(question, prompt_html=texts["prompt_html"],
                        rationale_html=texts["rationale_html"], options=options)
@@ -97,9 +111,11 @@ def _pick(column, owner, owner_id: int, locale_column, codes: list[str]):
 
 
 def translation_for(session: Session, module: Module, quiz_version_id: int | None = None,
-                    body: bool = False) -> Translation:
-    """The reader's translation of ``module`` (its body only if ``body``) and of the quiz
-    version, in one query; an empty ``Translation`` when there is none."""
+                    body: bool = False,
+                    others: Sequence[Module | None] = ()) -> Translation:
+    """The reader's translation of ``module`` (its body only if ``body``), of the quiz version
+    and of the titles of ``others``, in one query; an empty ``Translation`` when there is
+    none."""
     codes = locale_candidates()
     if not codes:
         return Translation()
@@ -110,9 +126,13 @@ def translation_for(session: Session, module: Module, quiz_version_id: int | Non
         columns.append(_pick(mt.body_html, mt.module_id, module.id, mt.locale, codes))
     if quiz_version_id is not None:
         columns.append(_pick(qt.texts, qt.quiz_version_id, quiz_version_id, qt.locale, codes))
+    linked = [m for m in others if m is not None]
+    columns += [_pick(mt.title, mt.module_id, m.id, mt.locale, codes) for m in linked]
     row = list(session.execute(select(*columns)).one())
     title, objectives = row[0], row[1]
-    body_html = row[2] if body else None
-    quiz_texts = row[-1] if quiz_version_id is not None else None
+    rest = row[2:]
+    body_html = rest.pop(0) if body else None
+    quiz_texts = rest.pop(0) if quiz_version_id is not None else None
+    titles = {m.id: t for m, t in zip(linked, rest, strict=True) if t is not None}
     return Translation(title=title, objectives=objectives, body_html=body_html,
-                       quiz_texts=quiz_texts)
+                       quiz_texts=quiz_texts, titles=titles)
