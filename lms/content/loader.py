@@ -556,8 +556,9 @@ def load_content(curricula_dir: Path, quizzes_dir: Path, root: Path | None = Non
     default_waits = {m.slug: c.default_retake_wait_minutes
                      for c in bundle.curricula for m in c.modules}
     for folder in folders:
-        for translation in sorted(p for p in folder.glob("*.md") if "." in p.stem):
-            mt = load_module_translation(translation, parsed, out, frozenset(broken_modules))
+        for translation in sorted(p for p in folder.glob("*.md")
+                                  if "." in p.stem and not p.name.lower().startswith("readme.")):
+            mt = load_module_translation(translation, parsed, out, broken_modules)
             if mt is not None:
                 bundle.module_translations.append(mt)
     if quizzes_dir.is_dir():
