@@ -239,8 +239,8 @@ def test_a_trainee_journey_in_french_leaves_no_interface_text_in_english(client,
 
     session = client.application.extensions["lms"].db.session()
     typed = {"Fine", "A hard call.", "Tired", "Talk"}  # what the journey wrote
-    # A true/false question's options are stored with the quiz version when content is
-    # synced: quiz content, translated with the quiz (not by the interface catalogue).
+    # The attempt page shows a true/false question's options as stored with the quiz version
+    # (quiz content): left to the translated-content work.
     typed |= {"True", "False"}
     allowed = {trainee.name, supervisor.name, trainer.name, "Peer supporter training", *typed,
                *session.scalars(select(Cohort.name)), *session.scalars(select(Module.title)),

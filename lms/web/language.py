@@ -7,7 +7,7 @@ among ``LMS_LANGUAGES`` (Accept-Language), else ``LMS_DEFAULT_LOCALE``.
 from __future__ import annotations
 
 from babel import Locale, UnknownLocaleError
-from flask import current_app, has_request_context, render_template, request, url_for
+from flask import current_app, g, has_request_context, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 
@@ -39,11 +39,20 @@ def select_locale() -> str:
     default = current_app.config["LMS_DEFAULT_LOCALE"]
     if not has_request_context():
         return _regional(default)
-    person = current_person()
+    person = _known_person()
     chosen = getattr(person, "locale", None) if person is not None else None
     if chosen and chosen in offered:
         return _regional(chosen)
     return _regional(request.accept_languages.best_match(offered) or default)
+
+
+def _known_person():
+    """The person, without making one: a host user's person only once this request has
+    found it (an error page about making it must not try again)."""
+    if current_app.config.get("LMS_HOST_USER") is not None \
+            and current_app.config.get("LMS_CURRENT_PERSON") is None:
+        return g.get("lms_host_person")
+    return current_person()
 
 
 def _regional(code: str) -> str:
