@@ -341,6 +341,7 @@ def test_a_french_trainee_reads_and_answers_in_french_with_the_same_ids(
     assert "Who may you talk to" not in fr_form
     # The form's fields are the shared question ids and option keys.
     assert 'name="q-p2" value="a"' in fr_form and 'name="q-p1" value="false"' in fr_form
+    assert "<span>Vrai</span>" in fr_form  # generated true/false labels in French too
     assert "À qui pouvez-vous parler" in fr_result  # a wrong question, the key hidden
     assert "Jamais." not in fr_result
     assert "Garder les choses privées." in fr_result  # what to read again
