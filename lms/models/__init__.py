@@ -53,6 +53,7 @@ from lms.models.supervision import (
 from lms.models.translations import ModuleTranslation, QuizTranslation
 
 __all__ = [
+    "ApiClient",
     "Agreement",
     "AgreementSignature",
     "Certificate",
@@ -62,7 +63,6 @@ __all__ = [
     "AgreedAction",
     "AuditEvent",
     "CheckIn",
-    "ApiClient",
     "Debrief",
     "FlagAcknowledgement",
     "RecordCorrection",
