@@ -163,7 +163,8 @@ def test_a_learner_is_signed_in_as_a_trainee_of_the_course_cohort(app, db, regis
     assert link.sub == "user-42"
     person = db.get(Person, link.person_id)
     assert person.roles == {"trainee"} and person.password_hash is None
-    assert person.email == "lee@example.org" and person.name == "Lee Learner"
+    # Never the platform's (unproven) email: an address that reaches nobody.
+    assert person.email.endswith("@lti.invalid") and person.name == "Lee Learner"
     context = db.scalar(select(LtiContext))
     assert context.context_id == "course-3"
     cohort = db.get(Cohort, context.cohort_id)
@@ -530,3 +531,50 @@ def test_over_https_the_state_cookie_travels_on_the_cross_site_post(app, registe
     assert "SameSite=None" in cookie and "Secure" in cookie and "HttpOnly" in cookie
     assert "Path=/lti/launch" in cookie and "Max-Age=600" in cookie
     assert "redirect_uri=https%3A%2F%2Flocalhost%2Flti%2Flaunch" in response.location
+
+
+def test_redirects_are_never_followed_so_the_token_stays_with_the_platform():
+    """A platform answering 302 towards an inside address gets a failure back, and the inside
+    address gets nothing (the bearer token included)."""
+    import http.server
+    import threading as threads
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (the http.server name)
+            hits.append(self.path)
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/inside")
+            self.end_headers()
+
+        def do_GET(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threads.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        answer = lti.http_request("POST", f"http://localhost:{server.server_port}/scores",
+                                  body=b"{}", headers={"Authorization": "Bearer SECRET"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer.status == 302 and hits == ["/scores"]
+
+
+def test_gradebook_addresses_must_be_on_the_platforms_own_hosts():
+    platform = LtiPlatform(name="P", issuer="https://moodle.example", client_id="c",
+                           deployment_ids=["d"], auth_login_url="https://moodle.example/a",
+                           auth_token_url="https://auth.moodle.example/t",
+                           key_set_url="https://moodle.example/k")
+    assert lti.on_platform_host(platform, "https://moodle.example/mod/lti/services.php/2/li")
+    assert lti.on_platform_host(platform, "https://auth.moodle.example/li")
+    assert not lti.on_platform_host(platform, "https://169.254.169.254/latest/meta-data")
+    assert not lti.on_platform_host(platform, "https://elsewhere.example/li")
+    assert not lti.on_platform_host(platform, "http://moodle.example/li")

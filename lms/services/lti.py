@@ -113,15 +113,28 @@ class HttpResponse:
 MAX_RESPONSE_BYTES = 1024 * 1024
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx comes back to the caller as it is (a failure): following it would carry the
+    platform's bearer token to wherever the answer points, plain HTTP and inside addresses
+    included, past the https check made on the first address."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def http_request(method: str, url: str, *, body: bytes | None = None,
                  headers: dict[str, str] | None = None, timeout: float = 5.0) -> HttpResponse:
-    """One HTTP request with a timeout and a size limit; a 4xx/5xx is returned, not raised."""
+    """One HTTP request with a timeout and a size limit, never following a redirect; a
+    3xx/4xx/5xx is returned, not raised."""
     if not is_secure_url(url):  # never file:, never plain HTTP to another machine
         raise LtiError(_l("lms only talks to platforms over https."))
     request = urllib.request.Request(url, data=body, method=method,  # noqa: S310
                                      headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as answer:
             return HttpResponse(answer.status, answer.read(MAX_RESPONSE_BYTES),
                                 dict(answer.headers.items()))
     except urllib.error.HTTPError as error:
@@ -140,6 +153,16 @@ def is_secure_url(url: str) -> bool:
     if parts.scheme == "https":
         return True
     return parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
+
+
+def on_platform_host(platform: LtiPlatform, url: str) -> bool:
+    """Whether ``url`` (a gradebook address a launch or the platform names) is on one of the
+    hosts the admin registered for the platform: a platform, or whoever holds its key, cannot
+    point lms's requests, and its token, at another machine."""
+    host = urlsplit(url or "").hostname
+    return is_secure_url(url) and host is not None and host in {
+        urlsplit(u).hostname for u in (platform.issuer, platform.auth_token_url,
+                                       platform.auth_login_url, platform.key_set_url)}
 
 
 @dataclass
@@ -524,15 +547,9 @@ def _name_of(claims: dict[str, Any]) -> str:
 
 def _free_email(session: Session, claims: dict[str, Any], platform: LtiPlatform,
                 sub: str) -> str:
-    """The platform's email if no lms account has it; else an address that reaches nobody
-    (``.invalid``), so an email alone never joins two accounts."""
-    from lms.services import accounts
-
-    email = claims.get("email")
-    if isinstance(email, str) and not accounts.email_problem(accounts.normalise_email(email)):
-        email = accounts.normalise_email(email)
-        if accounts.find_by_email(session, email) is None:
-            return email
+    """An address that reaches nobody (``.invalid``), never the platform's: a platform's email
+    is not proven to be the person's, and as the account's address it could claim an address
+    before its owner (an enrolment or a password reset would then find the wrong person)."""
     return f"lti-{platform.id}-{_hash(sub)[:24]}@lti.invalid"
 
 
@@ -587,7 +604,8 @@ def context_for(session: Session, launch: Launch, curriculum: Curriculum) -> Lti
                                     "link in the course again.")) from None
     ags = launch.ags
     scopes = [s for s in ags.get("scope", []) if isinstance(s, str)]
-    if isinstance(ags.get("lineitems"), str) and is_secure_url(ags["lineitems"]):
+    if isinstance(ags.get("lineitems"), str) and on_platform_host(launch.platform,
+                                                                  ags["lineitems"]):
         found.lineitems_url = ags["lineitems"][:1000]
     if scopes:
         found.ags_scopes = scopes
@@ -598,7 +616,7 @@ def context_for(session: Session, launch: Launch, curriculum: Curriculum) -> Lti
 def note_line_item(session: Session, context: LtiContext, launch: Launch, key: str) -> None:
     """Keep the line item the platform made for this link (its gradebook column)."""
     url = launch.ags.get("lineitem")
-    if not isinstance(url, str) or not is_secure_url(url):
+    if not isinstance(url, str) or not on_platform_host(launch.platform, url):
         return
     row = session.scalar(select(LtiLineItem).where(LtiLineItem.context_id == context.id,
                                                    LtiLineItem.resource_key == key))
@@ -727,7 +745,7 @@ def _readiness_line_item(session: Session, context: LtiContext, token: str,
                                    "Accept": "application/vnd.ims.lis.v2.lineitem+json",
                                    "Authorization": f"Bearer {token}"})
     url = answer.json().get("id") if answer.status in (200, 201) else None
-    if not isinstance(url, str) or not is_secure_url(url):
+    if not isinstance(url, str) or not on_platform_host(context.platform, url):
         raise LtiError(f"The platform did not make the Readiness column ({answer.status}).")
     try:
         with session.begin_nested():
