@@ -245,6 +245,7 @@ def test_a_trainee_journey_in_french_leaves_no_interface_text_in_english(client,
     allowed = {trainee.name, supervisor.name, trainer.name, "Peer supporter training", *typed,
                *session.scalars(select(Cohort.name)), *session.scalars(select(Module.title)),
                *session.scalars(select(TrainingSession.title))}
+    session.close()  # on PostgreSQL an open read would block the next test's DROP TABLE
     problems = {}
     for path in journey:
         english = client.get(path, headers={"Accept-Language": "en"})
@@ -270,8 +271,9 @@ def test_a_service_error_reaches_the_page_in_french(client, trainee, make_sessio
     log_in(client, trainee)
     future = make_session(cohort, datetime.now(UTC) + timedelta(days=3))
     with (client.application.test_request_context(headers={"Accept-Language": "fr"}),
+          client.application.extensions["lms"].db.session() as rating_session,
           pytest.raises(feedback.FeedbackError) as raised):
-        feedback.rate(client.application.extensions["lms"].db.session(), trainee.id, future, 5)
+        feedback.rate(rating_session, trainee.id, future, 5)
     assert raised.value.message == "Vous pourrez évaluer cette séance une fois qu’elle sera " \
                                    "terminée."
     page = client.post(f"/sessions/{future.id}/feedback", data={"rating": "5"},
