@@ -419,12 +419,11 @@ def load_curriculum(folder: Path, out: _Collector,
     )
 
 
-def load_quiz(path: Path, modules: dict[str, ModuleSpec], out: _Collector,
-              broken: frozenset[str] = frozenset(),
-              default_waits: dict[str, int | None] | None = None) -> QuizSpec | None:
-    """Load one quiz file. ``default_waits`` maps a module to its curriculum's default retake
-    wait, for modules whose curriculum loaded; a quiz of another module is not told off for
-    lacking a wait, since its curriculum's own problems are reported already."""
+def _read_yaml_mapping(path: Path, out: _Collector, schema: type[BaseModel],
+                       what: str) -> tuple[Any, Any, str] | None:
+    """A YAML file read as a mapping and checked against ``schema``, with its line map and its
+    text (for the content hash); every
+    problem goes to ``out`` with the file's line, and None comes back."""
     text = _read(path, out)
     if text is None:
         return None
@@ -434,13 +433,25 @@ def load_quiz(path: Path, modules: dict[str, ModuleSpec], out: _Collector,
         out.add(path, exc.line, exc.reason)
         return None
     if not isinstance(data, dict):
-        out.add(path, 1, "a quiz file must be a mapping of fields")
+        out.add(path, 1, f"{what} must be a mapping of fields")
         return None
     try:
-        meta = QuizFile.model_validate(data)
+        return schema.model_validate(data), lines, text
     except ValidationError as exc:
         out.add_validation(path, exc, lines)
         return None
+
+
+def load_quiz(path: Path, modules: dict[str, ModuleSpec], out: _Collector,
+              broken: frozenset[str] = frozenset(),
+              default_waits: dict[str, int | None] | None = None) -> QuizSpec | None:
+    """Load one quiz file. ``default_waits`` maps a module to its curriculum's default retake
+    wait, for modules whose curriculum loaded; a quiz of another module is not told off for
+    lacking a wait, since its curriculum's own problems are reported already."""
+    found = _read_yaml_mapping(path, out, QuizFile, "a quiz file")
+    if found is None:
+        return None
+    meta, lines, text = found
     ok = True
     module = modules.get(meta.module)
     if meta.module != path.stem:
@@ -744,22 +755,10 @@ def load_quiz_translation(path: Path, quizzes: dict[str, QuizSpec], quiz_files: 
             out.add(path, 1, f"a translation of quiz '{slug}', which does not exist "
                              f"(there is no {slug}.yaml beside it)")
         return None
-    text = _read(path, out)
-    if text is None:
+    found = _read_yaml_mapping(path, out, QuizTranslationFile, "a quiz translation")
+    if found is None:
         return None
-    try:
-        data, lines = load_with_lines(text)
-    except YAMLProblem as exc:
-        out.add(path, exc.line, exc.reason)
-        return None
-    if not isinstance(data, dict):
-        out.add(path, 1, "a quiz translation must be a mapping of fields")
-        return None
-    try:
-        meta = QuizTranslationFile.model_validate(data)
-    except ValidationError as exc:
-        out.add_validation(path, exc, lines)
-        return None
+    meta, lines, text = found
     ok = True
     if meta.module != slug:
         out.add(path, line_for(lines, ("module",)),
