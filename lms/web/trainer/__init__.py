@@ -40,6 +40,7 @@ def session_in(cohort: Cohort, session_id: int) -> TrainingSession:
 
 # The route modules register their views on ``bp`` when imported.
 from lms.web.trainer import agenda, readiness, registers, reports, supervisors, withdrawal  # noqa: E402
+from lms.web.trainer import attendance as attendance_views  # noqa: E402, F401
 from lms.web.trainer import cohorts as cohort_views  # noqa: E402
 
 __all__ = ["STAFF", "agenda", "bp", "cohort_views", "managed_cohort", "readiness", "registers",

@@ -1,0 +1,70 @@
+"""The whole cohort's attendance (page and CSV): trainees by sessions, like Moodle's report."""
+
+from __future__ import annotations
+
+from flask import Response, render_template, request
+from flask_babel import gettext as _
+
+from lms.models import Cohort
+from lms.models.agenda import ABSENT, EXCUSED, LATE, LEFT_EARLY, PRESENT
+from lms.services import attendance_report, audit
+from lms.services.attendance_report import CANCELLED, MADE_UP, NOT_COUNTED, UNMARKED
+from lms.web.access import current_person, db_session, roles_required
+from lms.web.trainer import STAFF, bp, managed_cohort
+
+# A cell's class: one letter, so 8,000 cells stay small; the colour is in lms.css and the
+# letter inside the cell says the same thing.
+CLASSES = {PRESENT: "", LATE: "l", LEFT_EARLY: "l", ABSENT: "a", EXCUSED: "x", MADE_UP: "m",
+           UNMARKED: "u", NOT_COUNTED: "n", CANCELLED: "n"}
+
+
+def _codes() -> dict[str, str]:
+    """Each kind's code in the viewer's language (translated once per page, not per cell)."""
+    return {PRESENT: _("P"), LATE: _("L"), LEFT_EARLY: _("E"), ABSENT: _("A"),
+            EXCUSED: _("X"), MADE_UP: _("M"), UNMARKED: "?", NOT_COUNTED: "–",
+            CANCELLED: "–"}
+
+
+def present_cells(row: attendance_report.Row, codes: dict[str, str]) -> list[tuple[str, str]]:
+    """A row's cells as (class, text): built here, so the template's cell loop only prints."""
+    return [(CLASSES[kind], codes[kind] if minutes is None else f"{codes[kind]}{minutes}")
+            for kind, minutes in row.cells]
+
+
+def _report_of(cohort: Cohort) -> tuple[attendance_report.Report, str, str]:
+    """The report in the order and filter the query string asks for (unknown values fall
+    back), for the page and its CSV alike."""
+    sort = request.args.get("sort", "name")
+    show = request.args.get("show", "all")
+    sort = sort if sort in attendance_report.SORTS else "name"
+    show = show if show in attendance_report.SHOWS else "all"
+    report = attendance_report.attendance_report(db_session(), cohort, sort=sort, show=show)
+    return report, sort, show
+
+
+@bp.route("/<id:cohort_id>/attendance")
+@roles_required(*STAFF)
+def cohort_attendance(cohort_id: int):
+    found = managed_cohort(cohort_id)
+    report, sort, show = _report_of(found)
+    codes = _codes()
+    rows = [(row, present_cells(row, codes)) for row in report.rows]
+    return render_template("lms/trainer/attendance.html", cohort=found, report=report,
+                           rows=rows, codes=codes, sort=sort, show=show)
+
+
+@bp.route("/<id:cohort_id>/attendance.csv")
+@roles_required(*STAFF)
+def cohort_attendance_csv(cohort_id: int):
+    """The rows the page shows, in the same order and filter. The export is audited."""
+    found = managed_cohort(cohort_id)
+    report, _sort, show = _report_of(found)
+    text = attendance_report.report_csv(report)
+    session = db_session()
+    audit.record(session, current_person().id, audit.CSV_EXPORT, "cohort_attendance", found.id,
+                 detail={"rows": len(report.rows)})
+    session.commit()
+    suffix = "" if show == "all" else f"-{show}"
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="cohort-{found.id}-attendance{suffix}.csv"',
+        "Cache-Control": "no-store"})
