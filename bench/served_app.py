@@ -13,10 +13,13 @@ plus two things only a benchmark needs:
 (a factory, so that run.py can import this module's names without building an app).
 
 Nothing here is part of lms: the counter and the route exist only in this process.
+With ``BENCH_QUERY_LOG=PATH`` in the environment, every statement is also appended to PATH
+after the request's method and path, to see what a page's count is made of.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,18 +50,27 @@ class QueryCounter:
     """Statements executed since the request began. Gunicorn's sync worker serves one request
     at a time, so one counter per process is exact; a threaded server would mix requests."""
 
-    def __init__(self) -> None:
+    def __init__(self, log_path: str | None = None) -> None:
         self.count = 0
+        self.log_path = log_path
 
     def reset(self) -> None:
         self.count = 0
+        if self.log_path:
+            self._write(f"\n== {request.method} {request.full_path}")
 
-    def executed(self, *_args: Any) -> None:
+    def executed(self, _connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self.count += 1
+        if self.log_path:
+            self._write(f"-- {self.count}: " + " ".join(statement.split())[:400])
+
+    def _write(self, line: str) -> None:
+        with open(self.log_path, "a", encoding="utf-8") as log:  # type: ignore[arg-type]
+            log.write(line + "\n")
 
 
 def add_query_header(app: Flask) -> QueryCounter:
-    counter = QueryCounter()
+    counter = QueryCounter(os.environ.get("BENCH_QUERY_LOG") or None)
     engine = app.extensions["lms"].db.engine
     event.listen(engine, "before_cursor_execute", counter.executed)
     # App-level hooks: before_request runs before the blueprints' (log-in session checks are
