@@ -94,7 +94,8 @@ class QuizVersion(Base):
 
     quiz: Mapped[Quiz] = relationship(foreign_keys=[quiz_id])
     questions: Mapped[list[Question]] = relationship(
-        back_populates="quiz_version", order_by="Question.position", lazy="selectin"
+        # Loaded when read (one query): most pages that load a version never show its questions.
+        back_populates="quiz_version", order_by="Question.position"
     )
 
 

@@ -79,6 +79,10 @@ class Person(Base):
 
     # Set on the person loaded for a request: the secret of the log-in session it came in by.
     login_token = None  # a plain attribute (str | None), not a column
+    # The time zone of the cohort of their latest enrolment, read with the log-in session
+    # (lms.services.login_sessions.look_up); a plain attribute, not a column.
+    cohort_zone = None
+    cohort_zone_known = False
 
     def get_id(self) -> str:
         # Flask-Login keeps this in the signed cookie: the log-in session's secret, never the

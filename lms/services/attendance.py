@@ -509,10 +509,18 @@ def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = N
 
 def trainee_attendance(session: Session, person_id: int,
                        now: datetime | None = None) -> list[tuple[Cohort, TraineeAttendance]]:
-    """A trainee's own attendance in each cohort they are enrolled in (four queries in all)."""
+    """A trainee's own attendance in each cohort they are enrolled in (five queries in all)."""
+    return [(e.cohort, result) for e, result in enrolment_attendance(session, person_id, now)]
+
+
+def enrolment_attendance(session: Session, person_id: int, now: datetime | None = None
+                         ) -> list[tuple[Enrolment, TraineeAttendance]]:
+    """Each of the trainee's enrolments (latest first, cohort loaded) with its attendance."""
     now = now or utcnow()
-    enrolments = list(session.scalars(select(Enrolment).where(Enrolment.person_id == person_id)
-                                      .options(selectinload(Enrolment.cohort))))
+    enrolments = list(session.scalars(
+        select(Enrolment).where(Enrolment.person_id == person_id)
+        .options(selectinload(Enrolment.cohort))
+        .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc())))
     cohort_ids = [e.cohort_id for e in enrolments]
     sessions: dict[int, list[TrainingSession]] = {cid: [] for cid in cohort_ids}
     for item in session.scalars(
@@ -524,6 +532,6 @@ def trainee_attendance(session: Session, person_id: int,
         AttendanceRecord.person_id == person_id, AttendanceRecord.session_id.in_(in_cohorts)))}
     make_ups = {m.missed_session_id: m for m in session.scalars(select(MakeUp).where(
         MakeUp.person_id == person_id, MakeUp.missed_session_id.in_(in_cohorts)))}
-    return [(e.cohort, compute(sessions[e.cohort_id], e.enrolled_on, person_id, records,
-                               make_ups, now, withdrawn_on=e.withdrawn_on))
+    return [(e, compute(sessions[e.cohort_id], e.enrolled_on, person_id, records,
+                        make_ups, now, withdrawn_on=e.withdrawn_on))
             for e in enrolments]

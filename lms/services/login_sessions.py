@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from lms.models import LoginSession, Person
+from lms.models import Cohort, Enrolment, LoginSession, Person
 from lms.models._types import utcnow
 from lms.services.errors import _l
 
@@ -66,11 +66,21 @@ def look_up(session: Session, token: str) -> tuple[LoginSession, Person] | None:
     """A session and its person by the cookie's secret, in one query (live or not)."""
     if not token or len(token) > 100:
         return None
-    found = session.execute(select(LoginSession, Person)
+    # The person's roles and their cohort's time zone come in the same query: every page
+    # needs the roles, and every trainee page shows times (lms.web.formatting).
+    zone = (select(Cohort.timezone).join(Enrolment, Enrolment.cohort_id == Cohort.id)
+            .where(Enrolment.person_id == Person.id)
+            .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc()).limit(1)
+            .correlate(Person).scalar_subquery())
+    found = session.execute(select(LoginSession, Person, zone)
                             .join(Person, Person.id == LoginSession.person_id)
                             .where(LoginSession.token_hash == token_hash(token))
-                            .execution_options(populate_existing=True)).first()
-    return (found[0], found[1]) if found else None
+                            .options(joinedload(Person.role_rows))
+                            .execution_options(populate_existing=True)).unique().first()
+    if not found:
+        return None
+    found[1].cohort_zone, found[1].cohort_zone_known = found[2], True
+    return found[0], found[1]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from lms.models import Curriculum, Module, ModuleProgress, Quiz
 from lms.models._types import utcnow
@@ -109,7 +109,9 @@ def trainee_progress(session: Session, person_id: int,
     modules = list(session.scalars(
         select(Module)
         .where(Module.curriculum_id.in_(curriculum_ids), Module.retired.is_(False))
-        .options(selectinload(Module.quiz).selectinload(Quiz.current_version))
+        # Not the text: a list of modules does not show it.
+        .options(defer(Module.body_html), selectinload(Module.quiz)
+                 .selectinload(Quiz.current_version))
         .order_by(Module.curriculum_id, Module.position)
     ))
     read = {module_id: (read_at, version) for module_id, read_at, version in session.execute(
@@ -159,7 +161,8 @@ def module_for_person(session: Session, person_id: int, slug: str, *,
 def neighbours(session: Session, module: Module) -> tuple[Module | None, Module | None]:
     siblings = list(session.scalars(
         select(Module).where(Module.curriculum_id == module.curriculum_id,
-                             Module.retired.is_(False)).order_by(Module.position)))
+                             Module.retired.is_(False)).order_by(Module.position)
+        .options(defer(Module.body_html))))
     index = next(i for i, m in enumerate(siblings) if m.id == module.id)
     previous = siblings[index - 1] if index > 0 else None
     following = siblings[index + 1] if index + 1 < len(siblings) else None

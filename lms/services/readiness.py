@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from lms.models import (
     Agreement,
@@ -263,7 +263,8 @@ def _evaluate(session: Session, cohort: Cohort, enrolments: list[Enrolment],
     modules = list(session.scalars(
         select(Module).where(Module.curriculum_id == cohort.curriculum_id,
                              Module.slug.in_(policy.quiz_modules))
-        .options(selectinload(Module.quiz).selectinload(Quiz.current_version))))
+        .options(defer(Module.body_html), selectinload(Module.quiz)
+                 .selectinload(Quiz.current_version))))
     modules.sort(key=lambda m: policy.quiz_modules.index(m.slug))
     passes = _quiz_passes(session, ids, modules, policy)
     current_agreements = {a.key: a for a in session.scalars(
@@ -376,17 +377,12 @@ def cohort_readiness(session: Session, cohort: Cohort, *, today: date,
 def trainee_readiness(session: Session, person_id: int, *, today: date,
                       now: datetime | None = None) -> list[Readiness]:
     """The trainee's readiness in each cohort they are enrolled in."""
-    by_cohort = {c.id: a for c, a in attendance_rules.trainee_attendance(
-        session, person_id, now or utcnow())}
-    enrolments = list(session.scalars(
-        select(Enrolment).where(Enrolment.person_id == person_id)
-        .options(selectinload(Enrolment.person), selectinload(Enrolment.cohort))
-        .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc())))
     out: list[Readiness] = []
-    for enrolment in enrolments:
-        out += _evaluate(session, enrolment.cohort, [enrolment],
-                         {person_id: by_cohort[enrolment.cohort_id]}
-                         if enrolment.cohort_id in by_cohort else {}, today)
+    # The enrolments come with their attendance; ``enrolment.person`` is the person already
+    # in the session (no query).
+    for enrolment, attended in attendance_rules.enrolment_attendance(session, person_id,
+                                                                     now or utcnow()):
+        out += _evaluate(session, enrolment.cohort, [enrolment], {person_id: attended}, today)
     return out
 
 

@@ -88,8 +88,9 @@ def lms_datetime(value: datetime | None, tz: str | None = None) -> str:
 def lms_viewer_zone() -> str | None:
     """The zone of the signed-in trainee's cohort (their latest enrolment), else None.
 
-    One small query per request, made by the layout on every trainee page, so a page costs the
-    same number of queries whether or not it shows a time.
+    Read with the log-in session (no query of its own); otherwise one small query per request,
+    made by the layout on every trainee page, so a page costs the same number of queries
+    whether or not it shows a time.
     """
     if not has_request_context():
         return None
@@ -103,7 +104,9 @@ def lms_viewer_zone() -> str | None:
         zone = None
         try:
             person = current_person()
-            if person is not None and person.has_role("trainee"):
+            if person is not None and person.has_role("trainee") and person.cohort_zone_known:
+                zone = person.cohort_zone  # read with the log-in session, no query
+            elif person is not None and person.has_role("trainee"):
                 zone = db_session().scalar(
                     select(Cohort.timezone).join(Enrolment, Enrolment.cohort_id == Cohort.id)
                     .where(Enrolment.person_id == person.id)
