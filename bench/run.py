@@ -207,8 +207,10 @@ class Timing:
     requests: int
     median_ms: float
     p95_ms: float
-    queries: int | None
+    queries: int | None  # of the last timed request
     bytes: int
+    queries_min: int | None = None  # over every timed request: a page's count may vary (a
+    queries_max: int | None = None  # "last seen" write once a minute, a submitter's history)
     bare_median_ms: float = 0.0
     bare_p95_ms: float = 0.0
     bare_bytes: int = 0
@@ -225,9 +227,13 @@ class Samples:
     size: int = 0
     queries: int | None = None
 
+    seen: set[int] = field(default_factory=set)
+
     def add(self, reply: Any) -> None:
         self.ms.append(reply.ms)
         self.size, self.queries = reply.size, reply.queries
+        if reply.queries is not None:
+            self.seen.add(reply.queries)
 
 
 def repeat(run: Callable[[], Any], requests: int) -> Samples:
@@ -327,7 +333,8 @@ def time_pages(people: People, chosen: list[Page], requests: int) -> list[Timing
             samples = time_get(browser, path, requests)
         timing = Timing(page.name, page.label, method, path, requests,
                         statistics.median(samples.ms), percentile(samples.ms, 0.95),
-                        samples.queries, samples.size, note=note)
+                        samples.queries, samples.size, min(samples.seen, default=None),
+                        max(samples.seen, default=None), note=note)
         against = time_get(bare, f"/bench/bare?bytes={samples.size}", requests)
         timing.bare_median_ms = statistics.median(against.ms)
         timing.bare_p95_ms = percentile(against.ms, 0.95)
@@ -528,7 +535,7 @@ def markdown(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timi
     ]
     for t in timings:
         lines.append(f"| {t.label} | {t.median_ms:.1f} | {t.p95_ms:.1f} | "
-                     f"{'?' if t.queries is None else t.queries} | {t.bytes / 1024:.1f} | "
+                     f"{query_count(t)} | {t.bytes / 1024:.1f} | "
                      f"{t.ratio:.1f} | {t.bare_median_ms:.1f} |")
     notes = [f"- {t.label}: {t.note}" for t in timings if t.note]
     if notes:
@@ -547,14 +554,26 @@ def markdown(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timi
     return "\n".join(lines)
 
 
+def query_count(timing: Timing) -> str:
+    if timing.queries is None:
+        return "?"
+    if timing.queries_min != timing.queries_max:
+        return f"{timing.queries_min}-{timing.queries_max}"
+    return str(timing.queries)
+
+
+def rounded(figures: dict[str, Any]) -> dict[str, Any]:
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in figures.items()}
+
+
 def as_json(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timing],
             loads: list[LoadResult], single_worker_peak_kb: list[int]) -> dict[str, Any]:
     return {
         "machine": found,
         "dataset": {k: manifest.get(k) for k in ("scale", "seed", "counts", "built_in_seconds")},
-        "pages": [{**asdict(t), "ratio_to_bare": round(t.ratio, 2)} for t in timings],
+        "pages": [{**rounded(asdict(t)), "ratio_to_bare": round(t.ratio, 2)} for t in timings],
         "single_worker_peak_kb": single_worker_peak_kb,
-        "load": [asdict(r) for r in loads],
+        "load": [rounded(asdict(r)) for r in loads],
     }
 
 
