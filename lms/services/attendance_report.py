@@ -17,12 +17,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from lms.models import Cohort, Enrolment, TrainingSession
+from lms.models import Cohort, Enrolment, Person, TrainingSession
 from lms.models._types import utcnow
 from lms.models.agenda import ABSENT, EXCUSED, LATE, LEFT_EARLY, PRESENT
 from lms.services import readiness, standards
@@ -41,21 +42,27 @@ CSV_CODES = {PRESENT: "P", LATE: "L", LEFT_EARLY: "E", ABSENT: "A", EXCUSED: "X"
              MADE_UP: "M", UNMARKED: "?", NOT_COUNTED: "–", CANCELLED: "–"}
 
 
+class Trainee(NamedTuple):
+    """What the report needs of a person: plain columns, read in one query (loading the
+    models would also load every person's roles)."""
+
+    id: int
+    name: str
+    email: str
+
+
 @dataclass
 class Row:
-    enrolment: Enrolment
+    person: Trainee
+    withdrawn_on: date | None
     attendance: TraineeAttendance
     # One (kind, minutes attended or None) per shown session, in column order.
     cells: list[tuple[str, int | None]]
     below: bool
 
     @property
-    def person(self):
-        return self.enrolment.person
-
-    @property
     def withdrawn(self) -> bool:
-        return self.enrolment.is_withdrawn
+        return self.withdrawn_on is not None
 
 
 @dataclass
@@ -103,17 +110,20 @@ def attendance_report(session: Session, cohort: Cohort, *, now: datetime | None 
     sessions = list(session.scalars(
         select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)
         .order_by(*IN_ORDER)))
-    enrolments = list(session.scalars(
-        select(Enrolment).where(Enrolment.cohort_id == cohort.id)
-        .options(selectinload(Enrolment.person))))
+    enrolled = session.execute(
+        select(Person.id, Person.name, Person.email, Enrolment.withdrawn_on)
+        .join(Person, Person.id == Enrolment.person_id)
+        .where(Enrolment.cohort_id == cohort.id)).all()
     figures = cohort_attendance(session, cohort, now, with_lines=True, sessions=sessions)
     # Only sessions that have ended are columns: a later one has nothing to show yet.
     shown = [i for i, item in enumerate(sessions) if has_happened(item, now)]
     rows = []
-    for enrolment in enrolments:
-        att = figures[enrolment.person_id]
-        rows.append(Row(enrolment, att, [cell_of(att.lines[i]) for i in shown],
-                        below_standard(att, policy, enrolment.is_withdrawn)))
+    for pid, name, email, withdrawn_on in enrolled:
+        att = figures[pid]
+        lines = att.lines
+        rows.append(Row(Trainee(pid, name, email), withdrawn_on, att,
+                        [cell_of(lines[i]) for i in shown],
+                        below_standard(att, policy, withdrawn_on is not None)))
     if show == "below":
         rows = [r for r in rows if r.below]
     rows.sort(key=_sort_key(sort))
@@ -147,7 +157,7 @@ def report_csv(report: Report) -> str:
     writer.writerow([neutralise(h) for h in header])
     for row in report.rows:
         att = row.attendance
-        withdrawn_on = row.enrolment.withdrawn_on
+        withdrawn_on = row.withdrawn_on
         line = [row.person.name, row.person.email, standards.shown_percent(att.percentage),
                 len(att.core_missed), len(att.unmarked), "yes" if row.below else "no",
                 "withdrawn" if row.withdrawn else "active",
