@@ -80,3 +80,47 @@ def test_trainer_builds_agenda_takes_register_and_reads_grid(phone_page, db, tra
     assert "Tess Trainee" in page.content()
     audit(page)
     assert not audit.problems, "\n".join(audit.problems)
+
+
+def test_trainer_reads_the_whole_cohorts_attendance_on_a_phone(phone_page, db, trainee,
+                                                                make_person, make_session,
+                                                                audit):
+    from lms.services import attendance
+    from lms.services.attendance import Mark
+
+    trainer = make_person("trainer", name="Tina Trainer")
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
+    month_ago = (utcnow() - timedelta(days=30)).date()
+    enrolment.enrolled_on = month_ago
+    db.add(CohortStaff(cohort_id=enrolment.cohort_id, person_id=trainer.id, role="trainer"))
+    people = [trainee, *crowd(db, enrolment.cohort, 20, enrolled_on=month_ago)]
+    for day in range(12):  # more sessions than a phone shows at once
+        item = make_session(enrolment.cohort, utcnow() - timedelta(days=25 - 2 * day), 90,
+                            core=day % 4 == 0)
+        attendance.record_register(db, item, [
+            Mark(p.id, "absent" if (n + day) % 7 == 0 else "present")
+            for n, p in enumerate(people)], trainer)
+    db.commit()
+    cohort_id = enrolment.cohort_id
+    page = phone_page
+
+    log_in(page, trainer)
+    page.goto(f"/cohorts/{cohort_id}")
+    page.click(".subnav a:has-text('Attendance')")
+    page.wait_for_url(f"**/cohorts/{cohort_id}/attendance")
+    audit(page)
+    box = page.locator("#att-box")
+    # The table scrolls sideways inside its own box, and the names stay in view.
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth")
+    name = page.locator("table.att tbody th", has_text="Tess Trainee")
+    before = name.bounding_box()["x"]
+    box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+    assert abs(name.bounding_box()["x"] - before) < 1
+    assert box.evaluate("b => b.scrollLeft") > 0
+    page.select_option("#show", "below")
+    page.click("button:has-text('Show')")
+    page.wait_for_url("**/attendance?*show=below*")
+    rows = page.locator("table.att tbody tr")
+    assert rows.count() >= 1 and "below the standard" in rows.first.inner_text()
+    audit(page)
+    assert not audit.problems, "\n".join(audit.problems)
