@@ -116,23 +116,27 @@ class TimedBrowser(Browser):
             return reply
         raise BenchError(f"GET {path} as {self.who}: more than {hops} redirects")
 
-    def start_attempt(self, quiz_slug: str) -> int:
-        """Press "Start the quiz" the way the quiz page does; the new attempt's id."""
+    def start_attempt(self, quiz_slug: str) -> int | None:
+        """Press "Start the quiz" the way the quiz page does: the new attempt's id, or None
+        when the quiz page sends the person back (no attempt left, or a retake wait)."""
         self.expect("GET", f"/modules/{quiz_slug}/quiz")
         reply = self.expect("POST", f"/modules/{quiz_slug}/quiz", 302,
                             [("csrf_token", self.csrf)])
         found = ATTEMPT.match(path_of(reply.location))
-        if not found:
-            raise BenchError(f"{self.who} could not start {quiz_slug}: sent to "
-                             f"{path_of(reply.location)} (attempt limit or retake wait?)")
-        return int(found.group(1))
+        return int(found.group(1)) if found else None
 
-    def answers_for(self, attempt_id: int) -> list[tuple[str, str]]:
-        """The attempt page's form filled in: the first option of every question."""
+    def answers_for(self, attempt_id: int,
+                    key: dict[str, list[str]] | None = None) -> list[tuple[str, str]]:
+        """The attempt page's form filled in: each question's correct options when ``key``
+        (question key -> option ids) has them, else its first option."""
         page = self.expect("GET", f"/attempts/{attempt_id}")
-        chosen: dict[str, str] = {}
+        offered: dict[str, list[str]] = {}
         for name, value in QUESTION_INPUT.findall(page.body):
-            chosen.setdefault(name, value)
-        if not chosen:
+            offered.setdefault(name, []).append(value)
+        if not offered:
             raise BenchError(f"/attempts/{attempt_id} as {self.who} shows no question")
-        return [("csrf_token", self.csrf), *chosen.items()]
+        fields = [("csrf_token", self.csrf)]
+        for name, values in offered.items():
+            right = [v for v in (key or {}).get(name.removeprefix("q-"), []) if v in values]
+            fields += [(name, value) for value in right or values[:1]]
+        return fields
