@@ -225,9 +225,8 @@ class Timing:
 class Samples:
     ms: list[float] = field(default_factory=list)
     size: int = 0
-    queries: int | None = None
-
-    seen: set[int] = field(default_factory=set)
+    queries: int | None = None  # of the last one
+    seen: set[int] = field(default_factory=set)  # every count met
 
     def add(self, reply: Any) -> None:
         self.ms.append(reply.ms)
@@ -514,7 +513,8 @@ def machine(url: str) -> dict[str, Any]:
     found: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpus": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version, "git_commit": git("rev-parse", "--short", "HEAD"),
+        "sqlite": sqlite3.sqlite_version,
+        "git_commit": git("rev-parse", "--short", "HEAD") or "unknown (not a git checkout)",
         "lms_changes_uncommitted": bool(git("status", "--porcelain", "--", "lms")),
         "gunicorn": gunicorn_version(), "wrk": shutil.which("wrk") is not None,
         "load_average_start": load_average(),
