@@ -337,7 +337,9 @@ def result_page(people: People, submissions: Submissions | None) -> tuple[TimedB
     return browser, path, f"the trainee has no result: {browser.who}'s"
 
 
-def time_pages(people: People, chosen: list[Page], requests: int) -> list[Timing]:
+def time_pages(people: People, chosen: list[Page], requests: int,
+               skipped: list[str]) -> list[Timing]:
+    """Time each page in turn; an optional page that answers 404 is named in ``skipped``."""
     timings = []
     submissions: Submissions | None = None
     bare = people.role("anonymous")
@@ -354,8 +356,8 @@ def time_pages(people: People, chosen: list[Page], requests: int) -> list[Timing
             if page.optional:
                 probe = browser.send("GET", path)
                 if probe.status == 404:
-                    print(f"  {page.name}: {path} answered 404, skipped (route not there yet?)",
-                          file=sys.stderr)
+                    skipped.append(f"{page.label}: {path} answered 404 (no such route yet?)")
+                    print(f"  {page.name}: skipped, {path} answered 404", file=sys.stderr)
                     continue
             samples = time_get(browser, path, requests)
         timing = Timing(page.name, page.label, method, path, requests,
@@ -548,7 +550,7 @@ def gunicorn_version() -> str:
 
 
 def markdown(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timing],
-             loads: list[LoadResult], requests: int) -> str:
+             skipped: list[str], loads: list[LoadResult], requests: int) -> str:
     engine = found["database"] + (f" {found['postgresql']}" if "postgresql" in found else
                                   f" (SQLite {found['sqlite']})")
     lines = [
@@ -574,6 +576,7 @@ def markdown(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timi
                      f"{query_count(t)} | {t.bytes / 1024:.1f} | "
                      f"{t.ratio:.1f} | {t.bare_median_ms:.1f} |")
     notes = [f"- {t.label}: {t.note}" for t in timings if t.note]
+    notes += [f"- skipped: {line}" for line in skipped]
     if notes:
         lines += ["", *notes]
     if loads:
@@ -603,10 +606,12 @@ def rounded(figures: dict[str, Any]) -> dict[str, Any]:
 
 
 def as_json(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timing],
-            loads: list[LoadResult], single_worker_peak_kb: list[int]) -> dict[str, Any]:
+            skipped: list[str], loads: list[LoadResult],
+            single_worker_peak_kb: list[int]) -> dict[str, Any]:
     return {
         "machine": found,
         "dataset": {k: manifest.get(k) for k in ("scale", "seed", "counts", "built_in_seconds")},
+        "skipped": skipped,
         "pages": [{**rounded(asdict(t)), "ratio_to_bare": round(t.ratio, 2)} for t in timings],
         "single_worker_peak_kb": single_worker_peak_kb,
         "load": [rounded(asdict(r)) for r in loads],
@@ -662,6 +667,7 @@ def main() -> int:
     secret = secrets.token_hex(32)
     found = machine(url)
     timings: list[Timing] = []
+    skipped: list[str] = []
     loads: list[LoadResult] = []
     single_peak: list[int] = []
     failed = True
@@ -669,7 +675,7 @@ def main() -> int:
         with gunicorn(url, 1, secret, folder, log_path) as server:
             print(f"gunicorn up on port {server.port}; timing {len(chosen)} pages",
                   file=sys.stderr, flush=True)
-            timings = time_pages(People(manifest, server.port), chosen, args.requests)
+            timings = time_pages(People(manifest, server.port), chosen, args.requests, skipped)
             single_peak = worker_peaks(server)
         if not args.no_load:
             for workers in LOAD_WORKERS:
@@ -686,9 +692,10 @@ def main() -> int:
         if not failed and args.log is None:  # on a failure the log stays for reading
             shutil.rmtree(folder, ignore_errors=True)
     found["load_average_end"] = load_average()
-    print(markdown(found, manifest, timings, loads, args.requests))
+    print(markdown(found, manifest, timings, skipped, loads, args.requests))
     if args.json:
-        args.json.write_text(json.dumps(as_json(found, manifest, timings, loads, single_peak),
+        args.json.write_text(json.dumps(as_json(found, manifest, timings, skipped, loads,
+                                                single_peak),
                                         indent=2) + "\n")
     return 0
 
