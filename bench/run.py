@@ -550,7 +550,8 @@ def gunicorn_version() -> str:
 
 
 def markdown(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timing],
-             skipped: list[str], loads: list[LoadResult], requests: int) -> str:
+             skipped: list[str], loads: list[LoadResult], requests: int,
+             single_worker_peak_kb: list[int]) -> str:
     engine = found["database"] + (f" {found['postgresql']}" if "postgresql" in found else
                                   f" (SQLite {found['sqlite']})")
     lines = [
@@ -577,6 +578,9 @@ def markdown(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timi
                      f"{t.ratio:.1f} | {t.bare_median_ms:.1f} |")
     notes = [f"- {t.label}: {t.note}" for t in timings if t.note]
     notes += [f"- skipped: {line}" for line in skipped]
+    if single_worker_peak_kb:
+        notes.append(f"- the worker's peak memory (VmHWM) after these pages: "
+                     f"{max(single_worker_peak_kb) / 1024:.0f} MB")
     if notes:
         lines += ["", *notes]
     if loads:
@@ -689,14 +693,13 @@ def main() -> int:
         print(f"gunicorn's log: {log_path}", file=sys.stderr)
         return 1
     finally:
-        if not failed and args.log is None:  # on a failure the log stays for reading
+        if not failed or args.log is not None:  # a failure's log stays there for reading
             shutil.rmtree(folder, ignore_errors=True)
     found["load_average_end"] = load_average()
-    print(markdown(found, manifest, timings, skipped, loads, args.requests))
+    print(markdown(found, manifest, timings, skipped, loads, args.requests, single_peak))
     if args.json:
-        args.json.write_text(json.dumps(as_json(found, manifest, timings, skipped, loads,
-                                                single_peak),
-                                        indent=2) + "\n")
+        figures = as_json(found, manifest, timings, skipped, loads, single_peak)
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
 
 
