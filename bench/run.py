@@ -539,9 +539,13 @@ def load_average() -> str:
 
 
 def git(*arguments: str) -> str:
-    done = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True,  # noqa: S603, S607
-                          text=True, check=False)
-    return done.stdout.strip()
+    """git's answer, or "" where there is no git or no repository."""
+    try:
+        done = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True,  # noqa: S603, S607
+                              text=True, check=False)
+    except OSError:
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def gunicorn_version() -> str:
