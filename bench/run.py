@@ -19,9 +19,19 @@ trainees: `wrk` when it is on PATH (a C client steals less of the two cores from
 else a threaded Python loop; the report says which. It prints requests/s, errors, p50/p95 and
 the peak memory (VmHWM) of the largest worker, read just before the server stops.
 
-Names for --only: see PAGE_NAMES below (e.g. --only dashboard,grid-200,statistics-20000).
+The quiz submission: each time the next of the manifest's submitters presses "Start the quiz",
+the attempt page's form is filled in (with the right answers, read from the database, so each
+submitter has every attempt the quiz allows) and only the POST that submits it is timed.
+
+Names for --only: see PAGE_NAMES below (e.g. --only dashboard,grid-200,statistics-programme).
 Every page must answer 200 (the quiz submission a redirect to its result): anything else stops
-the run with the URL and the server errors from gunicorn's log. Exit status 1 then.
+the run with the URL and the server errors from gunicorn's log, exit status 1. The cohort
+attendance pages are skipped, with a note, if they answer 404. What a page's query count is
+made of: BENCH_QUERY_LOG=PATH (see bench/served_app.py).
+
+The work tree is what gunicorn serves: uncommitted changes under lms/ are flagged in the
+report; for figures to keep, run from a clean checkout (`git archive HEAD | tar -x -C DIR`)
+on a quiet machine (the load averages before and after are printed).
 """
 
 from __future__ import annotations
