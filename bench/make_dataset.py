@@ -43,7 +43,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, Date, Time, inspect, make_url, select, text
+from sqlalchemy import Boolean, Date, Time, create_engine, inspect, make_url, select, text
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -54,6 +55,7 @@ from lms.database import Base, Database  # noqa: E402
 from lms.migrate import upgrade  # noqa: E402
 from lms.models import (  # noqa: E402
     Agreement,
+    Cohort,
     Curriculum,
     Module,
     Question,
@@ -208,6 +210,9 @@ class Writer:
     def commit(self) -> None:
         raise NotImplementedError
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics before the app's own queries read the rows."""
+
 
 class SqliteWriter(Writer):
     def __init__(self, path: str, columns: dict[str, tuple[str, ...]]) -> None:
@@ -286,6 +291,11 @@ class PostgresWriter(Writer):
         self.flush()
         self.connection.commit()
 
+    def analyze(self) -> None:
+        self.commit()
+        self.connection.execute("ANALYZE")
+        self.connection.commit()
+
     def finish(self) -> None:
         self.commit()
         with self.connection.cursor() as cursor:
@@ -300,6 +310,7 @@ class PostgresWriter(Writer):
                     orphans = cursor.execute(sql).fetchone()[0]
                     if orphans:
                         raise RuntimeError(f"{orphans} rows break {description}")
+            self.connection.commit()
         self.connection.autocommit = True
         self.connection.execute("ANALYZE")
         self.connection.close()
@@ -491,9 +502,10 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 class Builder:
-    def __init__(self, writer: Writer, content: Content, scale: float, seed: int, now: datetime,
-                 quiet: bool = False) -> None:
+    def __init__(self, writer: Writer, content: Content, database_url: str, scale: float,
+                 seed: int, now: datetime, quiet: bool = False) -> None:
         self.w, self.content, self.scale, self.now = writer, content, scale, now
+        self.database_url = database_url
         self.today = now.date()
         self.rng = random.Random(seed)
         self.quiet = quiet
@@ -512,6 +524,8 @@ class Builder:
         work()
         self.w.commit()
         self.phase_seconds[name] = time.perf_counter() - start
+        if not self.quiet:
+            print(f"{name}: {self.phase_seconds[name]:.1f} s", file=sys.stderr)
 
     def audit(self, at: datetime, actor: int | None, action: str, subject_type: str,
               subject_id: int | None, person: int | None, detail: dict | None = None) -> None:
@@ -578,7 +592,8 @@ class Builder:
             elif rng.random() < 0.05:  # just started or starting soon
                 starts = today - timedelta(days=rng.randint(-30, 40))
             else:
-                starts = today - timedelta(days=rng.randint(PROGRAMME_DAYS - 20, 600))
+                # Up to 18 months ago, so quiz passes are still fresh (24 months).
+                starts = today - timedelta(days=rng.randint(PROGRAMME_DAYS - 20, 540))
             trainers = [self.trainers[n % n_trainers]]
             if rng.random() < 0.2:
                 second = self.trainers[(n + 1 + rng.randrange(n_trainers - 1)) % n_trainers]
@@ -603,7 +618,7 @@ class Builder:
                 if plan.id > 3 and rng.random() < 0.04:
                     enrolled = plan.starts_on + timedelta(days=rng.randint(3, 40))
                 t = TraineePlan(pid, name_of(number + 11) + f" {number}", email, plan, enrolled,
-                                supervisor=plan.supervisor, ability=rng.uniform(0.55, 0.97),
+                                supervisor=plan.supervisor, ability=rng.uniform(0.72, 0.99),
                                 diligence=rng.uniform(0.8, 1.3))
                 plan.trainees.append(pid)
                 trainees.append(t)
@@ -793,7 +808,7 @@ class Builder:
             self.audit(final_at, trainer, audit.ATTENDANCE_CORRECTION, "attendance_record", rid,
                        t.id, {"session_id": sid, "from": status, "to": final_status,
                               "from_minutes": credited, "to_minutes": final_minutes})
-        if core and final_status in ("absent", "excused") and rng.random() < 0.3:
+        if core and final_status in ("absent", "excused") and rng.random() < 0.9:
             self.w.add("lms_make_up", (
                 self.next_id("lms_make_up"), t.id, sid, None,
                 "Watched the recording and talked it through with the trainer", minutes,
@@ -820,6 +835,9 @@ class Builder:
                     reads = max(reads, position + 1)
             span = max((end - begin).total_seconds(), 3600)
             open_done = t.no_open
+
+            def slug_free(slug: str, t: TraineePlan = t) -> bool:
+                return slug not in t.forced_attempts
             for index, quiz in enumerate(quizzes[:reads]):
                 read_at = begin + timedelta(seconds=span * (index + rng.random()) / (reads + 1))
                 self.w.add("lms_module_progress", (self.next_id("lms_module_progress"), t.id,
@@ -831,16 +849,19 @@ class Builder:
                     if quiz.attempts_allowed:
                         count = min(count, quiz.attempts_allowed)
                 at = read_at + timedelta(hours=rng.randint(1, 30))
-                made = 0
-                for n in range(count):
+                made, passed = 0, False
+                allowed = quiz.attempts_allowed or 99
+                while made < count:
                     if at + timedelta(minutes=30) > end:
                         break
-                    self._attempt(t, quiz, at, n)
+                    passed = self._attempt(t, quiz, at, made) or passed
                     made += 1
                     at += timedelta(days=rng.randint(1, 6), minutes=rng.randint(0, 600))
+                    if made == count and not passed and count < allowed \
+                            and slug_free(quiz.slug) and rng.random() < 0.8:
+                        count += 1  # failed every planned try: most try again
                 if t.forced_attempts.get(quiz.slug) and made < count:
                     raise RuntimeError(f"trainee {t.id}: {made} of {count} attempts fit")
-                allowed = quiz.attempts_allowed or 99
                 if not open_done and made < allowed and rng.random() < 0.015 \
                         and quiz.slug not in t.forced_attempts:
                     # An attempt left open (started, never submitted).
@@ -853,10 +874,11 @@ class Builder:
             bar.step()
         bar.close()
 
-    def _attempt(self, t: TraineePlan, quiz: QuizInfo, at: datetime, n: int) -> None:
+    def _attempt(self, t: TraineePlan, quiz: QuizInfo, at: datetime, n: int) -> bool:
+        """Write one submitted attempt with its answers; whether it passed."""
         rng = self.rng
         aid = self.next_id("lms_attempt")
-        chance = min(t.ability + 0.07 * n, 0.98)
+        chance = min(t.ability + 0.08 * n, 0.99)
         order = [q.key for q in quiz.questions]
         rng.shuffle(order)
         answers = [(q.id, q.right, 1.0) if rng.random() < chance
@@ -866,10 +888,12 @@ class Builder:
         score = round(100.0 * right / len(quiz.questions), 2) if quiz.questions else 0.0
         submitted = at + timedelta(minutes=rng.randint(4, 25))
         add = self.w.add
+        passed = score >= quiz.pass_mark
         add("lms_attempt", (aid, t.id, quiz.quiz_id, quiz.version_id, json.dumps(order), at,
-                            submitted, score, score >= quiz.pass_mark))
+                            submitted, score, passed))
         for question_id, response, mark in answers:
             add("lms_answer", (self.next_id("lms_answer"), aid, question_id, response, mark))
+        return passed
 
     # -- wellbeing: check-ins, supervision, debriefs -----------------------------------------
 
@@ -927,7 +951,7 @@ class Builder:
                 last = min(today, t.withdrawn_on or today)
                 if first >= last:
                     continue
-                count = min(max((last - first).days // 30, 1), int(rng.uniform(0.5, 6.2)))
+                count = min(max((last - first).days // 30, 1), int(rng.uniform(1.6, 5.2)))
                 if t is self.the_trainee or supervisor == special:
                     count = max(count, 2)
                 for k in range(count):
@@ -994,85 +1018,106 @@ class Builder:
 
     # -- readiness: agreements, ratings, sign-offs, certificates ------------------------------
 
-    def readiness(self) -> None:
+    def ratings(self) -> None:
+        """Agreement signatures, and competency ratings by the supervisor once a cohort is
+        well under way."""
         rng, today, content = self.rng, self.today, self.content
-        competencies = content.competencies
-        codes: set[str] = set()
-        self.certificate_code: str | None = None
         for t in self.trainees:
             plan = t.cohort
             first = max(t.enrolled_on, plan.starts_on)
             if first >= today:
                 continue
             elapsed = min((today - plan.starts_on).days / PROGRAMME_DAYS, 1)
-            if rng.random() < 0.9 or t is self.the_trainee:
+            if rng.random() < 0.96 or t is self.the_trainee:
                 for agreement_id in content.agreements:
                     self.w.add("lms_agreement_signature", (
                         self.next_id("lms_agreement_signature"), t.id, agreement_id, t.name,
                         _at(first, 19) + timedelta(days=rng.randint(0, 10))))
             if elapsed < 0.6 or t.withdrawn_on:
                 continue
-            judge = t.supervisor
-            rated_all = True
-            for key in competencies:
+            for key in content.competencies:
                 observed = min(first + timedelta(days=rng.randint(40, PROGRAMME_DAYS)),
                                today - timedelta(days=1))
                 steps = ["developing", "competent"] if rng.random() < 0.3 else ["competent"]
-                if rng.random() < 0.08:
-                    steps, rated_all = ["not_yet"], False
+                if rng.random() < 0.02:
+                    steps = ["not_yet"]
                 for rating in steps:
                     rid = self.next_id("lms_competency_rating")
                     at = _at(observed, 16)
                     self.w.add("lms_competency_rating", (
                         rid, t.id, content.curriculum_id, key, rating, observed,
                         rng.choice(("role_play", "observed_session", "shadowing")),
-                        "Used open questions and summarised well.", judge, False, at))
-                    self.audit(at, judge, audit.RATING, "competency_rating", rid, t.id,
+                        "Used open questions and summarised well.", t.supervisor, False, at))
+                    self.audit(at, t.supervisor, audit.RATING, "competency_rating", rid, t.id,
                                {"competency": key, "rating": rating, "as_admin": False})
                     observed = min(observed + timedelta(days=14), today - timedelta(days=1))
-            if elapsed < 1:
-                continue
-            roll = rng.random()
-            signed = _at(min(plan.ends_on + timedelta(days=rng.randint(3, 40)),
-                             today - timedelta(days=1)), 15)
-            if roll < 0.55 or (t.id in (self.c200.trainees[0],)):
-                override = not rated_all or rng.random() < 0.04
-                self._sign_off(t, "deploy", signed, judge, override, codes)
-            elif roll < 0.7:
-                self._sign_off(t, "defer", signed, judge, False, codes)
-        # Special shapes: none beyond a certificate, which must exist at every scale.
-        if self.certificate_code is None:
-            t = next(t for t in self.trainees if t.cohort is self.c200)
-            self._sign_off(t, "deploy", _at(today - timedelta(days=2), 15), t.supervisor,
-                           False, codes)
+
+    def sign_offs(self) -> None:
+        """Decisions for the trainees of finished cohorts, judged by the app's own readiness
+        service on the rows written so far (as of --now, the evidence a sign-off keeps): a
+        ready trainee is mostly deployed, one who is not mostly deferred, a few deployed with
+        an override; a few deployments revoked. Each deployment has its certificate."""
+        rng, today = self.rng, self.today
+        by_id = {t.id: t for t in self.trainees}
+        codes: set[str] = set()
+        self.certificate_code: str | None = None
+        finished = [c for c in self.cohorts if c.ends_on + timedelta(days=3) < today]
+        self.w.analyze()  # PostgreSQL plans the readiness queries on empty statistics else
+        bar = Progress("sign-offs (readiness per cohort)", len(finished), self.quiet)
+        # A plain engine: lms.database's would switch a SQLite file to WAL under the writer.
+        engine = create_engine(self.database_url)
+        with Session(engine) as session:
+            for plan in finished:
+                cohort = session.get(Cohort, plan.id)
+                for found in readiness.cohort_readiness(session, cohort, today=today,
+                                                        now=self.now):
+                    t = by_id[found.person.id]
+                    if found.withdrawn:
+                        continue
+                    signed = _at(min(plan.ends_on + timedelta(days=rng.randint(3, 40)),
+                                     today - timedelta(days=1)), 15)
+                    roll = rng.random()
+                    if found.ready and roll < 0.85:
+                        self._sign_off(t, "deploy", signed, found, codes)
+                    elif not found.ready and roll < 0.03:
+                        self._sign_off(t, "deploy", signed, found, codes)  # an override
+                    elif not found.ready and roll < 0.4:
+                        self._sign_off(t, "defer", signed, found, codes)
+                bar.step()
+            if self.certificate_code is None:  # tiny scales: make sure there is one
+                plan = self.c200
+                found = readiness.cohort_readiness(session, session.get(Cohort, plan.id),
+                                                   today=today, now=self.now)[0]
+                self._sign_off(by_id[found.person.id], "deploy",
+                               _at(today - timedelta(days=2), 15), found, codes)
+        engine.dispose()
+        bar.close()
         self.manifest["certificate"] = {"verify_path": f"/verify/{self.certificate_code}"}
 
-    def _sign_off(self, t: TraineePlan, decision: str, at: datetime, judge: int,
-                  override: bool, codes: set[str]) -> None:
+    def _sign_off(self, t: TraineePlan, decision: str, at: datetime, found: Any,
+                  codes: set[str]) -> None:
         rng, content = self.rng, self.content
+        judge = t.supervisor
         sid = self.next_id("lms_sign_off")
-        ready = not override
-        evidence = {"policy_id": content.policy_id, "policy_number": content.policy_number,
-                    "ready": ready if decision == "deploy" else False,
-                    "criteria": [{"key": key, "met": ready or key != readiness.COMPETENCIES,
-                                  "evidence": {}, "todo": []} for key in readiness.CRITERIA]}
+        override = decision == "deploy" and not found.ready
         defer = decision == "defer"
+        # The sentences a supervisor would write (as lms.services.sign_offs requires them).
         self.w.add("lms_sign_off", (
             sid, t.id, content.curriculum_id, decision,
             "Needs more supervised practice with risk conversations." if defer else "",
             "Two more observed sessions, then review." if defer else "",
             (at + timedelta(days=60)).date() if defer else None,
-            "Rated competent in practice by a second supervisor; the record is catching up."
-            if override and not defer else None,
-            content.policy_id, json.dumps(evidence), judge, False, None, at))
+            "Observed by two supervisors; the missing record is being completed."
+            if override else None,
+            content.policy_id, json.dumps(found.snapshot()), judge, False, None, at))
         self.audit(at, judge, audit.SIGN_OFF, "sign_off", sid, t.id,
-                   {"decision": decision, "as_admin": False, "override": override and not defer,
+                   {"decision": decision, "as_admin": False, "override": override,
                     "policy_number": content.policy_number})
         if defer:
             return
         if override:
             self.audit(at, judge, audit.OVERRIDE, "sign_off", sid, t.id,
-                       {"unmet": [readiness.COMPETENCIES]})
+                       {"unmet": [c.key for c in found.criteria if not c.met]})
         code = "".join(rng.choice(ALPHABET) for _ in range(CODE_LENGTH))
         while code in codes:
             code = "".join(rng.choice(ALPHABET) for _ in range(CODE_LENGTH))
@@ -1132,7 +1177,8 @@ class Builder:
         self.phase("sessions, registers, make-ups", self.agenda)
         self.phase("reads, attempts, answers", self.learning)
         self.phase("check-ins, supervision, debriefs", self.wellbeing)
-        self.phase("agreements, ratings, sign-offs, certificates", self.readiness)
+        self.phase("agreement signatures, competency ratings", self.ratings)
+        self.phase("sign-offs (judged by lms readiness), certificates", self.sign_offs)
         self.phase("audit log", self.audit_log)
 
 
@@ -1182,7 +1228,7 @@ def build(database_url: str, *, scale: float = 1.0, seed: int = 1, now: datetime
         writer: Writer = SqliteWriter(url.database, COLUMNS)
     else:
         writer = PostgresWriter(database_url, COLUMNS)
-    builder = Builder(writer, content, scale, seed, now, quiet)
+    builder = Builder(writer, content, database_url, scale, seed, now, quiet)
     builder.build()
     finish_start = time.perf_counter()
     writer.finish()
