@@ -1256,8 +1256,10 @@ def _manifest(builder: Builder, database_url: str, scale: float, seed: int) -> d
         finished = ("SELECT count(*) FROM lms_attempt a JOIN lms_quiz q ON q.id = a.quiz_id "
                     "JOIN lms_module m ON m.id = q.module_id WHERE m.slug = :slug "
                     "AND a.submitted_at IS NOT NULL")
+        # Every lms table, the synced content and the empty ones included.
+        tables = sorted(t for t in inspect(connection).get_table_names() if t.startswith("lms_"))
         counts = {table: count(f"SELECT count(*) FROM {table}")  # noqa: S608 (our names)
-                  for table in COLUMNS}
+                  for table in tables}
         in_cohort = (" AND a.person_id IN (SELECT person_id FROM lms_enrolment "
                      "WHERE cohort_id = :cohort)")
         big = count(finished + in_cohort, slug=QUIZ_ITEM_STATS, cohort=builder.c_big.id)
@@ -1302,7 +1304,8 @@ def main(argv: Iterable[str] | None = None) -> None:
                      manifest_path=args.manifest, quiet=args.quiet)
     print(f"\nManifest: {manifest['_manifest_path']}")
     print(f"{'table':<28}{'rows':>12}{'write s':>10}")
-    for table, rows in manifest["counts"].items():
+    for table in COLUMNS:
+        rows = manifest["counts"][table]
         print(f"{table:<28}{rows:>12,}{manifest['_table_seconds'][table]:>10.1f}")
     print(f"\n{'stage':<48}{'seconds':>8}")
     for stage, seconds in manifest["_phase_seconds"].items():
