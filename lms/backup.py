@@ -66,6 +66,7 @@ import lms
 from lms import models  # noqa: F401  (register every table on Base.metadata)
 from lms.database import Base, Database
 from lms.models._types import utcnow
+from lms.models.revision import ContentRevision, new_stamp
 
 FORMAT = "lms-backup"
 FORMAT_VERSION = 1
@@ -81,8 +82,10 @@ BATCH = 1000
 # revision goes into the manifest instead.
 # Short-lived security state: throttle counts, log-ins, and LTI launches in flight and the
 # nonces they spent (a restored nonce would only block a launch that can no longer happen).
+# The content revision is a cache stamp, not a record: a restore moves it (below), so no
+# running process keeps content it read before.
 EXCLUDED_TABLES = frozenset({"lms_login_failure", "lms_login_session", "lms_lti_launch_state",
-                             "lms_lti_nonce"})
+                             "lms_lti_nonce", "lms_content_revision"})
 
 # Every zip entry gets this date, so the archive's bytes do not depend on when it was written.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -527,6 +530,7 @@ def import_archive(target: Database | Engine, path: str | Path) -> Manifest:
                     _set_late(connection, table, late[table.name], pending[table.name])
             if connection.dialect.name == "postgresql":
                 _reset_sequences(connection, tables)
+            connection.execute(update(ContentRevision.__table__).values(stamp=new_stamp()))
         except DBAPIError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise BackupError(f"The rows of {current} do not fit this database ({reason}). "

@@ -53,6 +53,7 @@ from lms.models import (
     AuditEvent,
     Certificate,
     Cohort,
+    ContentRevision,
     Invitation,
     JoinRequest,
     LoginFailure,
@@ -185,10 +186,11 @@ def fill_the_rest(session) -> None:
 
 
 def counts(engine) -> dict[str, int]:
+    """Rows per table, but for the content revision's one row (every database has it)."""
     with engine.connect() as connection:
         return {t.name: connection.scalar(select(func.count()).select_from(t))
                 for t in Base.metadata.sorted_tables
-                if inspect(connection).has_table(t.name)}
+                if inspect(connection).has_table(t.name) and t.name != "lms_content_revision"}
 
 
 def drop_everything(engine) -> None:
@@ -548,3 +550,13 @@ def test_export_command_refuses_a_database_without_migrations(runner, app, tmp_p
     assert_clean_failure(runner.invoke(lms_group, ["export", str(tmp_path / "x.zip")]),
                          "no lms schema revision")
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_a_restore_moves_the_content_stamp(archive, target):
+    """A process that cached the empty target's content must read it again after a restore."""
+    upgrade(target)
+    with target.engine.connect() as connection:
+        before = connection.scalar(select(ContentRevision.stamp))
+    import_archive(target, archive)
+    with target.engine.connect() as connection:
+        assert connection.scalar(select(ContentRevision.stamp)) not in (None, before)

@@ -402,5 +402,6 @@ def test_the_translation_lookup_is_one_query(trainee, login, count_queries):
     with count_queries() as french:
         page = client.get("/modules/privacy", headers=FRENCH).get_data(as_text=True)
     assert "Confidentialité" in page
-    assert len(french) == len(english)
+    # French reads the translation's text in place of the original's, never more.
+    assert len(french) <= len(english)
     assert sum("lms_module_translation" in s for s in french) == 1

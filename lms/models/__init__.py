@@ -39,6 +39,7 @@ from lms.models.readiness import (
     SignOff,
     StandardsPolicy,
 )
+from lms.models.revision import ContentRevision
 from lms.models.supervision import (
     AgreedAction,
     CheckIn,
@@ -82,6 +83,7 @@ __all__ = [
     "Answer",
     "Attempt",
     "Cohort",
+    "ContentRevision",
     "Curriculum",
     "Enrolment",
     "JoinRequest",

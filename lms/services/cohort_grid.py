@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
     Attempt,
@@ -31,6 +31,7 @@ from lms.models._types import utcnow
 from lms.services import readiness, standards
 from lms.services.agenda import IN_ORDER, has_happened
 from lms.services.attendance import TraineeAttendance, cohort_attendance, in_enrolment
+from lms.services.content_cache import content
 from lms.services.time_zones import local_today
 
 SORTS = ("name", "attendance", "done", "behind")
@@ -98,11 +99,7 @@ def cohort_grid(session: Session, cohort: Cohort, *, now: datetime | None = None
     enrolments = list(session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id)
         .options(selectinload(Enrolment.person))))
-    modules = list(session.scalars(
-        select(Module).where(Module.curriculum_id == cohort.curriculum_id,
-                             Module.retired.is_(False))
-        .options(selectinload(Module.quiz), defer(Module.body_html))
-        .order_by(Module.position)))
+    modules = content(session).live_modules([cohort.curriculum_id])
     in_cohort = select(Enrolment.person_id).where(Enrolment.cohort_id == cohort.id)
     module_ids = [m.id for m in modules]
     read = set(session.execute(

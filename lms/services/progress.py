@@ -7,11 +7,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from lms.models import Curriculum, Module, ModuleProgress, Quiz
+from lms.models import Curriculum, Module, ModuleProgress
 from lms.models._types import utcnow
 from lms.services.cohorts import enrolled_curriculum_ids
+from lms.services.content_cache import content
 from lms.services.quizzes import QuizStatus, status_from_summary, summarise_attempts
 
 NOT_STARTED = "not_started"
@@ -99,21 +100,15 @@ class CurriculumProgress:
 
 def trainee_progress(session: Session, person_id: int,
                      now: datetime | None = None) -> list[CurriculumProgress]:
-    """Every enrolled curriculum with each module's state, in five queries whatever the size."""
+    """Every enrolled curriculum with each module's state, in four queries whatever the size
+    (content from the content cache)."""
     now = now or utcnow()
     curriculum_ids = enrolled_curriculum_ids(session, person_id)
     if not curriculum_ids:
         return []
-    curricula = list(session.scalars(
-        select(Curriculum).where(Curriculum.id.in_(curriculum_ids)).order_by(Curriculum.title)))
-    modules = list(session.scalars(
-        select(Module)
-        .where(Module.curriculum_id.in_(curriculum_ids), Module.retired.is_(False))
-        # Not the text: a list of modules does not show it.
-        .options(defer(Module.body_html), selectinload(Module.quiz)
-                 .selectinload(Quiz.current_version))
-        .order_by(Module.curriculum_id, Module.position)
-    ))
+    known = content(session)
+    curricula = known.curricula(curriculum_ids)
+    modules = known.live_modules(curriculum_ids)
     read = {module_id: (read_at, version) for module_id, read_at, version in session.execute(
         select(ModuleProgress.module_id, ModuleProgress.read_at,
                ModuleProgress.module_version).where(
@@ -148,8 +143,8 @@ def visible_curricula(session: Session, person_id: int, *, staff: bool) -> list[
 def module_for_person(session: Session, person_id: int, slug: str, *,
                       staff: bool = False) -> Module | None:
     """The module a person may open, or None (unknown, retired, or not in their curricula)."""
-    module = session.scalar(select(Module).where(Module.slug == slug, Module.retired.is_(False)))
-    if module is None:
+    module = content(session).module(slug)  # its text loads when the page reads it
+    if module is None or module.retired:
         return None
     if staff:
         return module
@@ -159,10 +154,7 @@ def module_for_person(session: Session, person_id: int, slug: str, *,
 
 
 def neighbours(session: Session, module: Module) -> tuple[Module | None, Module | None]:
-    siblings = list(session.scalars(
-        select(Module).where(Module.curriculum_id == module.curriculum_id,
-                             Module.retired.is_(False)).order_by(Module.position)
-        .options(defer(Module.body_html))))
+    siblings = content(session).live_modules([module.curriculum_id])
     index = next(i for i, m in enumerate(siblings) if m.id == module.id)
     previous = siblings[index - 1] if index > 0 else None
     following = siblings[index + 1] if index + 1 < len(siblings) else None

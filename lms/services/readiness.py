@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
     Agreement,
@@ -38,7 +38,6 @@ from lms.models import (
     Enrolment,
     Module,
     Person,
-    Quiz,
     SignOff,
     StandardsPolicy,
     SupervisionAttendee,
@@ -48,6 +47,7 @@ from lms.models._types import utcnow
 from lms.services import attendance as attendance_rules
 from lms.services import standards
 from lms.services.attendance import TraineeAttendance
+from lms.services.content_cache import content
 from lms.services.standards import Policy
 
 ATTENDANCE = "attendance"
@@ -254,22 +254,17 @@ def _evaluate(session: Session, cohort: Cohort, enrolments: list[Enrolment],
               attendance: dict[int, TraineeAttendance], today: date) -> list[Readiness]:
     """Readiness of these enrolments in ``cohort``: a fixed number of queries."""
     ids = [e.person_id for e in enrolments]
-    policy_row = standards.current_policy(session, cohort.curriculum_id)
+    known = content(session)
+    policy_row = known.policy(cohort.curriculum_id)
     latest_sign_offs = _latest_sign_offs(session, ids, cohort.curriculum_id)
     if policy_row is None:
         return [Readiness(e.person, cohort, None, [], latest_sign_offs.get(e.person_id),
                           e.is_withdrawn) for e in enrolments]
     policy = Policy.from_rules(policy_row.rules)
-    modules = list(session.scalars(
-        select(Module).where(Module.curriculum_id == cohort.curriculum_id,
-                             Module.slug.in_(policy.quiz_modules))
-        .options(defer(Module.body_html), selectinload(Module.quiz)
-                 .selectinload(Quiz.current_version))))
-    modules.sort(key=lambda m: policy.quiz_modules.index(m.slug))
+    modules = [m for m in (known.module(slug) for slug in policy.quiz_modules)
+               if m is not None and m.curriculum_id == cohort.curriculum_id]
     passes = _quiz_passes(session, ids, modules, policy)
-    current_agreements = {a.key: a for a in session.scalars(
-        select(Agreement).where(Agreement.curriculum_id == cohort.curriculum_id,
-                                Agreement.current.is_(True)))}
+    current_agreements = {a.key: a for a in known.agreements(cohort.curriculum_id)}
     signed = _signatures(session, ids, cohort.curriculum_id)
     supervised = _supervision_totals(session, ids)
     ratings = _latest_ratings(session, ids, cohort.curriculum_id)

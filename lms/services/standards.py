@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lms.models import StandardsPolicy
+from lms.services.content_cache import content
 
 NOT_YET = "not_yet"
 DEVELOPING = "developing"
@@ -110,13 +110,10 @@ class Policy:
 def current_policies(session: Session, curriculum_ids: Iterable[int]
                      ) -> dict[int, StandardsPolicy]:
     """Each curriculum's current policy version (curricula without a standards file are left
-    out). One query."""
-    ids = list(set(curriculum_ids))
-    if not ids:
-        return {}
-    return {p.curriculum_id: p for p in session.scalars(
-        select(StandardsPolicy).where(StandardsPolicy.curriculum_id.in_(ids),
-                                      StandardsPolicy.current.is_(True)))}
+    out), from the content cache."""
+    known = content(session)
+    found = ((cid, known.policy(cid)) for cid in set(curriculum_ids))
+    return {cid: policy for cid, policy in found if policy is not None}
 
 
 def current_policy(session: Session, curriculum_id: int) -> StandardsPolicy | None:

@@ -1,0 +1,128 @@
+"""Content read once per process: curricula, their modules (with quiz and current version, not
+the text), each curriculum's current standards policy and current agreements.
+
+Nearly every page reads some of it, and it changes only when files are synced. A session asks
+for it with ``content(session)``: one query reads the revision stamp (lms.models.revision); if
+this process read the content under that stamp, nothing more is read. Objects are handed out as
+copies merged into the asking session without SQL (``merge(load=False)``), so they behave as if
+loaded there (lazy loads work) and nothing is shared between requests or threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, defer, selectinload
+
+from lms.models import Agreement, Curriculum, Module, Quiz, StandardsPolicy
+from lms.models.revision import SESSION_KEY, ContentRevision
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Read:
+    """What one process read under one stamp (detached objects, never handed out as they are)."""
+
+    stamp: str | None
+    curricula: dict[int, Curriculum]
+    modules: dict[int, Module]
+    module_ids_by_slug: dict[str, int]
+    live_module_ids: dict[int, list[int]]  # curriculum id -> live modules in order
+    policies: dict[int, StandardsPolicy]  # curriculum id -> current policy
+    agreements: dict[int, list[Agreement]]  # curriculum id -> current agreements, by key
+
+
+_read: WeakKeyDictionary[Engine, _Read] = WeakKeyDictionary()
+_reading = threading.Lock()
+
+
+@dataclass
+class Content:
+    """The content as one session sees it; objects are merged into that session on demand."""
+
+    session: Session
+    read: _Read
+    _merged: dict[tuple[type, int], Any] = field(default_factory=dict)
+
+    def _attach(self, item: T) -> T:
+        key = (type(item), item.id)  # type: ignore[attr-defined]
+        found = self._merged.get(key)
+        # Merged again when the session has expired it (``expire_all``): else each attribute
+        # read would reload it from the database.
+        if found is None or inspect(found).expired_attributes:
+            found = self._merged[key] = self.session.merge(item, load=False)
+        return found
+
+    def curricula(self, ids: Iterable[int]) -> list[Curriculum]:
+        """These curricula by title (unknown ids are left out)."""
+        found = [self._attach(self.read.curricula[i]) for i in set(ids)
+                 if i in self.read.curricula]
+        return sorted(found, key=lambda c: (c.title, c.id))
+
+    def live_modules(self, curriculum_ids: Iterable[int]) -> list[Module]:
+        """The live modules of these curricula, by curriculum id and position."""
+        return [self._attach(self.read.modules[m]) for c in sorted(set(curriculum_ids))
+                for m in self.read.live_module_ids.get(c, ())]
+
+    def module(self, slug: str) -> Module | None:
+        """The module (live or retired) with this slug; its text loads when read."""
+        module_id = self.read.module_ids_by_slug.get(slug)
+        return None if module_id is None else self._attach(self.read.modules[module_id])
+
+    def policy(self, curriculum_id: int) -> StandardsPolicy | None:
+        found = self.read.policies.get(curriculum_id)
+        return None if found is None else self._attach(found)
+
+    def agreements(self, curriculum_id: int) -> list[Agreement]:
+        """The current agreements; their text loads when read."""
+        return [self._attach(a) for a in self.read.agreements.get(curriculum_id, ())]
+
+
+def content(session: Session) -> Content:
+    """The content for this session's transaction: one query, or a few when it has changed."""
+    known = session.info.get(SESSION_KEY)
+    if known is not None:
+        return known
+    stamp = session.scalar(select(ContentRevision.stamp).where(ContentRevision.id == 1))
+    engine = session.get_bind()
+    read = _read.get(engine) if stamp is not None else None
+    if read is None or read.stamp != stamp:
+        read = _read_all(session, stamp)
+        if stamp is not None:
+            with _reading:
+                _read[engine] = read
+    known = session.info[SESSION_KEY] = Content(session, read)
+    return known
+
+
+def _read_all(session: Session, stamp: str | None) -> _Read:
+    # A session of its own on the same connection (so the same transaction): what it loads
+    # is detached when it closes, and the asking session's identity map is left alone.
+    with Session(bind=session.connection(), expire_on_commit=False) as loader:
+        curricula = {c.id: c for c in loader.scalars(select(Curriculum))}
+        modules = {m.id: m for m in loader.scalars(
+            select(Module).options(defer(Module.body_html), selectinload(Module.quiz)
+                                   .selectinload(Quiz.current_version))
+            .order_by(Module.curriculum_id, Module.position, Module.id))}
+        policies = {p.curriculum_id: p for p in loader.scalars(
+            select(StandardsPolicy).where(StandardsPolicy.current.is_(True)))}
+        agreements: dict[int, list[Agreement]] = {}
+        for agreement in loader.scalars(
+                select(Agreement).where(Agreement.current.is_(True))
+                .options(defer(Agreement.body_html)).order_by(Agreement.key, Agreement.id)):
+            agreements.setdefault(agreement.curriculum_id, []).append(agreement)
+        live: dict[int, list[int]] = {}
+        for module in modules.values():
+            if not module.retired:
+                live.setdefault(module.curriculum_id, []).append(module.id)
+        loader.expunge_all()
+    return _Read(stamp=stamp, curricula=curricula, modules=modules,
+                 module_ids_by_slug={m.slug: m.id for m in modules.values()},
+                 live_module_ids=live, policies=policies, agreements=agreements)

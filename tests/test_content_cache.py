@@ -1,0 +1,107 @@
+"""The content cache: content is read once per process and read again as soon as it changes."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lms.database import Database
+from lms.models import ContentRevision, Module
+from lms.services import progress
+from lms.services.content_cache import content
+
+
+def stamp(session) -> str:
+    return session.scalar(select(ContentRevision.stamp))
+
+
+def test_a_page_reads_content_once_then_only_the_stamp(trainee, client, login, count_queries):
+    login(trainee)
+    client.get("/dashboard")
+    with count_queries() as statements:
+        assert client.get("/dashboard").status_code == 200
+    content_reads = [s for s in statements if "FROM lms_module " in s or "FROM lms_curriculum" in s
+                     or "FROM lms_standards_policy" in s or "FROM lms_quiz_version" in s]
+    assert content_reads == []
+    assert sum("FROM lms_content_revision" in s for s in statements) == 1
+
+
+def test_a_changed_title_shows_on_the_next_page(trainee, client, login, db, module):
+    login(trainee)
+    assert "Intro to listening" not in client.get("/dashboard").get_data(as_text=True)
+    before = stamp(db)
+    first = module("listening")
+    first.title = "Intro to listening"
+    db.commit()
+    assert stamp(db) != before
+    assert "Intro to listening" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_another_process_changing_content_is_seen(app, trainee, client, login, db, module):
+    """A second engine on the same database stands for another worker process."""
+    login(trainee)
+    client.get("/dashboard")
+    other = Database(app.config["LMS_DATABASE_URI"])
+    try:
+        with other.session() as session:
+            row = session.scalar(select(Module).where(Module.slug == "listening"))
+            row.title = "Changed by another worker"
+            session.commit()
+    finally:
+        other.dispose()
+    assert "Changed by another worker" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_change_rolled_back_leaves_the_stamp_and_the_content(db, module, trainee):
+    before = stamp(db)
+    first = module("listening")
+    old_title = first.title
+    first.title = "Never kept"
+    db.flush()
+    assert stamp(db) != before  # moved inside the transaction...
+    db.rollback()
+    assert stamp(db) == before  # ...and back with it
+    titles = [m.title for m in content(db).live_modules([first.curriculum_id])]
+    assert old_title in titles and "Never kept" not in titles
+
+
+def test_objects_are_the_sessions_own_and_load_what_the_cache_left_out(db, module, trainee):
+    known = content(db)
+    cached = known.module("listening")
+    assert cached in db  # merged into this session, not shared
+    assert cached is known.module("listening")  # once per session
+    assert cached.body_html == module("listening").body_html  # the text loads when read
+    assert cached.curriculum.slug == "mini"
+
+
+def test_two_databases_in_one_process_never_share_content(app_config, tmp_path, monkeypatch,
+                                                          trainee, db):
+    """Apps on different databases (tests, host apps with two lms) keep separate caches."""
+    from lms import create_app
+    from lms.models import Curriculum
+
+    first_titles = {c.title for c in content(db).curricula(
+        db.scalars(select(Curriculum.id)).all())}
+    config = dict(app_config)
+    config["LMS_DATABASE_URI"] = f"sqlite:///{tmp_path}/second.sqlite3"
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "second"))
+    if not app_config["LMS_DATABASE_URI"].startswith("sqlite"):
+        return  # one PostgreSQL database per run: the stamp test above covers it
+    second = create_app(config)
+    state = second.extensions["lms"]
+    state.db.create_all()
+    try:
+        with state.db.session() as session:
+            assert content(session).curricula([1]) == []
+            assert stamp(session) != stamp(db)
+    finally:
+        state.db.dispose()
+    assert first_titles
+
+
+def test_trainee_progress_uses_no_content_query_when_cached(db, trainee, count_queries):
+    progress.trainee_progress(db, trainee.id)
+    db.commit()  # a new transaction reads the stamp again
+    with count_queries() as statements:
+        result = progress.trainee_progress(db, trainee.id)
+    assert result and result[0].modules
+    assert not [s for s in statements if "FROM lms_module " in s]
