@@ -636,7 +636,10 @@ class Builder:
         the_trainee.forced_attempts[QUIZ_SUBMIT] = 1
         the_trainee.no_open = True
         the_trainee.diligence = 1.2
-        pool = [t for t in trainees if t.cohort.id > 3 and t is not the_trainee]
+        # Ordinary trainees of cohorts under way (enrolled a month ago at least).
+        settled = today - timedelta(days=30)
+        pool = [t for t in trainees if t.cohort.id > 3 and t is not the_trainee
+                and t.enrolled_on <= settled and t.cohort.starts_on <= settled]
         extra = pool[-10:]  # ten trainees of other cohorts, moved to supervisor 1
         pool = pool[:-10]
         extra_ids = {t.id for t in extra}
@@ -681,7 +684,8 @@ class Builder:
             # Supervision spans: the cohort's default; some changed once (history kept).
             start = t.enrolled_on
             if t.id in extra_ids or (t.cohort.id > 3 and t.id not in keep
-                                     and rng.random() < 0.08):
+                                     and rng.random() < 0.08
+                                     and start < today - timedelta(days=20)):
                 if t.id in extra_ids:
                     new = special_supervisor
                 else:
@@ -705,7 +709,9 @@ class Builder:
 
         self.the_trainee, self.submitters = the_trainee, submitters
         self.c50, self.c200, self.c_big = c50, c200, c_big
-        supervisees = sum(1 for t in trainees if t.supervisor == special_supervisor)
+        # Current on --now's day, as lms.services.supervisors counts them.
+        supervisees = sum(1 for t in trainees if t.supervisor == special_supervisor
+                          and t.enrolled_on <= today)
         self.manifest.update({
             "admin": {"email": f"admin@{DOMAIN}"},
             "trainer": {"email": f"trainer1@{DOMAIN}"},

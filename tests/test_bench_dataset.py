@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime
 
@@ -121,7 +122,10 @@ def test_the_seeded_people_can_use_the_app(built, monkeypatch):
     for shape in ("cohort_50", "cohort_200", "cohort_1000_attempts"):
         assert trainer.get(f"/cohorts/{manifest[shape]['id']}").status_code == 200, shape
     supervisor = log_in(manifest["supervisor"]["email"])
-    assert supervisor.get("/supervision/").status_code == 200
+    page = supervisor.get("/supervision/")
+    assert page.status_code == 200
+    linked = set(re.findall(r'/supervision/people/(\d+)"', page.get_data(as_text=True)))
+    assert len(linked) == manifest["supervisor"]["supervisees"] == 60
     assert app.test_client().get(manifest["certificate"]["verify_path"]).status_code == 200
     app.extensions["lms"].db.dispose()
 
