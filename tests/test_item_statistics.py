@@ -173,3 +173,47 @@ def test_statistics_page_says_not_enough_data_and_shows_efficiency(db, quiz, mak
         answer(db, make_person("trainee"), quiz, right, now)
     page = client.get("/cohorts/statistics/listening").get_data(as_text=True)
     assert "efficiency: not enough data" not in page and "efficiency 9%" in page
+
+
+def test_the_database_histograms_agree_with_the_figures_from_every_answer(db, quiz,
+                                                                          make_person):
+    """The statistics come from grouped counts; the reference is every answer in a list."""
+    import random
+
+    from lms.models import Answer, Attempt
+
+    rng = random.Random(5)
+    now = utcnow()
+    for number in range(40):
+        person = make_person("trainee", name=f"T{number}")
+        # Stronger trainees get more right, so the figures are not all zero.
+        right = {key for key in RIGHT if rng.random() < 0.3 + number / 80}
+        answer(db, person, quiz, right, now)
+        if number % 3 == 0:  # a second attempt: counted only with first_only=False
+            answer(db, person, quiz, set(RIGHT) - right, now + timedelta(hours=1))
+    for first_only in (True, False):
+        stats = quiz_statistics(db, quiz, first_only=first_only)
+        rows = db.execute(select(Answer.attempt_id, Answer.question_id, Answer.mark)
+                          .join(Attempt, Attempt.id == Answer.attempt_id)
+                          .where(Attempt.quiz_id == quiz.id)
+                          .order_by(Attempt.started_at, Attempt.id)).all()
+        firsts: dict[int, int] = {}
+        if first_only:
+            for attempt_id, person_id in db.execute(
+                    select(Attempt.id, Attempt.person_id).where(Attempt.quiz_id == quiz.id)
+                    .order_by(Attempt.started_at, Attempt.id)):
+                firsts.setdefault(person_id, attempt_id)
+            rows = [r for r in rows if r.attempt_id in set(firsts.values())]
+        totals: dict[int, float] = {}
+        for row in rows:
+            totals[row.attempt_id] = totals.get(row.attempt_id, 0.0) + row.mark
+        assert stats.attempts == len(totals) == (40 if first_only else 54)
+        for item in stats.questions:
+            mine = [r for r in rows if r.question_id == item.question.id]
+            xs = [r.mark for r in mine]
+            ys = [totals[r.attempt_id] - r.mark for r in mine]
+            assert item.n == len(xs)
+            assert item.facility == pytest.approx(sum(xs) / len(xs))
+            assert item.discrimination == pytest.approx(pearson(xs, ys))
+            assert item.discriminative_efficiency == pytest.approx(
+                discriminative_efficiency(xs, ys))

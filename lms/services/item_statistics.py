@@ -113,50 +113,111 @@ def scoped_attempts(version_id: int, cohort_id: int | None, first_only: bool):
 
 def quiz_statistics(session: Session, quiz: Quiz, *, version: QuizVersion | None = None,
                     cohort_id: int | None = None, first_only: bool = True) -> QuizStatistics:
-    """Two queries (the questions, then every counted answer), then arithmetic."""
+    """Four queries whatever the number of attempts: the questions, the attempts' count and
+    total marks, a histogram of (question, mark, rest of the quiz), and the responses chosen.
+
+    The database sums and counts; Python works only on the histograms (a few hundred rows for
+    20,000 attempts), from which every figure follows exactly (see ``_Item``)."""
     version = version or quiz.current_version
     questions = list(session.scalars(select(Question).where(
         Question.quiz_version_id == version.id).order_by(Question.position)))
     scope = scoped_attempts(version.id, cohort_id, first_only)
-    # The response comes back as its JSON text: a quiz has few distinct responses, so each is
-    # parsed once (see _parse) instead of once per answer.
-    rows = session.execute(
-        select(Answer.attempt_id, Answer.question_id, Answer.mark,
-               cast(Answer.response, Text))
-        .where(Answer.attempt_id.in_(select(scope.c.id)))).all()
-    parsed: dict[str, list[str]] = {}
-
-    totals: dict[int, float] = {}
-    by_question: dict[int, dict[int, float]] = {q.id: {} for q in questions}
+    counted = Answer.attempt_id.in_(select(scope.c.id))
+    totals = (select(Answer.attempt_id.label("attempt_id"), func.sum(Answer.mark).label("total"))
+              .where(counted).group_by(Answer.attempt_id).subquery())
+    count, marks = session.execute(
+        select(func.count(), func.coalesce(func.sum(totals.c.total), 0.0))).one()
+    rest = (totals.c.total - Answer.mark).label("rest")
+    items: dict[int, _Item] = {q.id: _Item() for q in questions}
+    for question_id, mark, rest_of_quiz, times in session.execute(
+            select(Answer.question_id, Answer.mark, rest, func.count())
+            .join(totals, totals.c.attempt_id == Answer.attempt_id)
+            .group_by(Answer.question_id, Answer.mark, rest)):
+        items.setdefault(question_id, _Item()).add(float(mark), float(rest_of_quiz), int(times))
+    # The response comes back as its JSON text, counted per distinct text: a quiz has few
+    # distinct responses, so each is parsed once instead of once per answer.
     chosen: dict[int, dict[str, int]] = {q.id: {o["id"]: 0 for o in q.options}
                                          for q in questions}
-    for attempt_id, question_id, mark, response in rows:
-        totals[attempt_id] = totals.get(attempt_id, 0.0) + mark
-        by_question.setdefault(question_id, {})[attempt_id] = mark
+    for question_id, response, times in session.execute(
+            select(Answer.question_id, cast(Answer.response, Text), func.count())
+            .where(counted).group_by(Answer.question_id, cast(Answer.response, Text))):
         counts = chosen.setdefault(question_id, {})
-        if response not in parsed:
-            parsed[response] = json.loads(response) if response else []
-        for option_id in parsed[response]:
-            counts[option_id] = counts.get(option_id, 0) + 1
+        for option_id in (json.loads(response) if response else []):
+            counts[option_id] = counts.get(option_id, 0) + times
 
     results = []
     for question in questions:
-        marks = by_question[question.id]
-        n = len(marks)
-        facility = (sum(marks.values()) / n) if n else None
-        attempt_ids = list(marks)
-        item_marks = [marks[a] for a in attempt_ids]
-        rest = [totals[a] - marks[a] for a in attempt_ids]
-        stats = QuestionStatistics(question, n, facility,
-                                   pearson(item_marks, rest) if n else None,
-                                   chosen[question.id],
-                                   discriminative_efficiency(item_marks, rest) if n else None)
+        item = items[question.id]
+        stats = QuestionStatistics(question, item.n, item.facility(), item.discrimination(),
+                                   chosen[question.id], item.efficiency())
         stats.flags = flags_for(stats)
         results.append(stats)
-    count = len(totals)
-    mean = (100.0 * sum(totals.values()) / (count * len(questions))) \
-        if count and questions else None
+    mean = (100.0 * float(marks) / (count * len(questions))) if count and questions else None
     return QuizStatistics(quiz, version, count, first_only, mean, results)
+
+
+@dataclass
+class _Item:
+    """One question's marks (x) and rest-of-quiz scores (y) as a histogram of (x, y) pairs.
+
+    Pearson's r needs only the sums below. The discriminative efficiency's largest possible
+    covariance pairs the sorted x with the sorted y, which the two marginal histograms give
+    without listing any attempt."""
+
+    n: int = 0
+    sx: float = 0.0
+    sy: float = 0.0
+    sxx: float = 0.0
+    syy: float = 0.0
+    sxy: float = 0.0
+    xs: dict[float, int] = field(default_factory=dict)
+    ys: dict[float, int] = field(default_factory=dict)
+
+    def add(self, x: float, y: float, times: int) -> None:
+        self.n += times
+        self.sx += x * times
+        self.sy += y * times
+        self.sxx += x * x * times
+        self.syy += y * y * times
+        self.sxy += x * y * times
+        self.xs[x] = self.xs.get(x, 0) + times
+        self.ys[y] = self.ys.get(y, 0) + times
+
+    def facility(self) -> float | None:
+        return self.sx / self.n if self.n else None
+
+    def _spread(self, total: float, squares: float) -> float:
+        spread = squares - total * total / self.n
+        # Sums of squares cancel: what is left below rounding noise is no spread at all.
+        return 0.0 if spread <= 1e-9 * max(1.0, squares) else spread
+
+    def discrimination(self) -> float | None:
+        if self.n < 2:
+            return None
+        sxx, syy = self._spread(self.sx, self.sxx), self._spread(self.sy, self.syy)
+        if sxx == 0 or syy == 0:
+            return None  # no spread: the correlation is undefined
+        return (self.sxy - self.sx * self.sy / self.n) / math.sqrt(sxx * syy)
+
+    def efficiency(self) -> float | None:
+        if self.n < 2:
+            return None
+        paired = 0.0  # the sum of x * y with both sorted ascending, paired by rank
+        ys = iter(sorted(self.ys.items()))
+        y, y_left = next(ys)
+        for x, x_left in sorted(self.xs.items()):
+            while x_left:
+                if not y_left:
+                    y, y_left = next(ys)
+                step = min(x_left, y_left)
+                paired += x * y * step
+                x_left -= step
+                y_left -= step
+        centre = self.sx * self.sy / self.n
+        most = paired - centre
+        if abs(most) <= 1e-9 * max(1.0, abs(paired)):
+            return None  # one side has no spread: no discrimination is possible
+        return 100.0 * (self.sxy - centre) / most
 
 
 def flags_for(stats: QuestionStatistics) -> list[str]:
