@@ -17,12 +17,21 @@ sign-offs (deploy, defer, override, revoke) with certificates; 200,000 audit eve
 Smaller scales shrink everything proportionally, except the special shapes bench/run.py needs
 (cohort_50, cohort_200, the supervisor with 60 supervisees, the 200 submitters), which keep
 their size; the cohort with 1,000 attempts at one quiz has 40 trainees and 100 attempts below
---scale 0.05. The manifest (--manifest, default next to the SQLite file or bench/dataset.json)
-says what was built.
+--scale 0.05. The regular cohorts hold 20,000 x scale trainees less those of the three special
+cohorts, and at least 30, so any scale below about 0.03 builds the same 320-trainee programme
+(4 cohorts at 0.002, 10 at 0.01). The manifest (--manifest, default next to the SQLite file or
+bench/dataset.json) says what was built, with every lms table's row count.
 
-Determinism: the same --seed and --now give the same rows. --now defaults to today's midnight
-UTC (the real date), which decides which sessions are past or future, so builds on the same day
-are identical. Every person's password is tests.factories.PASSWORD (one precomputed hash).
+Determinism: the same --seed and --now give the same rows, on either engine. --now defaults to
+today's midnight UTC (the real date): every generated time is placed relative to it (sessions
+before it are past and marked, later ones are the future), so builds on the same day are
+identical. Every person's password is tests.factories.PASSWORD (one precomputed hash).
+
+Sign-offs are decided from lms.services.readiness.cohort_readiness run on the rows already
+written, as of --now (so the evidence each keeps is the app's own snapshot). Quizzes allow 3
+attempts: the trainee has 1 at quiz_slug and each submitter none, so each can submit it 3 times
+(with right answers; a failed attempt starts a day's wait). The build writes with foreign-key
+checks off (SQLite; PostgreSQL for a superuser) and then proves every key in bulk.
 """
 
 from __future__ import annotations
@@ -779,7 +788,7 @@ class Builder:
                     if on < t.enrolled_on or (t.withdrawn_on and on > t.withdrawn_on):
                         continue
                     self._mark(t, sid, on, minutes, core, trainer, recorded)
-            bar.step()
+            bar.step(extra=f"({self.ids['lms_attendance']:,} marks)")
         bar.close()
 
     def _mark(self, t: TraineePlan, sid: int, on: date, minutes: int, core: bool, trainer: int,
@@ -877,7 +886,8 @@ class Builder:
                         self.next_id("lms_attempt"), t.id, quiz.quiz_id, quiz.version_id,
                         json.dumps(order), min(at, now - timedelta(hours=1)), None, None, None))
                     open_done = True
-            bar.step()
+            bar.step(extra=f"({self.ids['lms_attempt']:,} attempts, "
+                               f"{self.ids['lms_answer']:,} answers)")
         bar.close()
 
     def _attempt(self, t: TraineePlan, quiz: QuizInfo, at: datetime, n: int) -> bool:
