@@ -497,13 +497,19 @@ def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = N
     records: dict[int, dict[int, Any]] = {pid: {} for pid in enrolled}
     make_ups: dict[int, dict[int, MakeUp]] = {pid: {} for pid in enrolled}
     if session_ids:
-        # Plain rows, not model instances: a big cohort has thousands of marks.
-        for row in session.execute(
+        # Plain rows on the Core path, not model instances nor the ORM's row processing: a big
+        # cohort has thousands of marks (8,000 for 200 trainees x 40 sessions). The Core path
+        # does not autoflush, so flush first.
+        session.flush()
+        for row in session.connection().execute(
                 select(AttendanceRecord.session_id, AttendanceRecord.person_id,
                        AttendanceRecord.status, AttendanceRecord.minutes_credited)
                 .where(AttendanceRecord.session_id.in_(select(TrainingSession.id).where(
                     TrainingSession.cohort_id == cohort.id)))):
-            records.setdefault(row.person_id, {})[row.session_id] = row
+            by_session = records.get(row[1])
+            if by_session is None:
+                by_session = records[row[1]] = {}
+            by_session[row[0]] = row
         for make_up in session.scalars(select(MakeUp).where(
                 MakeUp.missed_session_id.in_(select(TrainingSession.id).where(
                     TrainingSession.cohort_id == cohort.id)))):

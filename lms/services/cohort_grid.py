@@ -25,6 +25,7 @@ from lms.models import (
     Enrolment,
     Module,
     ModuleProgress,
+    Person,
     TrainingSession,
 )
 from lms.models._types import utcnow
@@ -98,7 +99,7 @@ def cohort_grid(session: Session, cohort: Cohort, *, now: datetime | None = None
     policy = standards.Policy.from_rules(policy_row.rules) if policy_row else None
     enrolments = list(session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id)
-        .options(selectinload(Enrolment.person))))
+        .options(selectinload(Enrolment.person).lazyload(Person.role_rows))))
     modules = content(session).live_modules([cohort.curriculum_id])
     in_cohort = select(Enrolment.person_id).where(Enrolment.cohort_id == cohort.id)
     module_ids = [m.id for m in modules]

@@ -168,7 +168,7 @@ def enrol(session: Session, cohort: Cohort, person: Person, on: date | None = No
 def enrolments(session: Session, cohort_id: int) -> list[Enrolment]:
     return list(session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort_id)
-        .options(selectinload(Enrolment.person))
+        .options(selectinload(Enrolment.person).lazyload(Person.role_rows))
         .join(Person, Person.id == Enrolment.person_id).order_by(Person.name, Person.id)))
 
 

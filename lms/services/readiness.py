@@ -362,7 +362,7 @@ def cohort_readiness(session: Session, cohort: Cohort, *, today: date,
     """Every trainee of the cohort, by name. A fixed number of queries, whatever its size."""
     enrolments = sorted(session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id)
-        .options(selectinload(Enrolment.person))),
+        .options(selectinload(Enrolment.person).lazyload(Person.role_rows))),
         key=lambda e: (e.person.name.casefold(), e.person_id))
     attendance = attendance_rules.cohort_attendance(session, cohort, now or utcnow(),
                                                     with_lines=False)
