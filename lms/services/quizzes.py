@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -229,9 +229,11 @@ def submit_attempt(session: Session, person_id: int, attempt: Attempt,
     if closed.rowcount != 1:
         session.rollback()
         raise TamperedSubmission(_l("This attempt was already submitted."))
-    for question in questions:
-        session.add(Answer(attempt_id=attempt.id, question_id=question.id,
-                           response=responses[question.key], mark=marks[question.id]))
+    # One executemany, not a statement per answer.
+    session.execute(insert(Answer), [
+        {"attempt_id": attempt.id, "question_id": question.id,
+         "response": responses[question.key], "mark": marks[question.id]}
+        for question in questions])
     session.flush()
     session.refresh(attempt)
     return attempt
