@@ -217,3 +217,31 @@ def test_the_database_histograms_agree_with_the_figures_from_every_answer(db, qu
             assert item.discrimination == pytest.approx(pearson(xs, ys))
             assert item.discriminative_efficiency == pytest.approx(
                 discriminative_efficiency(xs, ys))
+
+
+def test_figures_are_remembered_until_an_attempt_or_the_cohort_changes(db, quiz, make_person,
+                                                                       make_cohort,
+                                                                       count_queries):
+    now = utcnow()
+    people = [make_person("trainee", name=f"P{n}") for n in range(3)]
+    cohort = make_cohort(*people[:2])
+    answer(db, people[0], quiz, {"l1", "l2"}, now)
+    answer(db, people[1], quiz, {"l1"}, now)
+    answer(db, people[2], quiz, set(), now)
+    assert quiz_statistics(db, quiz).attempts == 3
+    with count_queries() as again:
+        stats = quiz_statistics(db, quiz)
+    assert stats.attempts == 3
+    assert len(again) == 2  # the questions, and whether the attempts counted have changed
+    # A new submission is counted at once.
+    answer(db, make_person("trainee", name="P3"), quiz, set(RIGHT), now)
+    stats = quiz_statistics(db, quiz)
+    assert stats.attempts == 4
+    assert {s.question.key: s.facility for s in stats.questions}["l3"] == 0.25
+    # A cohort's figures follow its members.
+    assert quiz_statistics(db, quiz, cohort_id=cohort.id).attempts == 2
+    from lms.models import Enrolment
+
+    db.add(Enrolment(cohort_id=cohort.id, person_id=people[2].id, enrolled_on=now.date()))
+    db.commit()
+    assert quiz_statistics(db, quiz, cohort_id=cohort.id).attempts == 3

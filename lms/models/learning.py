@@ -29,6 +29,11 @@ class Attempt(Base):
     __tablename__ = "lms_attempt"
     __table_args__ = (
         Index("ix_lms_attempt_person_quiz", "person_id", "quiz_id"),
+        # Item statistics pick each trainee's first submitted attempt at a version: this order
+        # is the index's, so neither the programme (20,000 trainees) nor a cohort needs a sort
+        # or a scan, and the index alone answers "have the attempts changed".
+        Index("ix_lms_attempt_version_person_started", "quiz_version_id", "person_id",
+              "started_at", "id", "submitted_at"),
         # At most one open attempt per person and quiz, even when two requests race.
         Index("uq_lms_attempt_open", "person_id", "quiz_id", unique=True,
               sqlite_where=text("submitted_at IS NULL"),

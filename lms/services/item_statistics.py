@@ -30,8 +30,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Text, cast, func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from lms.models import Answer, Attempt, Enrolment, Question, Quiz, QuizVersion
@@ -113,22 +115,79 @@ def scoped_attempts(version_id: int, cohort_id: int | None, first_only: bool):
 
 def quiz_statistics(session: Session, quiz: Quiz, *, version: QuizVersion | None = None,
                     cohort_id: int | None = None, first_only: bool = True) -> QuizStatistics:
-    """Four queries whatever the number of attempts: the questions, the attempts' count and
-    total marks, a histogram of (question, mark, rest of the quiz), and the responses chosen.
-
-    The database sums and counts; Python works only on the histograms (a few hundred rows for
-    20,000 attempts), from which every figure follows exactly (see ``_Item``)."""
+    """The questions (one query), then the figures: from this process's memory when the
+    attempts counted are as they were when it last worked them out (one small query says so),
+    else from four queries whatever the number of attempts (see ``_figures``)."""
     version = version or quiz.current_version
     questions = list(session.scalars(select(Question).where(
         Question.quiz_version_id == version.id).order_by(Question.position)))
-    scope = scoped_attempts(version.id, cohort_id, first_only)
+    count, marks, items, chosen_rows = _remembered_figures(session, version.id, cohort_id,
+                                                           first_only)
+    chosen: dict[int, dict[str, int]] = {q.id: {o["id"]: 0 for o in q.options}
+                                         for q in questions}
+    for question_id, response, times in chosen_rows:
+        counts = chosen.setdefault(question_id, {})
+        for option_id in (json.loads(response) if response else []):
+            counts[option_id] = counts.get(option_id, 0) + times
+    results = []
+    for question in questions:
+        item = items.get(question.id) or _Item()
+        stats = QuestionStatistics(question, item.n, item.facility(), item.discrimination(),
+                                   chosen[question.id], item.efficiency())
+        stats.flags = flags_for(stats)
+        results.append(stats)
+    mean = (100.0 * float(marks) / (count * len(questions))) if count and questions else None
+    return QuizStatistics(quiz, version, count, first_only, mean, results)
+
+
+_Figures = tuple[int, float, dict[int, "_Item"], list[tuple[int, str, int]]]
+# (engine, version, cohort, first only) -> (what the attempts counted were, their figures).
+# Submitted attempts and their answers never change, so the same attempts give the same
+# figures: the programme-wide statistics of a quiz with 20,000 first attempts take about a
+# second to work out and are then served from here until an attempt is added or removed.
+_remembered: WeakKeyDictionary[Engine, dict[tuple, tuple[tuple, _Figures]]] = \
+    WeakKeyDictionary()
+
+
+def _remembered_figures(session: Session, version_id: int, cohort_id: int | None,
+                        first_only: bool) -> _Figures:
+    attempts = select(func.count(Attempt.id), func.coalesce(func.sum(Attempt.id), 0),
+                      func.max(Attempt.submitted_at)).where(
+        Attempt.quiz_version_id == version_id, Attempt.submitted_at.is_not(None))
+    if cohort_id is not None:
+        # Who is in the cohort matters too: an enrolment or a withdrawal changes the figures.
+        members = select(Enrolment.person_id).where(Enrolment.cohort_id == cohort_id)
+        in_cohort = Enrolment.cohort_id == cohort_id
+        attempts = attempts.where(Attempt.person_id.in_(members)).add_columns(
+            select(func.count()).where(in_cohort).scalar_subquery(),
+            select(func.coalesce(func.sum(Enrolment.person_id), 0)).where(in_cohort)
+            .scalar_subquery())
+    fingerprint = tuple(session.execute(attempts).one())
+    key = (version_id, cohort_id, first_only)
+    known = _remembered.setdefault(session.get_bind(), {})
+    found = known.get(key)
+    if found is not None and found[0] == fingerprint:
+        return found[1]
+    figures = _figures(session, version_id, cohort_id, first_only)
+    known[key] = (fingerprint, figures)
+    return figures
+
+
+def _figures(session: Session, version_id: int, cohort_id: int | None,
+             first_only: bool) -> _Figures:
+    """Three queries whatever the number of attempts: the attempts' count and total marks, a
+    histogram of (question, mark, rest of the quiz), and the responses chosen.
+
+    The database sums and counts; Python works only on the histograms (a few hundred rows for
+    20,000 attempts), from which every figure follows exactly (see ``_Item``)."""
+    scope = scoped_attempts(version_id, cohort_id, first_only)
     counted = Answer.attempt_id.in_(select(scope.c.id))
     totals = (select(Answer.attempt_id.label("attempt_id"), func.sum(Answer.mark).label("total"))
               .where(counted).group_by(Answer.attempt_id).subquery())
     count, marks = session.execute(
         select(func.count(), func.coalesce(func.sum(totals.c.total), 0.0))).one()
     rest = (totals.c.total - Answer.mark).label("rest")
-    items: dict[int, _Item] = {q.id: _Item() for q in questions}
+    items: dict[int, _Item] = {}
     for question_id, mark, rest_of_quiz, times in session.execute(
             select(Answer.question_id, Answer.mark, rest, func.count())
             .join(totals, totals.c.attempt_id == Answer.attempt_id)
@@ -136,24 +195,11 @@ def quiz_statistics(session: Session, quiz: Quiz, *, version: QuizVersion | None
         items.setdefault(question_id, _Item()).add(float(mark), float(rest_of_quiz), int(times))
     # The response comes back as its JSON text, counted per distinct text: a quiz has few
     # distinct responses, so each is parsed once instead of once per answer.
-    chosen: dict[int, dict[str, int]] = {q.id: {o["id"]: 0 for o in q.options}
-                                         for q in questions}
-    for question_id, response, times in session.execute(
-            select(Answer.question_id, cast(Answer.response, Text), func.count())
-            .where(counted).group_by(Answer.question_id, cast(Answer.response, Text))):
-        counts = chosen.setdefault(question_id, {})
-        for option_id in (json.loads(response) if response else []):
-            counts[option_id] = counts.get(option_id, 0) + times
-
-    results = []
-    for question in questions:
-        item = items[question.id]
-        stats = QuestionStatistics(question, item.n, item.facility(), item.discrimination(),
-                                   chosen[question.id], item.efficiency())
-        stats.flags = flags_for(stats)
-        results.append(stats)
-    mean = (100.0 * float(marks) / (count * len(questions))) if count and questions else None
-    return QuizStatistics(quiz, version, count, first_only, mean, results)
+    chosen = [(question_id, response, int(times)) for question_id, response, times in
+              session.execute(
+                  select(Answer.question_id, cast(Answer.response, Text), func.count())
+                  .where(counted).group_by(Answer.question_id, cast(Answer.response, Text)))]
+    return int(count), float(marks), items, chosen
 
 
 @dataclass
