@@ -127,7 +127,8 @@ class SignOff(Base):
                                                                 ondelete="SET NULL"))
     as_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     # A revocation names the sign-off it revokes.
-    revokes_id: Mapped[int | None] = mapped_column(ForeignKey("lms_sign_off.id"))
+    # Indexed: the public verify page asks whether a certificate's sign-off was revoked.
+    revokes_id: Mapped[int | None] = mapped_column(ForeignKey("lms_sign_off.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     signed_by: Mapped[Person | None] = relationship(foreign_keys=[signed_by_id])
