@@ -230,7 +230,7 @@ def _supervision(policy: Policy, sessions: int, minutes: int) -> Criterion:
                       "minimum_hours": policy.minimum_supervision_hours}, todo)
 
 
-def _competencies(policy: Policy, latest: dict[str, CompetencyRating]) -> Criterion:
+def _competencies(policy: Policy, latest: dict[str, Any]) -> Criterion:
     evidence: list[dict] = []
     todo: list[Todo] = []
     for competency in policy.competencies:
@@ -329,30 +329,41 @@ def _supervision_totals(session: Session, ids: list[int]) -> dict[int, tuple[int
 
 
 def _latest_ratings(session: Session, ids: list[int], curriculum_id: int
-                    ) -> dict[int, dict[str, CompetencyRating]]:
-    out: dict[int, dict[str, CompetencyRating]] = {}
+                    ) -> dict[int, dict[str, Any]]:
+    """Each trainee's latest rating per competency, as plain rows (rating, observed_on, id):
+    the database picks the latest, so older ratings are never loaded."""
+    out: dict[int, dict[str, Any]] = {}
     if not ids:
         return out
-    for rating in session.scalars(
-            select(CompetencyRating).where(CompetencyRating.trainee_id.in_(ids),
-                                           CompetencyRating.curriculum_id == curriculum_id)
-            # The latest observed counts, not the latest typed in (a back-filled old
-            # observation does not undo a newer one).
-            .order_by(CompetencyRating.observed_on, CompetencyRating.created_at,
-                      CompetencyRating.id)):
-        out.setdefault(rating.trainee_id, {})[rating.competency] = rating
+    # The latest observed counts, not the latest typed in (a back-filled old observation
+    # does not undo a newer one).
+    ranked = select(
+        CompetencyRating.id, CompetencyRating.trainee_id, CompetencyRating.competency,
+        CompetencyRating.rating, CompetencyRating.observed_on,
+        func.row_number().over(
+            partition_by=(CompetencyRating.trainee_id, CompetencyRating.competency),
+            order_by=(CompetencyRating.observed_on.desc(), CompetencyRating.created_at.desc(),
+                      CompetencyRating.id.desc())).label("rank"),
+    ).where(CompetencyRating.trainee_id.in_(ids),
+            CompetencyRating.curriculum_id == curriculum_id).subquery()
+    for row in session.execute(select(ranked).where(ranked.c.rank == 1)):
+        out.setdefault(row.trainee_id, {})[row.competency] = row
     return out
 
 
 def _latest_sign_offs(session: Session, ids: list[int], curriculum_id: int
                       ) -> dict[int, SignOff]:
+    """Each trainee's latest sign-off; the database picks it (earlier ones, with their
+    evidence, are never loaded)."""
     out: dict[int, SignOff] = {}
     if not ids:
         return out
+    ranked = select(SignOff.id, func.row_number().over(
+        partition_by=SignOff.trainee_id,
+        order_by=(SignOff.created_at.desc(), SignOff.id.desc())).label("rank")).where(
+        SignOff.trainee_id.in_(ids), SignOff.curriculum_id == curriculum_id).subquery()
     for sign_off in session.scalars(
-            select(SignOff).where(SignOff.trainee_id.in_(ids),
-                                  SignOff.curriculum_id == curriculum_id)
-            .order_by(SignOff.created_at, SignOff.id)):
+            select(SignOff).join(ranked, ranked.c.id == SignOff.id).where(ranked.c.rank == 1)):
         out[sign_off.trainee_id] = sign_off
     return out
 
