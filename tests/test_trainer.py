@@ -497,3 +497,17 @@ def test_enrol_one_shows_every_problem_at_once(db, cohort, trainer, client_for):
     assert "is not an email address" in page
     assert "Say why the enrolment is back-dated" in page
     assert 'value="bad email"' in page
+
+
+def test_the_trainee_s_marks_keep_their_colour_in_every_language(db, cohort, trainer, trainee,
+                                                                 client_for, make_session):
+    """The mark's look follows its code, not its (translated) label."""
+    item = make_session(cohort, utcnow() - timedelta(days=2), 120)
+    client_for(trainer).post(f"/cohorts/{cohort.id}/sessions/{item.id}/register",
+                             data={f"status-{trainee.id}": "left_early",
+                                   f"minutes-{item.id}": "60", f"minutes-{trainee.id}": "60"})
+    for language in ("en", "fr"):
+        own = client_for(trainee).get("/my/attendance",
+                                      headers={"Accept-Language": language}).get_data(
+            as_text=True)
+        assert 'class="tag st-warn"' in own, language
