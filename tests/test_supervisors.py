@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
-from lms.models import SupervisorAssignment
+from lms.models import Enrolment, SupervisorAssignment
 from lms.models._types import utcnow
 from lms.services import cohorts, supervisors
 from lms.services.supervisors import SupervisorError
@@ -108,6 +109,17 @@ def test_frequencies_come_from_the_curriculum_or_config(db, trainee, cohort):
                                     check_in_default=7)
     assert found[trainee.id] == supervisors.Frequencies(14, 7)
     assert found[999] == supervisors.Frequencies(30, 7)
+    # The same rule on enrolments already loaded (the dashboard's way), without a query.
+    enrolments = list(db.scalars(select(Enrolment).where(Enrolment.person_id == trainee.id)))
+    curricula = {cohort.curriculum.id: cohort.curriculum}
+    assert supervisors.frequencies_from(enrolments, curricula, supervision_default=30,
+                                        check_in_default=7) == found[trainee.id]
+    assert supervisors.frequencies_from([], curricula, supervision_default=30,
+                                        check_in_default=7) == found[999]
+    enrolments[0].withdrawn_on = DAY  # a withdrawn enrolment does not set them
+    assert supervisors.frequencies_from(enrolments, curricula, supervision_default=30,
+                                        check_in_default=7) == found[999]
+    db.rollback()
 
 
 # --- the trainer's page ---------------------------------------------------------------------

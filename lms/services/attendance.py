@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from lms.models import (
     AttendanceChange,
@@ -532,17 +532,21 @@ def enrolment_attendance(session: Session, person_id: int, now: datetime | None 
     now = now or utcnow()
     enrolments = list(session.scalars(
         select(Enrolment).where(Enrolment.person_id == person_id)
-        .options(selectinload(Enrolment.cohort))
+        .options(joinedload(Enrolment.cohort))
         .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc())))
     cohort_ids = [e.cohort_id for e in enrolments]
     sessions: dict[int, list[TrainingSession]] = {cid: [] for cid in cohort_ids}
     for item in session.scalars(
             select(TrainingSession).where(TrainingSession.cohort_id.in_(cohort_ids))
-            .order_by(*IN_ORDER)):
+            # The modules a session covers are not part of attendance: loaded only if read.
+            .options(lazyload(TrainingSession.module_links)).order_by(*IN_ORDER)):
         sessions[item.cohort_id].append(item)
     in_cohorts = select(TrainingSession.id).where(TrainingSession.cohort_id.in_(cohort_ids))
-    records = {r.session_id: r for r in session.scalars(select(AttendanceRecord).where(
-        AttendanceRecord.person_id == person_id, AttendanceRecord.session_id.in_(in_cohorts)))}
+    records = {r.session_id: r for r in session.execute(
+        select(AttendanceRecord.session_id, AttendanceRecord.status,
+               AttendanceRecord.minutes_credited).where(
+            AttendanceRecord.person_id == person_id,
+            AttendanceRecord.session_id.in_(in_cohorts)))}
     make_ups = {m.missed_session_id: m for m in session.scalars(select(MakeUp).where(
         MakeUp.person_id == person_id, MakeUp.missed_session_id.in_(in_cohorts)))}
     return [(e, compute(sessions[e.cohort_id], e.enrolled_on, person_id, records,

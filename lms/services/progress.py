@@ -98,12 +98,13 @@ class CurriculumProgress:
         return all(s.is_done for s in self.modules if s.module.is_core)
 
 
-def trainee_progress(session: Session, person_id: int,
-                     now: datetime | None = None) -> list[CurriculumProgress]:
+def trainee_progress(session: Session, person_id: int, now: datetime | None = None,
+                     curriculum_ids: set[int] | None = None) -> list[CurriculumProgress]:
     """Every enrolled curriculum with each module's state, in four queries whatever the size
     (content from the content cache)."""
     now = now or utcnow()
-    curriculum_ids = enrolled_curriculum_ids(session, person_id)
+    if curriculum_ids is None:  # else the caller read the enrolments already
+        curriculum_ids = enrolled_curriculum_ids(session, person_id)
     if not curriculum_ids:
         return []
     known = content(session)

@@ -381,13 +381,16 @@ def cohort_readiness(session: Session, cohort: Cohort, *, today: date,
 
 
 def trainee_readiness(session: Session, person_id: int, *, today: date,
-                      now: datetime | None = None) -> list[Readiness]:
-    """The trainee's readiness in each cohort they are enrolled in."""
+                      now: datetime | None = None,
+                      enrolled: list[tuple[Enrolment, TraineeAttendance]] | None = None,
+                      ) -> list[Readiness]:
+    """The trainee's readiness in each cohort they are enrolled in. ``enrolled``: their
+    enrolments with attendance (``attendance.enrolment_attendance``) when the caller has them."""
+    if enrolled is None:
+        enrolled = attendance_rules.enrolment_attendance(session, person_id, now or utcnow())
     out: list[Readiness] = []
-    # The enrolments come with their attendance; ``enrolment.person`` is the person already
-    # in the session (no query).
-    for enrolment, attended in attendance_rules.enrolment_attendance(session, person_id,
-                                                                     now or utcnow()):
+    # ``enrolment.person`` is the person already in the session (no query).
+    for enrolment, attended in enrolled:
         out += _evaluate(session, enrolment.cohort, [enrolment], {person_id: attended}, today)
     return out
 

@@ -35,14 +35,18 @@ STAFF = (TRAINER, SUPERVISOR, ADMIN)
 def dashboard():
     person = current_person()
     session = db_session()
-    curricula = progress.trainee_progress(session, person.id)
+    # The enrolments are read once and handed to each part of the page.
+    enrolled = attendance.enrolment_attendance(session, person.id)
+    enrolments = [enrolment for enrolment, _attended in enrolled]
+    curricula = progress.trainee_progress(
+        session, person.id, curriculum_ids={e.cohort.curriculum_id for e in enrolments})
     # The same service as the readiness page, so "N of M done" here agrees with it.
-    ready_rows = [r for r in readiness_service.trainee_readiness(session, person.id,
-                                                                 today=programme_today())
+    ready_rows = [r for r in readiness_service.trainee_readiness(
+        session, person.id, today=programme_today(), enrolled=enrolled)
                   if r.policy is not None and not r.withdrawn]
     return render_template("lms/trainee/dashboard.html", person=person, curricula=curricula,
-                           check_in_due=check_ins.due_state(person), readiness=ready_rows,
-                           to_join=joining.pending_for(session, person.id))
+                           check_in_due=check_ins.due_state(person, enrolments),
+                           readiness=ready_rows, to_join=joining.pending_for(session, person.id))
 
 
 @bp.route("/modules/<slug>")

@@ -10,23 +10,32 @@ from flask import current_app, flash, render_template, url_for
 from flask_babel import gettext as _
 
 from lms.forms.check_ins import CheckInForm
-from lms.models import Person
+from lms.models import Enrolment, Person
 from lms.models.people import TRAINEE
 from lms.services import check_ins, supervisors
+from lms.services.content_cache import content
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.form_handling import handle_post
 from lms.web.programme import today, zone
 from lms.web.trainee import bp
 
 
-def due_state(person: Person) -> check_ins.DueState:
+def due_state(person: Person, enrolments: list[Enrolment] | None = None) -> check_ins.DueState:
     """When the person's next check-in is due, at their curriculum's frequency (or the
-    config default). Two queries. The dashboard shows it too."""
+    config default). Two queries, or one given the person's enrolments (cohorts loaded), as
+    the dashboard has them."""
     session = db_session()
     config = current_app.config
-    every = supervisors.frequencies(
-        session, [person.id], supervision_default=config["LMS_SUPERVISION_EVERY_DAYS"],
-        check_in_default=config["LMS_CHECK_IN_EVERY_DAYS"])[person.id].check_in_days
+    defaults = {"supervision_default": config["LMS_SUPERVISION_EVERY_DAYS"],
+                "check_in_default": config["LMS_CHECK_IN_EVERY_DAYS"]}
+    if enrolments is None:
+        every = supervisors.frequencies(session, [person.id], **defaults)[person.id]
+    else:
+        known = content(session)
+        every = supervisors.frequencies_from(
+            enrolments, {c.id: c for c in known.curricula(e.cohort.curriculum_id
+                                                           for e in enrolments)}, **defaults)
+    every = every.check_in_days
     return check_ins.next_due(session, person.id, every_days=every, today=today(),
                               zone=zone())
 
