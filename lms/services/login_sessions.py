@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lms.models import Cohort, Enrolment, LoginSession, Person
@@ -62,21 +62,29 @@ def start(session: Session, person: Person, *, address: str = "", user_agent: st
     return token
 
 
-def look_up(session: Session, token: str) -> tuple[LoginSession, Person] | None:
-    """A session and its person by the cookie's secret, in one query (live or not)."""
-    if not token or len(token) > 100:
-        return None
+def _look_up_statement():
     # The person's roles and their cohort's time zone come in the same query: every page
     # needs the roles, and every trainee page shows times (lms.web.formatting).
     zone = (select(Cohort.timezone).join(Enrolment, Enrolment.cohort_id == Cohort.id)
             .where(Enrolment.person_id == Person.id)
             .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc()).limit(1)
             .correlate(Person).scalar_subquery())
-    found = session.execute(select(LoginSession, Person, zone)
-                            .join(Person, Person.id == LoginSession.person_id)
-                            .where(LoginSession.token_hash == token_hash(token))
-                            .options(joinedload(Person.role_rows))
-                            .execution_options(populate_existing=True)).unique().first()
+    return (select(LoginSession, Person, zone)
+            .join(Person, Person.id == LoginSession.person_id)
+            .where(LoginSession.token_hash == bindparam("token_hash"))
+            .options(joinedload(Person.role_rows))
+            .execution_options(populate_existing=True))
+
+
+# Built once: every request runs it.
+_LOOK_UP = _look_up_statement()
+
+
+def look_up(session: Session, token: str) -> tuple[LoginSession, Person] | None:
+    """A session and its person by the cookie's secret, in one query (live or not)."""
+    if not token or len(token) > 100:
+        return None
+    found = session.execute(_LOOK_UP, {"token_hash": token_hash(token)}).unique().first()
     if not found:
         return None
     found[1].cohort_zone, found[1].cohort_zone_known = found[2], True
