@@ -176,7 +176,7 @@ def test_pages_have_no_accessibility_or_layout_problems(phone_page, axe_source, 
                 f"/cohorts/{cid}/sessions/{item.id}/history",
                 f"/cohorts/{cid}/sessions/{item.id}/make-up", f"/cohorts/{cid}/grid",
                 f"/cohorts/{cid}/statistics/listening", f"/cohorts/{cid}/feedback",
-                f"/cohorts/{cid}/readiness",
+                f"/cohorts/{cid}/readiness", f"/cohorts/{cid}/attendance",
                 f"/cohorts/{cid}/sessions/{coming.id}/cancel",
                 f"/cohorts/{cid}/trainees/{people[1].id}/withdraw",
                 f"/cohorts/{cid}/trainees/{people[3].id}/withdraw",  # withdrawn: the details
