@@ -24,8 +24,10 @@ from lms.models.translations import ModuleTranslation, QuizTranslation
 
 CONTENT_MODELS = (Curriculum, Module, Quiz, QuizVersion, Question, StandardsPolicy, Agreement,
                   ModuleTranslation, QuizTranslation)
-# Where a session keeps the content it has taken from the cache for this transaction.
+# Where a session keeps the content it has taken from the cache for this transaction, and the
+# stamp when a query already read it (the log-in session's look-up does, with the person).
 SESSION_KEY = "lms_content"
+STAMP_KEY = "lms_content_stamp"
 
 
 class ContentRevision(Base):
@@ -61,6 +63,7 @@ def mark_changed(session: Session) -> None:
         update(ContentRevision.__table__).where(ContentRevision.__table__.c.id == 1)
         .values(stamp=new_stamp()))
     session.info.pop(SESSION_KEY, None)
+    session.info.pop(STAMP_KEY, None)
 
 
 @event.listens_for(Session, "after_commit")
@@ -68,3 +71,4 @@ def mark_changed(session: Session) -> None:
 def _forget_content(session: Session) -> None:
     # The next transaction reads the stamp again: another process may have changed content.
     session.info.pop(SESSION_KEY, None)
+    session.info.pop(STAMP_KEY, None)

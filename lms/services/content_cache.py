@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, defer, selectinload
 
 from lms.models import Agreement, Curriculum, Module, Quiz, StandardsPolicy
-from lms.models.revision import SESSION_KEY, ContentRevision
+from lms.models.revision import SESSION_KEY, STAMP_KEY, ContentRevision
 
 T = TypeVar("T")
 
@@ -85,12 +85,26 @@ class Content:
         return [self._attach(a) for a in self.read.agreements.get(curriculum_id, ())]
 
 
+def stamp_query():
+    """The stamp as a scalar subquery, for a query every page runs anyway to bring along
+    (then ``noted`` keeps it for ``content``)."""
+    return select(ContentRevision.stamp).where(ContentRevision.id == 1).scalar_subquery()
+
+
+def noted(session: Session, stamp: str | None) -> None:
+    """The stamp as just read in this session's transaction: ``content`` needs no query."""
+    session.info[STAMP_KEY] = stamp
+
+
 def content(session: Session) -> Content:
     """The content for this session's transaction: one query, or a few when it has changed."""
     known = session.info.get(SESSION_KEY)
     if known is not None:
         return known
-    stamp = session.scalar(select(ContentRevision.stamp).where(ContentRevision.id == 1))
+    if STAMP_KEY in session.info:  # read already in this transaction, with the log-in session
+        stamp = session.info[STAMP_KEY]
+    else:
+        stamp = session.scalar(select(ContentRevision.stamp).where(ContentRevision.id == 1))
     engine = session.get_bind()
     read = _read.get(engine) if stamp is not None else None
     if read is None or read.stamp != stamp:

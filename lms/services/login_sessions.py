@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from lms.models import Cohort, Enrolment, LoginSession, Person
 from lms.models._types import utcnow
+from lms.services import content_cache
 from lms.services.errors import _l
 
 LOGOUT = "logout"
@@ -63,13 +64,13 @@ def start(session: Session, person: Person, *, address: str = "", user_agent: st
 
 
 def _look_up_statement():
-    # The person's roles and their cohort's time zone come in the same query: every page
-    # needs the roles, and every trainee page shows times (lms.web.formatting).
+    # The person's roles, their cohort's time zone and the content stamp come in the same
+    # query: every page needs the roles and content, every trainee page shows times.
     zone = (select(Cohort.timezone).join(Enrolment, Enrolment.cohort_id == Cohort.id)
             .where(Enrolment.person_id == Person.id)
             .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc()).limit(1)
             .correlate(Person).scalar_subquery())
-    return (select(LoginSession, Person, zone)
+    return (select(LoginSession, Person, zone, content_cache.stamp_query())
             .join(Person, Person.id == LoginSession.person_id)
             .where(LoginSession.token_hash == bindparam("token_hash"))
             .options(joinedload(Person.role_rows))
@@ -88,6 +89,7 @@ def look_up(session: Session, token: str) -> tuple[LoginSession, Person] | None:
     if not found:
         return None
     found[1].cohort_zone, found[1].cohort_zone_known = found[2], True
+    content_cache.noted(session, found[3])  # the page's content then needs no query of its own
     return found[0], found[1]
 
 
