@@ -245,3 +245,40 @@ def test_figures_are_remembered_until_an_attempt_or_the_cohort_changes(db, quiz,
     db.add(Enrolment(cohort_id=cohort.id, person_id=people[2].id, enrolled_on=now.date()))
     db.commit()
     assert quiz_statistics(db, quiz, cohort_id=cohort.id).attempts == 3
+
+
+def test_new_submissions_are_added_to_what_is_remembered_exactly(db, quiz, make_person,
+                                                                 make_cohort, monkeypatch):
+    """Adding the new attempts' answers gives the same figures as working everything out."""
+    from lms.services import item_statistics
+
+    now = utcnow()
+    people = [make_person("trainee", name=f"Q{n}") for n in range(6)]
+    cohort = make_cohort(*people)
+    for number, person in enumerate(people[:4]):
+        answer(db, person, quiz, set(list(RIGHT)[:number + 1]), now)
+    for first_only in (True, False):
+        for scope in (None, cohort.id):
+            quiz_statistics(db, quiz, first_only=first_only, cohort_id=scope)
+    # A retake (not a first attempt) and two newcomers' first attempts.
+    answer(db, people[0], quiz, set(RIGHT), now + timedelta(hours=2))
+    answer(db, people[4], quiz, {"l1"}, now + timedelta(hours=3))
+    answer(db, people[5], quiz, {"l2", "l3"}, now + timedelta(hours=4))
+
+    def figures(first_only, scope):
+        stats = quiz_statistics(db, quiz, first_only=first_only, cohort_id=scope)
+        return (stats.attempts, stats.mean_score,
+                [(s.n, s.facility, s.discrimination, s.discriminative_efficiency,
+                  s.option_counts) for s in stats.questions])
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("worked out again instead of adding the new attempts")
+
+    scopes = [(first_only, scope) for first_only in (True, False) for scope in (None, cohort.id)]
+    with monkeypatch.context() as patched:
+        patched.setattr(item_statistics, "_figures", never)
+        added = {key: figures(*key) for key in scopes}
+    item_statistics._remembered.clear()
+    for key in scopes:
+        assert added[key] == figures(*key), key
+        assert added[key][0] == (6 if key[0] else 7)

@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Text, and_, cast, exists, func, or_, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from lms.models import Answer, Attempt, Enrolment, Question, Quiz, QuizVersion
 
@@ -125,7 +125,7 @@ def quiz_statistics(session: Session, quiz: Quiz, *, version: QuizVersion | None
                                                            first_only)
     chosen: dict[int, dict[str, int]] = {q.id: {o["id"]: 0 for o in q.options}
                                          for q in questions}
-    for question_id, response, times in chosen_rows:
+    for (question_id, response), times in chosen_rows.items():
         counts = chosen.setdefault(question_id, {})
         for option_id in (json.loads(response) if response else []):
             counts[option_id] = counts.get(option_id, 0) + times
@@ -140,25 +140,35 @@ def quiz_statistics(session: Session, quiz: Quiz, *, version: QuizVersion | None
     return QuizStatistics(quiz, version, count, first_only, mean, results)
 
 
-_Figures = tuple[int, float, dict[int, "_Item"], list[tuple[int, str, int]]]
+# The attempts counted, their total marks, each question's histogram, and how many times each
+# (question, response as JSON text) was given.
+_Figures = tuple[int, float, dict[int, "_Item"], dict[tuple[int, str], int]]
 # (engine, version, cohort, first only) -> (what the attempts counted were, their figures).
 # Submitted attempts and their answers never change, so the same attempts give the same
-# figures: the programme-wide statistics of a quiz with 20,000 first attempts take about a
-# second to work out and are then served from here until an attempt is added or removed.
+# figures, and new submissions only add to them: the programme-wide statistics of a quiz with
+# 20,000 first attempts take about a second to work out once, then the answers of each new
+# submission are added to what this process remembers (``_with_new_attempts``).
 _remembered: WeakKeyDictionary[Engine, dict[tuple, tuple[tuple, _Figures]]] = \
     WeakKeyDictionary()
+
+
+def _submitted(version_id: int, cohort_id: int | None) -> list:
+    """The conditions on the submitted attempts at a version (of a cohort's members)."""
+    conditions = [Attempt.quiz_version_id == version_id, Attempt.submitted_at.is_not(None)]
+    if cohort_id is not None:
+        conditions.append(Attempt.person_id.in_(
+            select(Enrolment.person_id).where(Enrolment.cohort_id == cohort_id)))
+    return conditions
 
 
 def _remembered_figures(session: Session, version_id: int, cohort_id: int | None,
                         first_only: bool) -> _Figures:
     attempts = select(func.count(Attempt.id), func.coalesce(func.sum(Attempt.id), 0),
-                      func.max(Attempt.submitted_at)).where(
-        Attempt.quiz_version_id == version_id, Attempt.submitted_at.is_not(None))
+                      func.max(Attempt.submitted_at)).where(*_submitted(version_id, cohort_id))
     if cohort_id is not None:
         # Who is in the cohort matters too: an enrolment or a withdrawal changes the figures.
-        members = select(Enrolment.person_id).where(Enrolment.cohort_id == cohort_id)
         in_cohort = Enrolment.cohort_id == cohort_id
-        attempts = attempts.where(Attempt.person_id.in_(members)).add_columns(
+        attempts = attempts.add_columns(
             select(func.count()).where(in_cohort).scalar_subquery(),
             select(func.coalesce(func.sum(Enrolment.person_id), 0)).where(in_cohort)
             .scalar_subquery())
@@ -168,9 +178,54 @@ def _remembered_figures(session: Session, version_id: int, cohort_id: int | None
     found = known.get(key)
     if found is not None and found[0] == fingerprint:
         return found[1]
-    figures = _figures(session, version_id, cohort_id, first_only)
+    figures = None
+    if found is not None and found[0][3:] == fingerprint[3:]:  # the same members
+        figures = _with_new_attempts(session, found, version_id, cohort_id, first_only)
+    if figures is None:
+        figures = _figures(session, version_id, cohort_id, first_only)
     known[key] = (fingerprint, figures)
     return figures
+
+
+def _with_new_attempts(session: Session, found: tuple[tuple, _Figures], version_id: int,
+                       cohort_id: int | None, first_only: bool) -> _Figures | None:
+    """The remembered figures plus the attempts submitted since, or None when anything else
+    changed (then everything is worked out again). Three small queries."""
+    (count_before, ids_before, last_before, *_members), figures = found
+    if last_before is None:
+        return None
+    conditions = _submitted(version_id, cohort_id)
+    # Every attempt counted before is still there: the same number with the same ids.
+    still = session.execute(select(func.count(Attempt.id), func.coalesce(func.sum(Attempt.id), 0))
+                            .where(*conditions, Attempt.submitted_at <= last_before)).one()
+    if tuple(still) != (count_before, ids_before):
+        return None
+    new = select(Attempt.id).where(*conditions, Attempt.submitted_at > last_before)
+    if first_only:
+        # Counted only if it is the trainee's first attempt at the version (attempts at one
+        # quiz never overlap, so an earlier start was submitted earlier and counted before).
+        earlier = aliased(Attempt)
+        new = new.where(~exists().where(
+            earlier.quiz_version_id == version_id, earlier.person_id == Attempt.person_id,
+            earlier.submitted_at.is_not(None),
+            or_(earlier.started_at < Attempt.started_at,
+                and_(earlier.started_at == Attempt.started_at, earlier.id < Attempt.id))))
+    answers: dict[int, list[tuple[int, float, str]]] = {}
+    for attempt_id, question_id, mark, response in session.execute(
+            select(Answer.attempt_id, Answer.question_id, Answer.mark,
+                   cast(Answer.response, Text)).where(Answer.attempt_id.in_(new))):
+        answers.setdefault(attempt_id, []).append((question_id, float(mark), response))
+    count, marks, items, chosen = figures
+    items = {qid: replace(item, xs=dict(item.xs), ys=dict(item.ys))
+             for qid, item in items.items()}  # never change what another request may read
+    chosen = dict(chosen)
+    for rows in answers.values():
+        total = sum(mark for _question, mark, _response in rows)
+        count, marks = count + 1, marks + total
+        for question_id, mark, response in rows:
+            items.setdefault(question_id, _Item()).add(mark, total - mark, 1)
+            chosen[question_id, response] = chosen.get((question_id, response), 0) + 1
+    return count, marks, items, chosen
 
 
 def _figures(session: Session, version_id: int, cohort_id: int | None,
@@ -195,10 +250,10 @@ def _figures(session: Session, version_id: int, cohort_id: int | None,
         items.setdefault(question_id, _Item()).add(float(mark), float(rest_of_quiz), int(times))
     # The response comes back as its JSON text, counted per distinct text: a quiz has few
     # distinct responses, so each is parsed once instead of once per answer.
-    chosen = [(question_id, response, int(times)) for question_id, response, times in
+    chosen = {(question_id, response): int(times) for question_id, response, times in
               session.execute(
                   select(Answer.question_id, cast(Answer.response, Text), func.count())
-                  .where(counted).group_by(Answer.question_id, cast(Answer.response, Text)))]
+                  .where(counted).group_by(Answer.question_id, cast(Answer.response, Text)))}
     return int(count), float(marks), items, chosen
 
 
