@@ -70,12 +70,23 @@ def create_app(config: dict[str, Any] | None = None, *, serving: bool = True) ->
     # The standalone app is all lms: its own pages (a 404 for an unknown URL) get them too.
     app.after_request(security_headers)
     if serving and not app.testing:
-        # What start-up made (modules, models, the app) lives as long as the process: moved out
-        # of the collector's reach, a full collection no longer walks all of it in the middle
-        # of a request (it tripled the 95th percentile of the big reports).
+        _freeze_start_up()
+    return app
+
+
+_frozen = False
+
+
+def _freeze_start_up() -> None:
+    """What start-up made (modules, models, the app) lives as long as the process: moved out of
+    the collector's reach, a full collection no longer walks all of it in the middle of a
+    request (it tripled the 95th percentile of the big reports). Once per process: a host that
+    builds apps again and again would otherwise freeze garbage it can never collect."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
         gc.collect()
         gc.freeze()
-    return app
 
 
 def _parse_env(key: str, value: str) -> Any:

@@ -105,3 +105,45 @@ def test_trainee_progress_uses_no_content_query_when_cached(db, trainee, count_q
         result = progress.trainee_progress(db, trainee.id)
     assert result and result[0].modules
     assert not [s for s in statements if "FROM lms_module " in s]
+
+
+def test_a_module_another_process_adds_is_seen(app, trainee, client, login, db, module):
+    login(trainee)
+    client.get("/dashboard")
+    other = Database(app.config["LMS_DATABASE_URI"])
+    try:
+        with other.session() as session:
+            first = session.scalar(select(Module).where(Module.slug == "listening"))
+            session.add(Module(curriculum_id=first.curriculum_id, slug="added-later",
+                               position=99, title="Added by another worker", kind="core",
+                               estimated_minutes=5, objectives=[], body_html="<p>x</p>",
+                               content_hash="x"))
+            session.commit()
+    finally:
+        other.dispose()
+    assert "Added by another worker" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_what_the_session_holds_is_never_overwritten(db, module, trainee):
+    """A change not yet flushed (or a fresher read) wins over the cached copy."""
+    content(db)
+    db.commit()
+    held = module("listening")
+    with db.no_autoflush:
+        held.title = "Edited, not flushed"
+        assert content(db).module("listening") is held
+        assert held.title == "Edited, not flushed"
+    db.commit()
+    db.expire_all()
+    assert module("listening").title == "Edited, not flushed"
+
+
+def test_json_values_are_not_shared_between_sessions(app, db, module, trainee):
+    first = content(db).module("listening")
+    with app.extensions["lms"].db.session() as other:
+        second = content(other).module("listening")
+        assert second.objectives == first.objectives
+        assert second.objectives is not first.objectives
+        second.objectives.append({"id": "x", "text": "only in this session"})
+    assert {"id": "x", "text": "only in this session"} not in content(db).module(
+        "listening").objectives

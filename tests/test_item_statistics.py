@@ -282,3 +282,28 @@ def test_new_submissions_are_added_to_what_is_remembered_exactly(db, quiz, make_
     for key in scopes:
         assert added[key] == figures(*key), key
         assert added[key][0] == (6 if key[0] else 7)
+
+
+def test_a_submission_committed_while_the_figures_are_worked_out_counts_once(
+        db, quiz, make_person, monkeypatch):
+    """Another worker's submission lands between the fingerprint and the figures."""
+    from lms.services import item_statistics
+
+    now = utcnow()
+    for number in range(3):
+        answer(db, make_person("trainee", name=f"R{number}"), quiz, {"l1"}, now)
+    real = item_statistics._figures
+    late = make_person("trainee", name="Late")
+
+    def meanwhile(*args, **kwargs):
+        answer(db, late, quiz, set(RIGHT), now + timedelta(minutes=1))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(item_statistics, "_figures", meanwhile)
+    assert quiz_statistics(db, quiz).attempts == 3  # what the fingerprint saw
+    monkeypatch.setattr(item_statistics, "_figures", real)
+    again = quiz_statistics(db, quiz)
+    assert again.attempts == 4
+    item_statistics._remembered.clear()
+    fresh = quiz_statistics(db, quiz)
+    assert [s.facility for s in again.questions] == [s.facility for s in fresh.questions]

@@ -122,6 +122,29 @@ def test_frequencies_come_from_the_curriculum_or_config(db, trainee, cohort):
     db.rollback()
 
 
+def test_the_latest_current_enrolment_sets_the_frequencies():
+    """As ``frequencies`` orders them: by day enrolled, then id; withdrawn ones left out."""
+    from lms.models import Cohort, Curriculum
+
+    curricula = {1: Curriculum(id=1, supervision_every_days=14, check_in_every_days=3),
+                 2: Curriculum(id=2, supervision_every_days=60, check_in_every_days=None)}
+
+    def enrolment(number, day, curriculum_id, withdrawn=None):
+        return Enrolment(id=number, enrolled_on=day, withdrawn_on=withdrawn,
+                         cohort=Cohort(curriculum_id=curriculum_id))
+
+    older, newer = enrolment(1, DAY, 1), enrolment(2, DAY + timedelta(days=5), 2)
+    defaults = {"supervision_default": 30, "check_in_default": 7}
+    assert supervisors.frequencies_from([newer, older], curricula, **defaults) == \
+        supervisors.Frequencies(60, 7)
+    newer.withdrawn_on = DAY + timedelta(days=9)
+    assert supervisors.frequencies_from([newer, older], curricula, **defaults) == \
+        supervisors.Frequencies(14, 3)
+    same_day = enrolment(3, DAY, 2)  # the same day: the later id wins
+    assert supervisors.frequencies_from([same_day, older], curricula, **defaults) == \
+        supervisors.Frequencies(60, 7)
+
+
 # --- the trainer's page ---------------------------------------------------------------------
 
 

@@ -3,8 +3,8 @@
 Content (curricula, modules, quizzes, standards, agreements, their translations) changes only
 when files are synced, yet nearly every page reads it. ``lms.services.content_cache`` keeps what
 it read per process and reads it again only when this stamp has moved. The stamp moves in the
-same transaction as the change (a flush listener below), so no process can see new content
-under an old stamp.
+same transaction as the change (a flush listener below), and content is always read after the
+stamp, so no process keeps old content under a new stamp.
 """
 
 from __future__ import annotations
@@ -66,9 +66,10 @@ def mark_changed(session: Session) -> None:
     session.info.pop(STAMP_KEY, None)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_content(session: Session) -> None:
+@event.listens_for(Session, "after_transaction_end")
+def _forget_content(session: Session, _transaction: Any) -> None:
     # The next transaction reads the stamp again: another process may have changed content.
+    # Every end counts (commit, rollback, close, a savepoint's): a savepoint rolled back may
+    # have undone a change to content.
     session.info.pop(SESSION_KEY, None)
     session.info.pop(STAMP_KEY, None)

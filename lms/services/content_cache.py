@@ -5,11 +5,13 @@ Nearly every page reads some of it, and it changes only when files are synced. A
 for it with ``content(session)``: one query reads the revision stamp (lms.models.revision); if
 this process read the content under that stamp, nothing more is read. Objects are handed out as
 copies merged into the asking session without SQL (``merge(load=False)``), so they behave as if
-loaded there (lazy loads work) and nothing is shared between requests or threads.
+loaded there (lazy loads work); their JSON values are copied too, so nothing mutable is shared
+between requests or threads. What the session already holds is handed out as it is.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,11 +21,16 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from lms.models import Agreement, Curriculum, Module, Quiz, StandardsPolicy
 from lms.models.revision import SESSION_KEY, STAMP_KEY, ContentRevision
 
 T = TypeVar("T")
+# The mutable (JSON) attributes of what is cached, copied for each session.
+_JSON_ATTRIBUTES: dict[type, tuple[str, ...]] = {Module: ("objectives",),
+                                                 StandardsPolicy: ("rules",)}
 
 
 @dataclass
@@ -54,10 +61,21 @@ class Content:
     def _attach(self, item: T) -> T:
         key = (type(item), item.id)  # type: ignore[attr-defined]
         found = self._merged.get(key)
-        # Merged again when the session has expired it (``expire_all``): else each attribute
-        # read would reload it from the database.
-        if found is None or inspect(found).expired_attributes:
-            found = self._merged[key] = self.session.merge(item, load=False)
+        if found is not None and not inspect(found).expired_attributes:
+            return found
+        # What the session holds already wins: it may be fresher (read after another process
+        # changed it) or carry changes not yet flushed, which a merge would overwrite.
+        held = self.session.identity_map.get(identity_key(type(item), item.id))  # type: ignore[attr-defined]
+        if held is not None and not inspect(held).expired_attributes:
+            self._merged[key] = held
+            return held
+        # Merged (again, when the session has expired it: else each attribute read would
+        # reload it from the database).
+        found = self._merged[key] = self.session.merge(item, load=False)
+        for name in _JSON_ATTRIBUTES.get(type(item), ()):
+            # A JSON value would otherwise be one object shared by every request: copied, so
+            # a change to it stays with its session.
+            set_committed_value(found, name, copy.deepcopy(getattr(item, name)))
         return found
 
     def curricula(self, ids: Iterable[int]) -> list[Curriculum]:

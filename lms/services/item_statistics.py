@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Text, and_, cast, exists, func, or_, select
@@ -98,10 +99,14 @@ def discriminative_efficiency(xs: list[float], ys: list[float]) -> float | None:
     return 100.0 * actual / most
 
 
-def scoped_attempts(version_id: int, cohort_id: int | None, first_only: bool):
-    """A subquery of the attempt ids that count (first per trainee unless ``first_only`` is off)."""
+def scoped_attempts(version_id: int, cohort_id: int | None, first_only: bool,
+                    until: datetime | None = None):
+    """A subquery of the attempt ids that count (first per trainee unless ``first_only`` is off),
+    of those submitted by ``until`` when it is given."""
     base = select(Attempt.id.label("id"), Attempt.person_id, Attempt.started_at).where(
         Attempt.quiz_version_id == version_id, Attempt.submitted_at.is_not(None))
+    if until is not None:
+        base = base.where(Attempt.submitted_at <= until)
     if cohort_id is not None:
         base = base.where(Attempt.person_id.in_(
             select(Enrolment.person_id).where(Enrolment.cohort_id == cohort_id)))
@@ -150,6 +155,7 @@ _Figures = tuple[int, float, dict[int, "_Item"], dict[tuple[int, str], int]]
 # submission are added to what this process remembers (``_with_new_attempts``).
 _remembered: WeakKeyDictionary[Engine, dict[tuple, tuple[tuple, _Figures]]] = \
     WeakKeyDictionary()
+_REMEMBERED_PER_DATABASE = 1000
 
 
 def _submitted(version_id: int, cohort_id: int | None) -> list:
@@ -178,17 +184,23 @@ def _remembered_figures(session: Session, version_id: int, cohort_id: int | None
     found = known.get(key)
     if found is not None and found[0] == fingerprint:
         return found[1]
+    # Every figure counts only what the fingerprint saw (submitted by its latest time): a
+    # submission committed while they are worked out is added next time, never twice.
+    until = fingerprint[2]
     figures = None
     if found is not None and found[0][3:] == fingerprint[3:]:  # the same members
-        figures = _with_new_attempts(session, found, version_id, cohort_id, first_only)
+        figures = _with_new_attempts(session, found, version_id, cohort_id, first_only, until)
     if figures is None:
-        figures = _figures(session, version_id, cohort_id, first_only)
+        figures = _figures(session, version_id, cohort_id, first_only, until)
+    if len(known) >= _REMEMBERED_PER_DATABASE:
+        known.clear()  # rare: that many quiz versions and cohorts looked at in one process
     known[key] = (fingerprint, figures)
     return figures
 
 
 def _with_new_attempts(session: Session, found: tuple[tuple, _Figures], version_id: int,
-                       cohort_id: int | None, first_only: bool) -> _Figures | None:
+                       cohort_id: int | None, first_only: bool,
+                       until: datetime | None) -> _Figures | None:
     """The remembered figures plus the attempts submitted since, or None when anything else
     changed (then everything is worked out again). Three small queries."""
     (count_before, ids_before, last_before, *_members), figures = found
@@ -200,7 +212,10 @@ def _with_new_attempts(session: Session, found: tuple[tuple, _Figures], version_
                             .where(*conditions, Attempt.submitted_at <= last_before)).one()
     if tuple(still) != (count_before, ids_before):
         return None
-    new = select(Attempt.id).where(*conditions, Attempt.submitted_at > last_before)
+    if until is None:
+        return None
+    new = select(Attempt.id).where(*conditions, Attempt.submitted_at > last_before,
+                                   Attempt.submitted_at <= until)
     if first_only:
         # Counted only if it is the trainee's first attempt at the version (attempts at one
         # quiz never overlap, so an earlier start was submitted earlier and counted before).
@@ -229,13 +244,13 @@ def _with_new_attempts(session: Session, found: tuple[tuple, _Figures], version_
 
 
 def _figures(session: Session, version_id: int, cohort_id: int | None,
-             first_only: bool) -> _Figures:
+             first_only: bool, until: datetime | None = None) -> _Figures:
     """Three queries whatever the number of attempts: the attempts' count and total marks, a
     histogram of (question, mark, rest of the quiz), and the responses chosen.
 
     The database sums and counts; Python works only on the histograms (a few hundred rows for
     20,000 attempts), from which every figure follows exactly (see ``_Item``)."""
-    scope = scoped_attempts(version_id, cohort_id, first_only)
+    scope = scoped_attempts(version_id, cohort_id, first_only, until)
     counted = Answer.attempt_id.in_(select(scope.c.id))
     totals = (select(Answer.attempt_id.label("attempt_id"), func.sum(Answer.mark).label("total"))
               .where(counted).group_by(Answer.attempt_id).subquery())
@@ -290,7 +305,7 @@ class _Item:
     def _spread(self, total: float, squares: float) -> float:
         spread = squares - total * total / self.n
         # Sums of squares cancel: what is left below rounding noise is no spread at all.
-        return 0.0 if spread <= 1e-9 * max(1.0, squares) else spread
+        return 0.0 if spread <= 1e-12 * max(1.0, squares) else spread
 
     def discrimination(self) -> float | None:
         if self.n < 2:
@@ -316,7 +331,7 @@ class _Item:
                 y_left -= step
         centre = self.sx * self.sy / self.n
         most = paired - centre
-        if abs(most) <= 1e-9 * max(1.0, abs(paired)):
+        if abs(most) <= 1e-12 * max(1.0, abs(paired)):
             return None  # one side has no spread: no discrimination is possible
         return 100.0 * (self.sxy - centre) / most
 

@@ -76,6 +76,7 @@ def choose():
         person.locale = form.locale.data
         db_session().flush()
         refresh()  # the confirmation is already in the new language
+        g.pop("lms_locale", None)  # lms.web.formatting keeps it beside Flask-Babel's
         return form.locale.data
 
     outcome = handle_post(form, save, success=lambda _code: _("Your language has been saved."),
