@@ -287,16 +287,16 @@ def _quiz_passes(session: Session, ids: list[int], modules: list[Module], policy
     out: dict[int, dict[int, list[QuizPass]]] = {}
     if not ids or not quiz_module:
         return out
-    for person_id, quiz_id, score, passed, submitted_at in session.execute(
-            select(Attempt.person_id, Attempt.quiz_id, Attempt.score, Attempt.passed,
-                   Attempt.submitted_at)
+    # A pass: at least the policy's pass mark when it sets one, else the quiz's own verdict.
+    # The database leaves the rest out (a cohort's failed attempts are never read).
+    passing = Attempt.score >= policy.pass_mark if policy.pass_mark is not None \
+        else Attempt.passed.is_(True)
+    for person_id, quiz_id, score, submitted_at in session.execute(
+            select(Attempt.person_id, Attempt.quiz_id, Attempt.score, Attempt.submitted_at)
             .where(Attempt.person_id.in_(ids), Attempt.quiz_id.in_(list(quiz_module)),
-                   Attempt.submitted_at.is_not(None))):
-        ok = score is not None and score >= policy.pass_mark if policy.pass_mark is not None \
-            else bool(passed)
-        if ok:
-            out.setdefault(person_id, {}).setdefault(quiz_module[quiz_id], []).append(
-                QuizPass(score, submitted_at.date()))
+                   Attempt.submitted_at.is_not(None), passing)):
+        out.setdefault(person_id, {}).setdefault(quiz_module[quiz_id], []).append(
+            QuizPass(score, submitted_at.date()))
     return out
 
 
