@@ -2,13 +2,16 @@
 
 ``cohorts`` (cohorts and enrolment), ``agenda`` (sessions and calendars), ``registers``
 (attendance and make-ups), ``reports`` (the grid, item statistics, session feedback),
-``withdrawal`` (withdrawing a trainee from a cohort, and reinstating them), ``supervisors``
-(who supervises the cohort's trainees).
+``attendance`` (the whole cohort's attendance, page and CSV), ``withdrawal`` (withdrawing a
+trainee from a cohort, and reinstating them), ``supervisors`` (who supervises the cohort's
+trainees).
 """
 
 from __future__ import annotations
 
-from flask import abort
+from collections.abc import Sequence
+
+from flask import abort, request
 from flask_babel import gettext as _
 
 from lms.models import Cohort, TrainingSession
@@ -31,6 +34,13 @@ def managed_cohort(cohort_id: int) -> Cohort:
     return cohort
 
 
+def query_choice(name: str, allowed: Sequence[str]) -> str:
+    """A report's order or filter from the query string (``sort``, ``show``): the first of
+    ``allowed`` when it is missing or unknown, so a page and its CSV read it alike."""
+    value = request.args.get(name, allowed[0])
+    return value if value in allowed else allowed[0]
+
+
 def session_in(cohort: Cohort, session_id: int) -> TrainingSession:
     item = db_session().get(TrainingSession, session_id)
     if item is None or item.cohort_id != cohort.id:
@@ -40,8 +50,9 @@ def session_in(cohort: Cohort, session_id: int) -> TrainingSession:
 
 # The route modules register their views on ``bp`` when imported.
 from lms.web.trainer import agenda, readiness, registers, reports, supervisors, withdrawal  # noqa: E402
-from lms.web.trainer import attendance as attendance_views  # noqa: E402, F401
+from lms.web.trainer import attendance as attendance_views  # noqa: E402
 from lms.web.trainer import cohorts as cohort_views  # noqa: E402
 
-__all__ = ["STAFF", "agenda", "bp", "cohort_views", "managed_cohort", "readiness", "registers",
-           "reports", "session_in", "supervisors", "withdrawal"]
+__all__ = ["STAFF", "agenda", "attendance_views", "bp", "cohort_views", "managed_cohort",
+           "query_choice", "readiness", "registers", "reports", "session_in", "supervisors",
+           "withdrawal"]

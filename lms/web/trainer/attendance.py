@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import Response, render_template
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -11,7 +11,7 @@ from lms.models.agenda import ABSENT, EXCUSED, LATE, LEFT_EARLY, PRESENT
 from lms.services import attendance_report, audit
 from lms.services.attendance_report import CANCELLED, MADE_UP, NOT_COUNTED, UNMARKED
 from lms.web.access import current_person, db_session, roles_required
-from lms.web.trainer import STAFF, bp, managed_cohort
+from lms.web.trainer import STAFF, bp, managed_cohort, query_choice
 
 # A cell's class: one letter, so 8,000 cells stay small; the colour is in lms.css and the
 # letter inside the cell says the same thing.
@@ -46,10 +46,8 @@ def row_cells(row: attendance_report.Row, whole: dict[str, str],
 def _report_of(cohort: Cohort) -> tuple[attendance_report.Report, str, str]:
     """The report in the order and filter the query string asks for (unknown values fall
     back), for the page and its CSV alike."""
-    sort = request.args.get("sort", "name")
-    show = request.args.get("show", "all")
-    sort = sort if sort in attendance_report.SORTS else "name"
-    show = show if show in attendance_report.SHOWS else "all"
+    sort = query_choice("sort", attendance_report.SORTS)
+    show = query_choice("show", attendance_report.SHOWS)
     report = attendance_report.attendance_report(db_session(), cohort, sort=sort, show=show)
     return report, sort, show
 

@@ -3,13 +3,13 @@ the supervisor's, and trainers never see supervision notes, so nothing here link
 
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import Response, render_template
 
 from lms.models import Cohort
 from lms.services import audit, readiness, readiness_report, standards
 from lms.web import programme
 from lms.web.access import current_person, db_session, roles_required
-from lms.web.trainer import STAFF, bp, managed_cohort
+from lms.web.trainer import STAFF, bp, managed_cohort, query_choice
 
 
 def _rows_of(cohort: Cohort) -> list[readiness.Readiness]:
@@ -27,8 +27,7 @@ def _has_policy(cohort: Cohort, rows: list[readiness.Readiness]) -> bool:
 @roles_required(*STAFF)
 def cohort_readiness(cohort_id: int):
     found = managed_cohort(cohort_id)
-    show = request.args.get("show", "all")
-    show = show if show in readiness_report.SHOWS else "all"
+    show = query_choice("show", readiness_report.SHOWS)
     rows = _rows_of(found)
     return render_template(
         "lms/trainer/readiness.html", cohort=found, show=show,

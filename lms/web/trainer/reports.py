@@ -9,7 +9,7 @@ from lms.models import Cohort
 from lms.models.people import ADMIN
 from lms.services import agenda, audit, catalogue, cohort_grid, feedback, item_statistics
 from lms.web.access import current_person, db_session, roles_required
-from lms.web.trainer import STAFF, bp, managed_cohort
+from lms.web.trainer import STAFF, bp, managed_cohort, query_choice
 
 
 @bp.route("/<id:cohort_id>/grid")
@@ -24,10 +24,8 @@ def grid(cohort_id: int):
 def _grid_of(cohort: Cohort) -> tuple[cohort_grid.Grid, str, str]:
     """The grid in the order and filter the query string asks for (unknown values fall back),
     for the page and its CSV alike."""
-    sort = request.args.get("sort", "name")
-    show = request.args.get("show", "all")
-    sort = sort if sort in cohort_grid.SORTS else "name"
-    show = show if show in cohort_grid.SHOWS else "all"
+    sort = query_choice("sort", cohort_grid.SORTS)
+    show = query_choice("show", cohort_grid.SHOWS)
     result = cohort_grid.cohort_grid(db_session(), cohort, sort=sort, show=show)
     return result, sort, show
 
