@@ -36,18 +36,27 @@ def test_a_changed_title_shows_on_the_next_page(trainee, client, login, db, modu
     assert "Intro to listening" in client.get("/dashboard").get_data(as_text=True)
 
 
-def test_another_process_changing_content_is_seen(app, trainee, client, login, db, module):
-    """A second engine on the same database stands for another worker process."""
-    login(trainee)
-    client.get("/dashboard")
+def in_another_process(app, change) -> None:
+    """``change(session)`` committed through a second engine on the same database, which
+    stands for another worker process."""
     other = Database(app.config["LMS_DATABASE_URI"])
     try:
         with other.session() as session:
-            row = session.scalar(select(Module).where(Module.slug == "listening"))
-            row.title = "Changed by another worker"
+            change(session)
             session.commit()
     finally:
         other.dispose()
+
+
+def test_another_process_changing_content_is_seen(app, trainee, client, login, db, module):
+    login(trainee)
+    client.get("/dashboard")
+
+    def retitle(session):
+        session.scalar(select(Module).where(Module.slug == "listening")).title = \
+            "Changed by another worker"
+
+    in_another_process(app, retitle)
     assert "Changed by another worker" in client.get("/dashboard").get_data(as_text=True)
 
 
@@ -110,17 +119,14 @@ def test_trainee_progress_uses_no_content_query_when_cached(db, trainee, count_q
 def test_a_module_another_process_adds_is_seen(app, trainee, client, login, db, module):
     login(trainee)
     client.get("/dashboard")
-    other = Database(app.config["LMS_DATABASE_URI"])
-    try:
-        with other.session() as session:
-            first = session.scalar(select(Module).where(Module.slug == "listening"))
-            session.add(Module(curriculum_id=first.curriculum_id, slug="added-later",
-                               position=99, title="Added by another worker", kind="core",
-                               estimated_minutes=5, objectives=[], body_html="<p>x</p>",
-                               content_hash="x"))
-            session.commit()
-    finally:
-        other.dispose()
+
+    def add(session):
+        first = session.scalar(select(Module).where(Module.slug == "listening"))
+        session.add(Module(curriculum_id=first.curriculum_id, slug="added-later", position=99,
+                           title="Added by another worker", kind="core", estimated_minutes=5,
+                           objectives=[], body_html="<p>x</p>", content_hash="x"))
+
+    in_another_process(app, add)
     assert "Added by another worker" in client.get("/dashboard").get_data(as_text=True)
 
 
