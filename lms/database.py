@@ -6,6 +6,7 @@ instance per app: a host app that already uses it would collide with ours.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
@@ -20,6 +21,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+logger = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -51,14 +55,51 @@ def _sqlite_begin_before_savepoint(connection: Any, _name: str) -> None:
         raw.execute("BEGIN IMMEDIATE")
 
 
+WROTE = "lms_wrote"
+
+
+def _transaction_begins(connection: Any) -> None:
+    connection.info[WROTE] = False
+
+
+def _statement_runs(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    # Anything but a plain SELECT (an INSERT, UPDATE, DELETE, SAVEPOINT, a WITH that may
+    # write) counts as a write, so a doubtful statement is always rolled back as before.
+    if statement.lstrip()[:6].upper() != "SELECT":
+        connection.info[WROTE] = True
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection,
-    and savepoints that nest inside the request's transaction."""
+    and savepoints that nest inside the request's transaction. Every engine notes whether the
+    current transaction has written (see `end_session`)."""
     engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_begin_before_savepoint)
+    event.listen(engine, "begin", _transaction_begins)
+    event.listen(engine, "before_cursor_execute", _statement_runs)
     return engine
+
+
+def end_session(session: Session, failed: bool = False) -> None:
+    """Close a request's session. A transaction that only read ends with COMMIT, not ROLLBACK.
+
+    Both leave the database as it was, but psycopg forgets every prepared statement on a
+    ROLLBACK (the server may have dropped what they refer to). With a ROLLBACK at the end of
+    every request, PostgreSQL would parse and plan each of a page's queries afresh every time;
+    after a COMMIT, the statements a page runs again and again stay prepared on the connection.
+    Anything that wrote, failed or still holds unflushed changes is rolled back, exactly as a
+    plain close would.
+    """
+    try:
+        if (not failed and session.in_transaction() and not session.new and not session.dirty
+                and not session.deleted and not session.connection().info.get(WROTE, True)):
+            session.commit()
+    except Exception:  # a failed commit of nothing must not replace the page's answer
+        logger.warning("ending a read-only transaction failed; rolled back", exc_info=True)
+    finally:
+        session.close()
 
 
 class Database:

@@ -12,7 +12,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import generate_csrf
 
 from lms.config import DEFAULT_CONFIG, content_folder
-from lms.database import Database
+from lms.database import Database, end_session
 from lms.question_types import get_type
 from lms.web.access import current_person
 
@@ -67,10 +67,10 @@ class LMS:
         app.cli.add_command(lms_group)
 
         @app.teardown_appcontext
-        def _close_session(_exc: BaseException | None) -> None:
+        def _close_session(exc: BaseException | None) -> None:
             session = g.pop("lms_session", None)
             if session is not None:
-                session.close()
+                end_session(session, failed=exc is not None)
 
         if app.config["LMS_AUTO_UPGRADE"]:
             from lms.migrate import upgrade
