@@ -92,9 +92,12 @@ def end_session(session: Session, failed: bool = False) -> None:
     Anything that wrote, failed or still holds unflushed changes is rolled back, exactly as a
     plain close would.
     """
+    transaction = session.get_transaction()
     try:
-        if (not failed and session.in_transaction() and not session.new and not session.dirty
-                and not session.deleted and not session.connection().info.get(WROTE, True)):
+        # An inactive transaction (a failed flush the view answered for) is left to close.
+        if (not failed and transaction is not None and transaction.is_active
+                and not session.new and not session.dirty and not session.deleted
+                and not session.connection().info.get(WROTE, True)):
             session.commit()
     except Exception:  # a failed commit of nothing must not replace the page's answer
         logger.warning("ending a read-only transaction failed; rolled back", exc_info=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from flask import abort
 from sqlalchemy import event, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from lms.models import Person
 from lms.web.access import db_session
@@ -55,6 +56,15 @@ def routes(app, make_person):
         db_session().execute(update(Person).where(Person.id == person.id).values(name="Refused"))
         abort(409)
 
+    def answer_a_failed_flush():
+        session = db_session()
+        session.add(Person(email=person.email, name="Same address", password_hash="x"))
+        try:
+            session.flush()
+        except IntegrityError:  # the view answers; the transaction is left failed
+            return "taken", 409
+        return "not refused", 500
+
     def crash_after_reading():
         db_session().scalar(select(Person.name).where(Person.id == person.id))
         raise RuntimeError("a bug")
@@ -62,6 +72,7 @@ def routes(app, make_person):
     for rule, view in (("/test/read", read), ("/test/write", write_without_commit),
                        ("/test/change", change_without_flush),
                        ("/test/refuse", refuse_after_writing),
+                       ("/test/failed-flush", answer_a_failed_flush),
                        ("/test/crash", crash_after_reading)):
         app.add_url_rule(rule, view.__name__, view)
     return person
@@ -92,6 +103,14 @@ def test_a_change_never_flushed_is_not_committed_by_the_ending(client, db, route
 def test_a_refusal_after_a_write_is_rolled_back(client, db, routes, endings):
     assert client.get("/test/refuse").status_code == 409
     assert endings == ["rollback"]
+    assert name_in_database(db, routes) == "Original Name"
+
+
+def test_a_failed_flush_the_view_answered_for_ends_quietly(client, db, routes, endings,
+                                                          caplog):
+    assert client.get("/test/failed-flush").status_code == 409
+    assert "commit" not in endings
+    assert not [r for r in caplog.records if r.name == "lms.database"]
     assert name_in_database(db, routes) == "Original Name"
 
 
