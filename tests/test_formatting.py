@@ -85,3 +85,23 @@ def test_navigation_marks_the_current_page(trainee, login):
     assert not re.search(r'<a href="/dashboard" aria-current', page)
     page = login(trainee).get("/modules/listening").get_data(as_text=True)
     assert re.search(r'<a href="/dashboard" aria-current="true">', page)  # inside "My training"
+
+
+def test_a_percentage_is_worked_out_once_per_request_and_value(app, monkeypatch):
+    # A report of 200 trainees writes over a thousand percentages, most of them alike.
+    from lms.web import formatting
+
+    worked_out: list[float | None] = []
+    real = formatting._percent_text
+
+    def counted(value, in_request):
+        worked_out.append(value)
+        return real(value, in_request)
+
+    monkeypatch.setattr(formatting, "_percent_text", counted)
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        shown = [formatting.lms_percent(v) for v in (79.96, 79.96, None, 100.0, None, 79.96)]
+    assert shown == ["79,9\u00a0%", "79,9\u00a0%", "—", "100\u00a0%", "—", "79,9\u00a0%"]
+    assert worked_out == [79.96, None, 100.0]
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert formatting.lms_percent(79.96) == "79.9%"  # a new request, a new language

@@ -103,10 +103,11 @@ def cohort_grid(session: Session, cohort: Cohort, *, now: datetime | None = None
     modules = content(session).live_modules([cohort.curriculum_id])
     in_cohort = select(Enrolment.person_id).where(Enrolment.cohort_id == cohort.id)
     module_ids = [m.id for m in modules]
-    read = set(session.execute(
+    # Plain tuples: a set of SQLAlchemy rows compares them field by field, slowly.
+    read = {(person_id, module_id) for person_id, module_id in session.execute(
         select(ModuleProgress.person_id, ModuleProgress.module_id)
         .where(ModuleProgress.person_id.in_(in_cohort),
-               ModuleProgress.module_id.in_(module_ids))).all())
+               ModuleProgress.module_id.in_(module_ids)))}
     quiz_module = {m.quiz.id: m.id for m in modules if m.quiz and not m.quiz.retired}
     stats = session.execute(
         select(Attempt.person_id, Attempt.quiz_id, func.count(Attempt.id),
@@ -117,6 +118,7 @@ def cohort_grid(session: Session, cohort: Cohort, *, now: datetime | None = None
         .group_by(Attempt.person_id, Attempt.quiz_id)).all()
     attempts = {(pid, quiz_module[qid]): (n, best, bool(passed))
                 for pid, qid, n, best, passed in stats}
+    quiz_modules = set(quiz_module.values())
     sessions = list(session.scalars(
         select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)
         .order_by(*IN_ORDER)))
@@ -137,7 +139,7 @@ def cohort_grid(session: Session, cohort: Cohort, *, now: datetime | None = None
             n, best, passed = attempts.get((pid, module.id), (0, None, False))
             cells[module.id] = ModuleCell(read=(pid, module.id) in read, attempts=n,
                                           best_score=best, passed=passed,
-                                          has_quiz=module.id in quiz_module.values())
+                                          has_quiz=module.id in quiz_modules)
         row = GridRow(enrolment, cells, attendance[pid],
                       not_started=enrolment.enrolled_on > today)
         if not (row.withdrawn or row.not_started):

@@ -156,15 +156,32 @@ def lms_without_title(html: str | None) -> str:
 def lms_percent(value: float | None) -> str:
     """"79.9%" for 79.96: cut, never rounded up to a threshold (``standards.shown_percent``);
     "—" for no figure."""
+    # Remembered per request by value: a report of 200 trainees writes over a thousand
+    # percentages, and working each out again (cut, locale, cache key) cost more than the cell.
+    in_request = has_request_context()
+    memo = g.get("lms_percents") if in_request else None
+    if memo is not None:
+        found = memo.get(value)
+        if found is not None:
+            return found
+    text = _percent_text(value, in_request)
+    if in_request:
+        if memo is None:
+            memo = g.lms_percents = {}
+        memo[value] = text
+    return text
+
+
+def _percent_text(value: float | None, in_request: bool) -> str:
     shown = shown_percent(value)
     if not shown:
         return "—"
-    locale = g.get("lms_locale") if has_request_context() else None
+    locale = g.get("lms_locale") if in_request else None
     if locale is None:
         locale = get_locale()
         if locale is None:  # outside a request (a PDF, a command): plain
             return f"{shown}%"
-        if has_request_context():
+        if in_request:
             g.lms_locale = locale
     return _percent_in(locale, shown)
 

@@ -76,7 +76,10 @@ def choose():
         person.locale = form.locale.data
         db_session().flush()
         refresh()  # the confirmation is already in the new language
-        g.pop("lms_locale", None)  # lms.web.formatting keeps it beside Flask-Babel's
+        # lms.web.formatting keeps the locale, and percentages written in it, beside
+        # Flask-Babel's.
+        g.pop("lms_locale", None)
+        g.pop("lms_percents", None)
         return form.locale.data
 
     outcome = handle_post(form, save, success=lambda _code: _("Your language has been saved."),
