@@ -302,17 +302,18 @@ def load_facts(session: Session, trainee_ids: Iterable[int],
         partition_by=CheckIn.trainee_id,
         order_by=(CheckIn.at.desc(), CheckIn.id.desc())).label("n")) \
         .where(CheckIn.trainee_id.in_(ids)).subquery()
-    # Plain rows, not model instances: sixty supervisees bring hundreds of check-ins.
+    # Plain rows, not model instances: sixty supervisees bring hundreds of check-ins. Their
+    # fields are unpacked, not read by name (slow on a SQLAlchemy row).
     score_columns = [getattr(CheckIn, i) for i in ITEMS]
-    for row in session.execute(
+    for check_in_id, trainee_id, at, wants_to_talk, *scores in session.execute(
             select(CheckIn.id, CheckIn.trainee_id, CheckIn.at, CheckIn.wants_to_talk,
                    *score_columns)
             .join(ranked, ranked.c.id == CheckIn.id)
             .where(ranked.c.n <= CHECK_INS_KEPT)
             .order_by(CheckIn.trainee_id, CheckIn.at.desc(), CheckIn.id.desc())):
-        facts[row.trainee_id].check_ins.append(CheckInFact(
-            row.id, _local_day(row.at, tz), dict(zip(ITEMS, row[4:], strict=True)),
-            row.wants_to_talk, row.at))
+        facts[trainee_id].check_ins.append(CheckInFact(
+            check_in_id, _local_day(at, tz), dict(zip(ITEMS, scores, strict=True)),
+            wants_to_talk, at))
     good = select(CheckIn.id, CheckIn.trainee_id, func.row_number().over(
         partition_by=CheckIn.trainee_id,
         order_by=(CheckIn.at.desc(), CheckIn.id.desc())).label("n")) \

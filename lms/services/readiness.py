@@ -24,7 +24,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -328,11 +328,20 @@ def _supervision_totals(session: Session, ids: list[int]) -> dict[int, tuple[int
     return {trainee: (int(count), int(minutes)) for trainee, count, minutes in rows}
 
 
+class LatestRating(NamedTuple):
+    """A trainee's latest rating of one competency (a plain tuple: a cohort's readiness reads
+    thousands of these fields, and a SQLAlchemy row is slow to read by field name)."""
+
+    id: int
+    rating: str
+    observed_on: date
+
+
 def _latest_ratings(session: Session, ids: list[int], curriculum_id: int
-                    ) -> dict[int, dict[str, Any]]:
-    """Each trainee's latest rating per competency, as plain rows (rating, observed_on, id):
-    the database picks the latest, so older ratings are never loaded."""
-    out: dict[int, dict[str, Any]] = {}
+                    ) -> dict[int, dict[str, LatestRating]]:
+    """Each trainee's latest rating per competency: the database picks the latest, so older
+    ratings are never loaded."""
+    out: dict[int, dict[str, LatestRating]] = {}
     if not ids:
         return out
     # The latest observed counts, not the latest typed in (a back-filled old observation
@@ -346,8 +355,9 @@ def _latest_ratings(session: Session, ids: list[int], curriculum_id: int
                       CompetencyRating.id.desc())).label("rank"),
     ).where(CompetencyRating.trainee_id.in_(ids),
             CompetencyRating.curriculum_id == curriculum_id).subquery()
-    for row in session.execute(select(ranked).where(ranked.c.rank == 1)):
-        out.setdefault(row.trainee_id, {})[row.competency] = row
+    for rating_id, trainee_id, competency, rating, observed_on, _rank in session.execute(
+            select(ranked).where(ranked.c.rank == 1)):
+        out.setdefault(trainee_id, {})[competency] = LatestRating(rating_id, rating, observed_on)
     return out
 
 
