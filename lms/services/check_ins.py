@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from lms.models import CheckIn, Person
@@ -151,6 +151,11 @@ def day_of(at: datetime, zone: str) -> date:
     return at.astimezone(ZoneInfo(zone)).date()
 
 
+# Built once: every trainee's dashboard runs it (see readiness's statements).
+_LAST_CHECK_INS = select(CheckIn.trainee_id, func.max(CheckIn.at)).where(
+    CheckIn.trainee_id.in_(bindparam("ids", expanding=True))).group_by(CheckIn.trainee_id)
+
+
 def last_check_in_dates(session: Session, trainee_ids: Iterable[int],
                         zone: str = "UTC") -> dict[int, date]:
     """What staff may know: the day (in ``zone``: pass LMS_TIMEZONE) of each trainee's
@@ -159,8 +164,7 @@ def last_check_in_dates(session: Session, trainee_ids: Iterable[int],
     ids = list(set(trainee_ids))
     if not ids:
         return {}
-    rows = session.execute(select(CheckIn.trainee_id, func.max(CheckIn.at))
-                           .where(CheckIn.trainee_id.in_(ids)).group_by(CheckIn.trainee_id))
+    rows = session.execute(_LAST_CHECK_INS, {"ids": ids})
     # max() keeps the column's type, so each instant comes back UTC-aware on every backend.
     return {trainee_id: day_of(at, zone) for trainee_id, at in rows}
 

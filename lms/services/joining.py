@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -148,14 +148,18 @@ def already_joined(session: Session, token: str, person: Person) -> list[Cohort]
     return _joined_cohorts(session, row.stand_in_id)
 
 
+# Built once: every trainee's dashboard runs it (see readiness's statements).
+_PENDING = (select(JoinRequest).join(Person, Person.id == JoinRequest.stand_in_id)
+            .where(JoinRequest.person_id == bindparam("person_id"),
+                   JoinRequest.joined_at.is_(None), Person.active.is_(True))
+            .order_by(JoinRequest.id))
+
+
 def pending_for(session: Session, person_id: int) -> list[Invited]:
     """What ``person_id`` has been asked to join and has not yet (stand-ins still on), with the
     cohorts of each: shown on their dashboard, so joining needs no link (a host app's users
     have none). Two queries."""
-    requests = list(session.scalars(
-        select(JoinRequest).join(Person, Person.id == JoinRequest.stand_in_id)
-        .where(JoinRequest.person_id == person_id, JoinRequest.joined_at.is_(None),
-               Person.active.is_(True)).order_by(JoinRequest.id)))
+    requests = list(session.scalars(_PENDING, {"person_id": person_id}))
     if not requests:
         return []
     cohorts: dict[int, list[Cohort]] = {}

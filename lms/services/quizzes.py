@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,17 +84,22 @@ class AttemptSummary:
     open_attempt_id: int | None = None
 
 
+# Built once (every trainee's dashboard and progress page): see readiness's statements.
+_ATTEMPT_SUMMARY = (
+    select(Attempt.id, Attempt.quiz_id, Attempt.submitted_at, Attempt.score, Attempt.passed)
+    .where(Attempt.person_id == bindparam("person_id"),
+           Attempt.quiz_id.in_(bindparam("quiz_ids", expanding=True)))
+    .order_by(Attempt.started_at, Attempt.id))
+
+
 def summarise_attempts(session: Session, person_id: int,
                        quiz_ids: Sequence[int]) -> dict[int, AttemptSummary]:
     """One query for every quiz's attempt summary (no query per quiz)."""
     out: dict[int, AttemptSummary] = {qid: AttemptSummary() for qid in quiz_ids}
     if not quiz_ids:
         return out
-    rows = session.execute(
-        select(Attempt.id, Attempt.quiz_id, Attempt.submitted_at, Attempt.score, Attempt.passed)
-        .where(Attempt.person_id == person_id, Attempt.quiz_id.in_(list(quiz_ids)))
-        .order_by(Attempt.started_at, Attempt.id)
-    )
+    rows = session.execute(_ATTEMPT_SUMMARY,
+                           {"person_id": person_id, "quiz_ids": list(quiz_ids)})
     for attempt_id, quiz_id, submitted_at, score, passed in rows:
         summary = out[quiz_id]
         summary.used += 1

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lms.models import (
@@ -281,23 +281,43 @@ def _evaluate(session: Session, cohort: Cohort, enrolments: list[Enrolment],
     return out
 
 
+# The statements readiness runs for every trainee page that shows it (the dashboard among them)
+# are built once: building a statement and its cache key cost more than running it. The
+# values are bound per call; ``expanding`` binds a list.
+_IDS = bindparam("ids", expanding=True)
+_CURRICULUM = bindparam("curriculum_id")
+_SUBMITTED = select(Attempt.person_id, Attempt.quiz_id, Attempt.score, Attempt.submitted_at) \
+    .where(Attempt.person_id.in_(_IDS), Attempt.quiz_id.in_(bindparam("quiz_ids", expanding=True)),
+           Attempt.submitted_at.is_not(None))
+# A pass: at least the policy's pass mark when it sets one, else the quiz's own verdict. The
+# database leaves the rest out (a cohort's failed attempts are never read).
+_PASSES_BY_MARK = _SUBMITTED.where(Attempt.score >= bindparam("pass_mark"))
+_PASSES_BY_VERDICT = _SUBMITTED.where(Attempt.passed.is_(True))
+
+
 def _quiz_passes(session: Session, ids: list[int], modules: list[Module], policy: Policy
                  ) -> dict[int, dict[int, list[QuizPass]]]:
     quiz_module = {m.quiz.id: m.id for m in modules if m.quiz is not None}
     out: dict[int, dict[int, list[QuizPass]]] = {}
     if not ids or not quiz_module:
         return out
-    # A pass: at least the policy's pass mark when it sets one, else the quiz's own verdict.
-    # The database leaves the rest out (a cohort's failed attempts are never read).
-    passing = Attempt.score >= policy.pass_mark if policy.pass_mark is not None \
-        else Attempt.passed.is_(True)
-    for person_id, quiz_id, score, submitted_at in session.execute(
-            select(Attempt.person_id, Attempt.quiz_id, Attempt.score, Attempt.submitted_at)
-            .where(Attempt.person_id.in_(ids), Attempt.quiz_id.in_(list(quiz_module)),
-                   Attempt.submitted_at.is_not(None), passing)):
+    values: dict[str, Any] = {"ids": ids, "quiz_ids": list(quiz_module)}
+    if policy.pass_mark is not None:
+        statement, values["pass_mark"] = _PASSES_BY_MARK, policy.pass_mark
+    else:
+        statement = _PASSES_BY_VERDICT
+    for person_id, quiz_id, score, submitted_at in session.execute(statement, values):
         out.setdefault(person_id, {}).setdefault(quiz_module[quiz_id], []).append(
             QuizPass(score, submitted_at.date()))
     return out
+
+
+_SIGNATURES = (select(AgreementSignature.person_id, Agreement.key, Agreement.number,
+                      AgreementSignature.signed_at)
+               .join(Agreement, Agreement.id == AgreementSignature.agreement_id)
+               .where(AgreementSignature.person_id.in_(_IDS),
+                      Agreement.curriculum_id == _CURRICULUM)
+               .order_by(Agreement.number))
 
 
 def _signatures(session: Session, ids: list[int], curriculum_id: int
@@ -306,26 +326,44 @@ def _signatures(session: Session, ids: list[int], curriculum_id: int
     if not ids:
         return out
     for person_id, key, number, signed_at in session.execute(
-            select(AgreementSignature.person_id, Agreement.key, Agreement.number,
-                   AgreementSignature.signed_at)
-            .join(Agreement, Agreement.id == AgreementSignature.agreement_id)
-            .where(AgreementSignature.person_id.in_(ids),
-                   Agreement.curriculum_id == curriculum_id)
-            .order_by(Agreement.number)):
+            _SIGNATURES, {"ids": ids, "curriculum_id": curriculum_id}):
         out.setdefault(person_id, {})[key] = (number, signed_at)  # the latest version wins
     return out
+
+
+_SUPERVISION_TOTALS = (
+    select(SupervisionAttendee.trainee_id, func.count(SupervisionRecord.id),
+           func.coalesce(func.sum(SupervisionRecord.duration_minutes), 0))
+    .join(SupervisionRecord, SupervisionRecord.id == SupervisionAttendee.record_id)
+    .where(SupervisionAttendee.trainee_id.in_(_IDS))
+    .group_by(SupervisionAttendee.trainee_id))
 
 
 def _supervision_totals(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
     if not ids:
         return {}
-    rows = session.execute(
-        select(SupervisionAttendee.trainee_id, func.count(SupervisionRecord.id),
-               func.coalesce(func.sum(SupervisionRecord.duration_minutes), 0))
-        .join(SupervisionRecord, SupervisionRecord.id == SupervisionAttendee.record_id)
-        .where(SupervisionAttendee.trainee_id.in_(ids))
-        .group_by(SupervisionAttendee.trainee_id))
+    rows = session.execute(_SUPERVISION_TOTALS, {"ids": ids})
     return {trainee: (int(count), int(minutes)) for trainee, count, minutes in rows}
+
+
+# The latest observed counts, not the latest typed in (a back-filled old observation does not
+# undo a newer one).
+_RANKED_RATINGS = select(
+    CompetencyRating.id, CompetencyRating.trainee_id, CompetencyRating.competency,
+    CompetencyRating.rating, CompetencyRating.observed_on,
+    func.row_number().over(
+        partition_by=(CompetencyRating.trainee_id, CompetencyRating.competency),
+        order_by=(CompetencyRating.observed_on.desc(), CompetencyRating.created_at.desc(),
+                  CompetencyRating.id.desc())).label("rank"),
+).where(CompetencyRating.trainee_id.in_(_IDS),
+        CompetencyRating.curriculum_id == _CURRICULUM).subquery()
+_LATEST_RATINGS = select(_RANKED_RATINGS).where(_RANKED_RATINGS.c.rank == 1)
+_RANKED_SIGN_OFFS = select(SignOff.id, func.row_number().over(
+    partition_by=SignOff.trainee_id,
+    order_by=(SignOff.created_at.desc(), SignOff.id.desc())).label("rank")).where(
+    SignOff.trainee_id.in_(_IDS), SignOff.curriculum_id == _CURRICULUM).subquery()
+_LATEST_SIGN_OFFS = select(SignOff).join(
+    _RANKED_SIGN_OFFS, _RANKED_SIGN_OFFS.c.id == SignOff.id).where(_RANKED_SIGN_OFFS.c.rank == 1)
 
 
 class LatestRating(NamedTuple):
@@ -344,19 +382,8 @@ def _latest_ratings(session: Session, ids: list[int], curriculum_id: int
     out: dict[int, dict[str, LatestRating]] = {}
     if not ids:
         return out
-    # The latest observed counts, not the latest typed in (a back-filled old observation
-    # does not undo a newer one).
-    ranked = select(
-        CompetencyRating.id, CompetencyRating.trainee_id, CompetencyRating.competency,
-        CompetencyRating.rating, CompetencyRating.observed_on,
-        func.row_number().over(
-            partition_by=(CompetencyRating.trainee_id, CompetencyRating.competency),
-            order_by=(CompetencyRating.observed_on.desc(), CompetencyRating.created_at.desc(),
-                      CompetencyRating.id.desc())).label("rank"),
-    ).where(CompetencyRating.trainee_id.in_(ids),
-            CompetencyRating.curriculum_id == curriculum_id).subquery()
     for rating_id, trainee_id, competency, rating, observed_on, _rank in session.execute(
-            select(ranked).where(ranked.c.rank == 1)):
+            _LATEST_RATINGS, {"ids": ids, "curriculum_id": curriculum_id}):
         out.setdefault(trainee_id, {})[competency] = LatestRating(rating_id, rating, observed_on)
     return out
 
@@ -368,12 +395,8 @@ def _latest_sign_offs(session: Session, ids: list[int], curriculum_id: int
     out: dict[int, SignOff] = {}
     if not ids:
         return out
-    ranked = select(SignOff.id, func.row_number().over(
-        partition_by=SignOff.trainee_id,
-        order_by=(SignOff.created_at.desc(), SignOff.id.desc())).label("rank")).where(
-        SignOff.trainee_id.in_(ids), SignOff.curriculum_id == curriculum_id).subquery()
-    for sign_off in session.scalars(
-            select(SignOff).join(ranked, ranked.c.id == SignOff.id).where(ranked.c.rank == 1)):
+    for sign_off in session.scalars(_LATEST_SIGN_OFFS,
+                                    {"ids": ids, "curriculum_id": curriculum_id}):
         out[sign_off.trainee_id] = sign_off
     return out
 
