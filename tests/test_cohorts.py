@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.models import Enrolment, Person
-from lms.models._types import utcnow
 from lms.services import cohorts, supervisors
 from lms.services.cohorts import EnrolmentErrors, enrol_rows, parse_enrolment_csv
+from lms.services.time_zones import local_today
 
 
 @pytest.fixture
@@ -18,6 +18,12 @@ def cohort(db, content, make_person):
                                  trainers=[trainer])
     db.commit()
     return made
+
+
+def cohort_today(cohort):
+    # The cohort's day, not UTC's: Nairobi's day starts three hours before UTC's, and a UTC
+    # date there is yesterday (a back-dated enrolment) from 21:00 UTC.
+    return local_today(cohort.timezone)
 
 
 def enrolled(db, cohort):
@@ -30,7 +36,7 @@ def test_csv_enrols_everyone_and_creates_accounts(db, cohort, make_person):
     existing = make_person("trainee", email="old@example.org")
     data = (b"name,email,supervisor\nAmina Diallo,amina@example.org,sup@example.org\n"
             b"Old Timer,OLD@example.org,\n\nBen Ng,ben@example.org\n")
-    result = enrol_rows(db, cohort, parse_enrolment_csv(data), utcnow().date())
+    result = enrol_rows(db, cohort, parse_enrolment_csv(data), cohort_today(cohort))
     db.commit()
     assert enrolled(db, cohort) == 3
     assert [p.email for p in result.new_accounts] == ["amina@example.org", "ben@example.org"]
@@ -39,7 +45,7 @@ def test_csv_enrols_everyone_and_creates_accounts(db, cohort, make_person):
     assert all(p.password_hash is None for p in result.new_accounts)
     assert existing.id in [p.id for p in result.enrolled]
     amina = db.scalar(select(Person).where(Person.email == "amina@example.org"))
-    assert supervisors.current_supervisor_ids(db, [amina.id], utcnow().date()) == {
+    assert supervisors.current_supervisor_ids(db, [amina.id], cohort_today(cohort)) == {
         amina.id: supervisor.id}
     assert amina.roles == {"trainee"}
 
@@ -55,12 +61,12 @@ def test_csv_with_mistakes_reports_each_row_and_enrols_none(db, cohort, make_per
             b"Wrong Sup,ws@example.org,ghost@example.org\n"
             b"Too,many,cells,here\n")
     with pytest.raises(EnrolmentErrors) as info:
-        enrol_rows(db, cohort, parse_enrolment_csv(data), utcnow().date())
+        enrol_rows(db, cohort, parse_enrolment_csv(data), cohort_today(cohort))
     assert info.value.errors == [(8, "expected name, email and an optional supervisor email, "
                                      "separated by commas")]
     data = data.replace(b"Too,many,cells,here\n", b"")
     with pytest.raises(EnrolmentErrors) as info:
-        enrol_rows(db, cohort, parse_enrolment_csv(data), utcnow().date())
+        enrol_rows(db, cohort, parse_enrolment_csv(data), cohort_today(cohort))
     assert info.value.errors == [
         (3, "the name is empty"),
         (4, "'not-an-email' is not an email address"),

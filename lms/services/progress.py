@@ -167,10 +167,13 @@ def neighbours(session: Session, module: Module) -> tuple[Module | None, Module 
     return previous, following
 
 
+_READING = select(ModuleProgress).where(ModuleProgress.person_id == bindparam("person_id"),
+                                       ModuleProgress.module_id == bindparam("module_id"))
+
+
 def reading(session: Session, person_id: int, module: Module) -> ModuleProgress | None:
     """The person's record of reading the module (its ``module_version`` says which version)."""
-    return session.scalar(select(ModuleProgress).where(
-        ModuleProgress.person_id == person_id, ModuleProgress.module_id == module.id))
+    return session.scalar(_READING, {"person_id": person_id, "module_id": module.id})
 
 
 def mark_read(session: Session, person_id: int, module: Module,

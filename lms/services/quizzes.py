@@ -359,10 +359,14 @@ def attempt_result(session: Session, attempt: Attempt,
                          reread=reread_links(attempt.quiz.module, wrong_objectives))
 
 
+_HISTORY = select(Attempt).where(Attempt.person_id == bindparam("person_id")).order_by(
+    Attempt.started_at.desc(), Attempt.id.desc())
+_HISTORY_OF_QUIZ = _HISTORY.where(Attempt.quiz_id == bindparam("quiz_id"))
+
+
 def attempt_history(session: Session, person_id: int,
                     quiz_id: int | None = None) -> list[Attempt]:
     """A person's attempts, newest first (at one quiz if ``quiz_id`` is given)."""
-    query = select(Attempt).where(Attempt.person_id == person_id)
-    if quiz_id is not None:
-        query = query.where(Attempt.quiz_id == quiz_id)
-    return list(session.scalars(query.order_by(Attempt.started_at.desc(), Attempt.id.desc())))
+    if quiz_id is None:
+        return list(session.scalars(_HISTORY, {"person_id": person_id}))
+    return list(session.scalars(_HISTORY_OF_QUIZ, {"person_id": person_id, "quiz_id": quiz_id}))

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from lms.models import Module, ModuleTranslation, Question, QuizTranslation
@@ -105,8 +106,24 @@ def locale_candidates() -> list[str]:
     return codes
 
 
-def _pick(column, owner, owner_id: int, locale_column, codes: list[str]):
-    return (select(column).where(owner == owner_id, locale_column.in_(codes))
+@lru_cache(maxsize=32)
+def _translation_statement(body: bool, quiz: bool, linked: int) -> Select:
+    """The query for one shape of page, built once (building it cost more than running it);
+    the ids and locale codes are bound per call."""
+    mt, qt = ModuleTranslation, QuizTranslation
+    columns = [_pick(mt.title, mt.module_id, "module_id", mt.locale),
+               _pick(mt.objectives, mt.module_id, "module_id", mt.locale)]
+    if body:
+        columns.append(_pick(mt.body_html, mt.module_id, "module_id", mt.locale))
+    if quiz:
+        columns.append(_pick(qt.texts, qt.quiz_version_id, "quiz_version_id", qt.locale))
+    columns += [_pick(mt.title, mt.module_id, f"linked_{i}", mt.locale) for i in range(linked)]
+    return select(*columns)
+
+
+def _pick(column, owner, owner_key: str, locale_column):
+    return (select(column).where(owner == bindparam(owner_key),
+                                 locale_column.in_(bindparam("codes", expanding=True)))
             .order_by(func.length(locale_column).desc()).limit(1).scalar_subquery())
 
 
@@ -119,16 +136,12 @@ def translation_for(session: Session, module: Module, quiz_version_id: int | Non
     codes = locale_candidates()
     if not codes:
         return Translation()
-    mt, qt = ModuleTranslation, QuizTranslation
-    columns = [_pick(mt.title, mt.module_id, module.id, mt.locale, codes),
-               _pick(mt.objectives, mt.module_id, module.id, mt.locale, codes)]
-    if body:
-        columns.append(_pick(mt.body_html, mt.module_id, module.id, mt.locale, codes))
-    if quiz_version_id is not None:
-        columns.append(_pick(qt.texts, qt.quiz_version_id, quiz_version_id, qt.locale, codes))
     linked = [m for m in others if m is not None]
-    columns += [_pick(mt.title, mt.module_id, m.id, mt.locale, codes) for m in linked]
-    row = list(session.execute(select(*columns)).one())
+    values: dict[str, Any] = {"codes": codes, "module_id": module.id,
+                              "quiz_version_id": quiz_version_id}
+    values.update({f"linked_{i}": m.id for i, m in enumerate(linked)})
+    statement = _translation_statement(body, quiz_version_id is not None, len(linked))
+    row = list(session.execute(statement, values).one())
     title, objectives = row[0], row[1]
     rest = row[2:]
     body_html = rest.pop(0) if body else None
