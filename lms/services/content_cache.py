@@ -94,6 +94,12 @@ class Content:
         module_id = self.read.module_ids_by_slug.get(slug)
         return None if module_id is None else self._attach(self.read.modules[module_id])
 
+    def module_of_quiz(self, quiz_id: int) -> Module | None:
+        """The module a quiz belongs to, with the quiz and its current version (so that an
+        attempt's ``quiz`` and ``quiz.module`` then load from the session, without SQL)."""
+        return next((self._attach(m) for m in self.read.modules.values()
+                     if m.quiz is not None and m.quiz.id == quiz_id), None)
+
     def policy(self, curriculum_id: int) -> StandardsPolicy | None:
         found = self.read.policies.get(curriculum_id)
         return None if found is None else self._attach(found)

@@ -27,6 +27,7 @@ from lms.content.markdown import content_id
 from lms.models import Answer, Attempt, Module, Question, Quiz, QuizVersion
 from lms.models._types import utcnow
 from lms.question_types import ResponseError, get_type
+from lms.services.content_cache import content
 from lms.services.errors import ServiceError, _l
 
 FIELD_PREFIX = "q-"
@@ -327,6 +328,10 @@ def reread_links(module: Module, objective_ids: Sequence[str]) -> list[RereadLin
     return links
 
 
+_ANSWERS = select(Answer.question_id, Answer.response, Answer.mark).where(
+    Answer.attempt_id == bindparam("attempt_id"))
+
+
 def attempt_result(session: Session, attempt: Attempt,
                    now: datetime | None = None) -> AttemptResult:
     """Everything the result page of a submitted attempt shows, with the key only if allowed.
@@ -334,11 +339,13 @@ def attempt_result(session: Session, attempt: Attempt,
     The same number of queries whatever the number of questions or attempts: the attempt
     summary and the answers are one query each, the version's questions one more.
     """
+    # The quiz, its module and current version from the content cache: the attempt's
+    # ``quiz`` and ``quiz.module`` are then found in the session, not read again.
+    content(session).module_of_quiz(attempt.quiz_id)
     status = quiz_status(session, attempt.person_id, attempt.quiz, now)
     show_key = attempt.is_submitted and review_allowed(attempt.quiz_version, status)
     answers = {question_id: (response, mark) for question_id, response, mark in session.execute(
-        select(Answer.question_id, Answer.response, Answer.mark)
-        .where(Answer.attempt_id == attempt.id))}
+        _ANSWERS, {"attempt_id": attempt.id})}
     items: list[ReviewItem] = []
     wrong: list[WrongItem] = []
     wrong_objectives: list[str] = []
