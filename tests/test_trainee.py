@@ -161,6 +161,22 @@ def test_a_second_submission_of_the_same_attempt_gets_the_first_ones_result(db, 
     assert db.scalar(select(func.count()).select_from(Answer)) == 4
 
 
+def test_a_submission_reads_only_what_it_must(db, trainee, login, count_queries):
+    client = login(trainee)
+    attempt_id = start(client)
+    with count_queries() as statements:
+        assert client.post(f"/attempts/{attempt_id}", data=RIGHT).status_code == 302
+    # The log-in session, the attempt, the version's questions and whether the trainee came
+    # by LTI; then closing the attempt and the answers (one executemany). The quiz version
+    # comes from the content cache, and the attempt's new fields are known without reading
+    # it back.
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 4, reads
+    assert len(statements) == 6, statements
+    db.expire_all()
+    assert db.get(Attempt, attempt_id).score == 100.0
+
+
 def test_another_trainees_attempt_is_refused(db, trainee, make_person, make_cohort, app):
     client = app.test_client()
     from tests.conftest import log_in

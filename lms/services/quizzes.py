@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.content.loader import REVIEW_AFTER_LAST_ATTEMPT, REVIEW_AFTER_PASS, REVIEW_ALWAYS
 from lms.content.markdown import content_id
@@ -218,6 +219,7 @@ def submit_attempt(session: Session, person_id: int, attempt: Attempt,
     now = now or utcnow()
     if attempt.person_id != person_id:
         raise TamperedSubmission(_l("This attempt is not yours."))
+    content(session).module_of_quiz(attempt.quiz_id)  # the current version, without a query
     responses = parse_submission(attempt, form)
     missing = [key for key in attempt.question_order if not responses.get(key)]
     if missing:
@@ -241,7 +243,9 @@ def submit_attempt(session: Session, person_id: int, attempt: Attempt,
          "response": responses[question.key], "mark": marks[question.id]}
         for question in questions])
     session.flush()
-    session.refresh(attempt)
+    # What the UPDATE wrote, set as loaded (reading the row back would cost a query).
+    for name, value in (("submitted_at", now), ("score", score), ("passed", passed)):
+        set_committed_value(attempt, name, value)
     return attempt
 
 
