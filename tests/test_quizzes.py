@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -77,6 +78,22 @@ def test_second_submission_is_refused(db, trainee, listening):
     attempt = submit(db, trainee, listening, RIGHT)
     with pytest.raises(quizzes.TamperedSubmission, match="already submitted"):
         quizzes.submit_attempt(db, trainee.id, attempt, RIGHT)
+
+
+def test_a_submitted_attempt_holds_what_the_database_holds(db, trainee, listening):
+    # The submission sets the attempt's new fields without reading the row back: they must
+    # be what a fresh read gives (UTC, whatever zone "now" came in; the new answers).
+    attempt = quizzes.start_attempt(db, trainee.id, listening)
+    assert attempt.answers == []  # loaded before the submission
+    now = utcnow().astimezone(ZoneInfo("Africa/Nairobi"))
+    quizzes.submit_attempt(db, trainee.id, attempt, RIGHT, now=now)
+    held = (attempt.submitted_at, attempt.score, attempt.passed, len(attempt.answers))
+    assert attempt.submitted_at.utcoffset() == timedelta(0)
+    db.commit()
+    db.expire_all()
+    fresh = db.get(Attempt, attempt.id)
+    assert held == (fresh.submitted_at, fresh.score, fresh.passed, len(fresh.answers))
+    assert held[1:] == (100.0, True, len(attempt.question_order))
 
 
 def test_unknown_option_and_unknown_question_are_refused(db, trainee, listening):

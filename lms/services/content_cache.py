@@ -41,6 +41,7 @@ class _Read:
     curricula: dict[int, Curriculum]
     modules: dict[int, Module]
     module_ids_by_slug: dict[str, int]
+    module_ids_by_quiz: dict[int, int]
     live_module_ids: dict[int, list[int]]  # curriculum id -> live modules in order
     policies: dict[int, StandardsPolicy]  # curriculum id -> current policy
     agreements: dict[int, list[Agreement]]  # curriculum id -> current agreements, by key
@@ -97,8 +98,8 @@ class Content:
     def module_of_quiz(self, quiz_id: int) -> Module | None:
         """The module a quiz belongs to, with the quiz and its current version (so that an
         attempt's ``quiz`` and ``quiz.module`` then load from the session, without SQL)."""
-        return next((self._attach(m) for m in self.read.modules.values()
-                     if m.quiz is not None and m.quiz.id == quiz_id), None)
+        module_id = self.read.module_ids_by_quiz.get(quiz_id)
+        return None if module_id is None else self._attach(self.read.modules[module_id])
 
     def policy(self, curriculum_id: int) -> StandardsPolicy | None:
         found = self.read.policies.get(curriculum_id)
@@ -163,4 +164,6 @@ def _read_all(session: Session, stamp: str | None) -> _Read:
         loader.expunge_all()
     return _Read(stamp=stamp, curricula=curricula, modules=modules,
                  module_ids_by_slug={m.slug: m.id for m in modules.values()},
+                 module_ids_by_quiz={m.quiz.id: m.id for m in modules.values()
+                                     if m.quiz is not None},
                  live_module_ids=live, policies=policies, agreements=agreements)

@@ -16,7 +16,7 @@ import random
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -243,9 +243,13 @@ def submit_attempt(session: Session, person_id: int, attempt: Attempt,
          "response": responses[question.key], "mark": marks[question.id]}
         for question in questions])
     session.flush()
-    # What the UPDATE wrote, set as loaded (reading the row back would cost a query).
-    for name, value in (("submitted_at", now), ("score", score), ("passed", passed)):
+    # What the UPDATE wrote, set as loaded (reading the row back would cost a query): the
+    # instant as the column gives it back (UTC), whatever zone ``now`` came in. The answers
+    # went in past the relationship, so a list already loaded is forgotten.
+    for name, value in (("submitted_at", now.astimezone(UTC)), ("score", score),
+                        ("passed", passed)):
         set_committed_value(attempt, name, value)
+    session.expire(attempt, ["answers"])
     return attempt
 
 
