@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from lms.services import (
 from lms.services.attendance import Mark
 from lms.services.cohort_grid import grid_csv, neutralise
 from tests import factories
+from tests.conftest import log_in
 
 RIGHT = {"q-l1": ["b"], "q-l2": ["a", "c"], "q-l3": ["true"], "q-l4": ["x"]}
 
@@ -220,3 +222,63 @@ def test_grid_csv_follows_the_grids_filter(db, app, make_person, make_cohort, tr
     assert trainee.name in gone.get_data(as_text=True)
     assert "Still Here" not in gone.get_data(as_text=True)
     assert "grid-withdrawn.csv" in gone.headers["Content-Disposition"]
+
+
+def _cells(read=False, attempts=0, best_score=None, passed=False, has_quiz=False):
+    return cohort_grid.ModuleCell(read=read, attempts=attempts, best_score=best_score,
+                                  passed=passed, has_quiz=has_quiz)
+
+
+def test_module_cells_give_each_state_its_class_and_words(app):
+    from lms.web.trainer.reports import cell_words, module_cells
+
+    row = cohort_grid.GridRow(None, dict(enumerate([
+        _cells(),  # nothing yet
+        _cells(read=True, has_quiz=True),  # read, quiz still to do
+        _cells(read=True),  # read, no quiz: done
+        _cells(read=True, attempts=3, best_score=92.85, passed=True, has_quiz=True),
+        _cells(attempts=1, best_score=100.0, passed=True, has_quiz=True),  # passed, unread
+        _cells(read=True, attempts=2, best_score=40.0, has_quiz=True)])), None)
+    with app.test_request_context():
+        html = str(module_cells(row, cell_words()))
+    assert html == (
+        '<td class="none"><b>not read</b></td>'
+        '<td class="info"><b>read</b></td>'
+        '<td class="ok"><b>read</b></td>'
+        '<td class="ok"><b>passed</b><br>92.8% · attempts: 3</td>'
+        # Passed but not read: not done, so the pass is said after the figures.
+        '<td class="none"><b>not read</b><br>100% · attempts: 1 · passed</td>'
+        '<td class="info"><b>read</b><br>40% · attempts: 2</td>')
+
+
+def test_module_cells_escape_the_words(app):
+    from lms.web.trainer.reports import CellWords, module_cells
+
+    # As cell_words hands them over: escaped once (a translation could hold "<" or "&").
+    words = CellWords("&lt;i&gt;passed&lt;/i&gt;", "read &amp; seen", "not read", "tries")
+    row = cohort_grid.GridRow(None, {1: _cells(read=True, attempts=1, best_score=80.0,
+                                               passed=True, has_quiz=True)}, None)
+    with app.test_request_context():
+        html = str(module_cells(row, words))
+    assert html == '<td class="ok"><b>&lt;i&gt;passed&lt;/i&gt;</b><br>80% · tries: 1</td>'
+
+
+def test_the_grid_page_shows_one_cell_per_module_for_each_trainee(
+        db, app, content, make_person, make_cohort, make_session, module):
+    trainer = make_person("trainer")
+    cohort = make_cohort()
+    people = populate(db, cohort, trainer, 2, make_session, module)
+    db.add(CohortStaff(cohort_id=cohort.id, person_id=trainer.id, role="trainer"))
+    db.commit()
+    client = app.test_client()
+    log_in(client, trainer)
+    page = client.get(f"/cohorts/{cohort.id}/grid").get_data(as_text=True)
+    modules = re.findall(r'<th scope="col"><a [^>]*>([^<]*)</a></th>', page)
+    assert len(modules) > 1
+    rows = re.findall(r'<th scope="row">(.*?)</tr>', page, re.S)
+    assert len(rows) == len(people)
+    for row in rows:
+        cells = re.findall(r'<td class="(ok|info|none)"><b>([^<]*)</b>((?:<br>[^<]*)?)</td>', row)
+        assert len(cells) == len(modules)
+        # Each trainee read "listening" and passed its quiz with every answer right.
+        assert ("ok", "passed", "<br>100% · attempts: 1") in cells
