@@ -153,3 +153,23 @@ def test_json_values_are_not_shared_between_sessions(app, db, module, trainee):
         second.objectives.append({"id": "x", "text": "only in this session"})
     assert {"id": "x", "text": "only in this session"} not in content(db).module(
         "listening").objectives
+
+
+def test_question_counts_are_read_with_the_content_and_a_new_version_is_counted(db, module):
+    from lms.models import Question, QuizVersion
+
+    quiz = module("listening").quiz
+    counted = content(db).question_count(quiz.current_version)
+    assert counted == len(quiz.current_version.questions) == 4
+    # A version this process has not counted yet (synced since it read the content): its
+    # questions are loaded and counted.
+    newer = QuizVersion(quiz_id=quiz.id, number=99, content_hash="x" * 64, pass_mark=80,
+                        attempts_allowed=3, retake_wait_minutes=0, shuffle=False,
+                        review="always")
+    db.add(newer)
+    db.flush()
+    db.add(Question(quiz_version_id=newer.id, key="only", position=0, type="true_false",
+                    objective="", prompt_html="<p>Only one</p>", options=[], correct=["true"],
+                    rationale_html=""))
+    db.flush()
+    assert content(db).question_count(newer) == 1

@@ -395,3 +395,12 @@ def test_quiz_page_states_the_wait_and_when_the_key_is_shown(db, trainee, login,
     db.commit()
     page = client.get("/modules/listening/quiz").get_data(as_text=True)
     assert "wait 1 day before" in page and "or have used all your attempts" in page
+
+
+def test_quiz_page_counts_the_questions_without_loading_them(trainee, login, count_queries):
+    client = login(trainee)
+    client.get("/modules/listening/quiz")  # the content cache is read once per process
+    with count_queries() as statements:
+        page = client.get("/modules/listening/quiz").get_data(as_text=True)
+    assert "4 questions" in page  # the listening quiz's four questions (RIGHT answers them)
+    assert not [s for s in statements if "FROM lms_question" in s]

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, defer, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from lms.models import Agreement, Curriculum, Module, Quiz, StandardsPolicy
+from lms.models import Agreement, Curriculum, Module, Question, Quiz, QuizVersion, StandardsPolicy
 from lms.models.revision import SESSION_KEY, STAMP_KEY, ContentRevision
 
 T = TypeVar("T")
@@ -45,6 +45,9 @@ class _Read:
     live_module_ids: dict[int, list[int]]  # curriculum id -> live modules in order
     policies: dict[int, StandardsPolicy]  # curriculum id -> current policy
     agreements: dict[int, list[Agreement]]  # curriculum id -> current agreements, by key
+    # Current quiz version id -> its number of questions. A version's questions never change
+    # (new content makes a new version), so the quiz page counts them without loading them.
+    question_counts: dict[int, int] = field(default_factory=dict)
 
 
 _read: WeakKeyDictionary[Engine, _Read] = WeakKeyDictionary()
@@ -105,6 +108,12 @@ class Content:
         found = self.read.policies.get(curriculum_id)
         return None if found is None else self._attach(found)
 
+    def question_count(self, version: QuizVersion) -> int:
+        """How many questions ``version`` has; its questions are loaded only for a version
+        this process has not counted (one read before a new version was synced)."""
+        found = self.read.question_counts.get(version.id)
+        return found if found is not None else len(version.questions)
+
     def agreements(self, curriculum_id: int) -> list[Agreement]:
         """The current agreements; their text loads when read."""
         return [self._attach(a) for a in self.read.agreements.get(curriculum_id, ())]
@@ -157,6 +166,12 @@ def _read_all(session: Session, stamp: str | None) -> _Read:
                 select(Agreement).where(Agreement.current.is_(True))
                 .options(defer(Agreement.body_html)).order_by(Agreement.key, Agreement.id)):
             agreements.setdefault(agreement.curriculum_id, []).append(agreement)
+        current_versions = [m.quiz.current_version_id for m in modules.values()
+                            if m.quiz is not None and m.quiz.current_version_id is not None]
+        question_counts = {version_id: count for version_id, count in loader.execute(
+            select(Question.quiz_version_id, func.count(Question.id))
+            .where(Question.quiz_version_id.in_(current_versions))
+            .group_by(Question.quiz_version_id))}
         live: dict[int, list[int]] = {}
         for module in modules.values():
             if not module.retired:
@@ -166,4 +181,5 @@ def _read_all(session: Session, stamp: str | None) -> _Read:
                  module_ids_by_slug={m.slug: m.id for m in modules.values()},
                  module_ids_by_quiz={m.quiz.id: m.id for m in modules.values()
                                      if m.quiz is not None},
-                 live_module_ids=live, policies=policies, agreements=agreements)
+                 live_module_ids=live, policies=policies, agreements=agreements,
+                 question_counts=question_counts)

@@ -154,6 +154,12 @@ def quiz_status(session: Session, person_id: int, quiz: Quiz,
     return status_from_summary(quiz.current_version, summary, now)
 
 
+def question_count(session: Session, version: QuizVersion) -> int:
+    """How many questions a version has, without loading them (the content cache counted
+    them: a version's questions never change)."""
+    return content(session).question_count(version)
+
+
 def start_attempt(session: Session, person_id: int, quiz: Quiz, now: datetime | None = None,
                   rng: random.Random | None = None) -> Attempt:
     """Start an attempt, or return the one already in progress."""

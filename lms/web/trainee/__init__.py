@@ -106,7 +106,8 @@ def quiz(slug: str):
     history = quizzes.attempt_history(session, person.id, found.quiz.id)
     shown = translation_for(session, found).module(found)
     return render_template("lms/trainee/quiz_intro.html", module=shown, status=status,
-                           history=history)
+                           history=history,
+                           question_count=quizzes.question_count(session, status.version))
 
 
 @bp.route("/modules/<slug>/quiz", methods=["POST"])
