@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.models import AttendanceRecord, Enrolment
+from lms.models import AttendanceRecord, Cohort, Enrolment
 from lms.models._types import utcnow
 from lms.services import attendance
 from lms.services.attendance import AttendanceError, Mark, cohort_attendance
@@ -329,3 +329,25 @@ def test_sessions_after_the_withdrawal_date_do_not_count(db, setting, make_sessi
     # They stay on the registers of earlier sessions, marked as withdrawn.
     rows = {row.person.id: row for row in attendance.register(db, on_the_day)}
     assert rows[trainee.id].withdrawn_on == enrolment.withdrawn_on
+
+
+def test_a_trainees_attendance_loads_only_the_session_columns_it_reads(
+        db, trainee, make_session, count_queries):
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == trainee.id))
+    cohort = db.get(Cohort, enrolment.cohort_id)
+    make_session(cohort, utcnow() - timedelta(days=2), 90, core=True)
+    db.commit()
+    db.expire_all()
+    with count_queries() as statements:
+        [(_, found)] = attendance.enrolment_attendance(db, trainee.id)
+    loaded = next(s for s in statements if "FROM lms_training_session" in s
+                  and "lms_training_session.title" in s)
+    # Not the venue, the activities (JSON) nor the audit columns: parsing them was most of
+    # the cost of a trainee's attendance on SQLite.
+    for column in ("venue", "activities", "cancel_reason", "created_at", "online_link"):
+        assert f"lms_training_session.{column}" not in loaded
+    assert [line.session.title for line in found.lines]
+    # Anything else read later loads (correct, one query), rather than failing.
+    with count_queries() as later:
+        assert found.lines[0].session.venue is not None
+    assert len(later) == 1

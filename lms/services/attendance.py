@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload, load_only, selectinload
 
 from lms.models import (
     AttendanceChange,
@@ -533,11 +533,19 @@ def trainee_attendance(session: Session, person_id: int,
 _OWN_ENROLMENTS = (select(Enrolment).where(Enrolment.person_id == bindparam("person_id"))
                    .options(joinedload(Enrolment.cohort))
                    .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc()))
-# The modules a session covers are not part of attendance: loaded only if read.
+# Only the columns attendance and the pages showing it read (the modules a session covers are
+# loaded only if read): on SQLite each date, time and JSON value is parsed in Python, and the
+# rest of a session's columns cost more to load than the arithmetic. Another column is loaded
+# if something reads it (one query), never wrong.
 _SESSIONS_OF_COHORTS = (select(TrainingSession)
                         .where(TrainingSession.cohort_id.in_(
                             bindparam("cohort_ids", expanding=True)))
-                        .options(lazyload(TrainingSession.module_links)).order_by(*IN_ORDER))
+                        .options(load_only(TrainingSession.cohort_id, TrainingSession.title,
+                                           TrainingSession.on_date, TrainingSession.starts_at,
+                                           TrainingSession.duration_minutes,
+                                           TrainingSession.is_core,
+                                           TrainingSession.cancelled_at),
+                                 lazyload(TrainingSession.module_links)).order_by(*IN_ORDER))
 _IN_COHORTS = select(TrainingSession.id).where(
     TrainingSession.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
 _OWN_MARKS = select(AttendanceRecord.session_id, AttendanceRecord.status,
