@@ -351,3 +351,36 @@ def test_a_trainees_attendance_loads_only_the_session_columns_it_reads(
     with count_queries() as later:
         assert found.lines[0].session.venue is not None
     assert len(later) == 1
+
+
+def test_a_trainees_own_figures_count_make_ups_as_the_cohorts_do(db, setting, make_session,
+                                                                 count_queries):
+    now, trainer, trainee, cohort = setting
+    excused = make_session(cohort, now - timedelta(days=6), 120, core=True)
+    absent = make_session(cohort, now - timedelta(days=5), 60, core=True)
+    present = make_session(cohort, now - timedelta(days=4), 60)
+    corrected = make_session(cohort, now - timedelta(days=3), 60, core=True)
+    for item, status in ((excused, "excused"), (absent, "absent"), (present, "present"),
+                         (corrected, "absent")):
+        mark(db, item, trainer, trainee, status, now=now)
+    for item, minutes in ((excused, 60), (absent, 30), (corrected, 45)):
+        attendance.record_make_up(db, trainee, item, recorder=trainer, activity="Role-play",
+                                  minutes=minutes, now=now)
+    db.commit()
+    # Marked present after all: its make-up no longer counts, for the trainee or the cohort.
+    mark(db, corrected, trainer, trainee, "present", reason="Was there after all", now=now)
+    trainee_id = trainee.id
+    db.expire_all()
+    with count_queries() as statements:
+        [(_enrolment, own)] = attendance.enrolment_attendance(db, trainee_id, now)
+    # Enrolments, sessions, and the marks with their make-ups (one statement).
+    assert len(statements) == 3
+    cohort_view = figures(db, cohort, trainee, now)
+    for found in (own, cohort_view):
+        assert (found.scheduled_minutes, found.attended_minutes) == (60 + 60 + 60 + 60,
+                                                                     60 + 30 + 60 + 60)
+        assert found.excused_minutes == 60
+        assert {s.id for s in found.core_made_up} == {excused.id, absent.id}
+        assert found.core_missed == []
+    made_up = {line.session.id: line.make_up for line in own.lines}
+    assert made_up[absent.id].minutes_credited == 30 and made_up[corrected.id] is None

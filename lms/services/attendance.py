@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import and_, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, lazyload, load_only, selectinload
 
@@ -548,12 +548,15 @@ _SESSIONS_OF_COHORTS = (select(TrainingSession)
                                  lazyload(TrainingSession.module_links)).order_by(*IN_ORDER))
 _IN_COHORTS = select(TrainingSession.id).where(
     TrainingSession.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
-_OWN_MARKS = select(AttendanceRecord.session_id, AttendanceRecord.status,
-                    AttendanceRecord.minutes_credited).where(
-    AttendanceRecord.person_id == bindparam("person_id"),
-    AttendanceRecord.session_id.in_(_IN_COHORTS))
-_OWN_MAKE_UPS = select(MakeUp).where(MakeUp.person_id == bindparam("person_id"),
-                                     MakeUp.missed_session_id.in_(_IN_COHORTS))
+# A mark and the make-up for it, if any, in one statement: a make-up counts only while its
+# session is marked as missed, so one without a mark is never needed (at most one per mark:
+# a trainee has one make-up per missed session).
+_OWN_MARKS = (select(AttendanceRecord.session_id, AttendanceRecord.status,
+                     AttendanceRecord.minutes_credited, MakeUp)
+              .outerjoin(MakeUp, and_(MakeUp.person_id == AttendanceRecord.person_id,
+                                      MakeUp.missed_session_id == AttendanceRecord.session_id))
+              .where(AttendanceRecord.person_id == bindparam("person_id"),
+                     AttendanceRecord.session_id.in_(_IN_COHORTS)))
 
 
 def enrolment_attendance(session: Session, person_id: int, now: datetime | None = None
@@ -565,10 +568,13 @@ def enrolment_attendance(session: Session, person_id: int, now: datetime | None 
     sessions: dict[int, list[TrainingSession]] = {cid: [] for cid in cohort_ids}
     for item in session.scalars(_SESSIONS_OF_COHORTS, {"cohort_ids": cohort_ids}):
         sessions[item.cohort_id].append(item)
-    mine = {"person_id": person_id, "cohort_ids": cohort_ids}
-    records = {session_id: (status, minutes)
-               for session_id, status, minutes in session.execute(_OWN_MARKS, mine)}
-    make_ups = {m.missed_session_id: m for m in session.scalars(_OWN_MAKE_UPS, mine)}
+    records: dict[int, tuple[str, int]] = {}
+    make_ups: dict[int, MakeUp] = {}
+    for session_id, status, minutes, make_up in session.execute(
+            _OWN_MARKS, {"person_id": person_id, "cohort_ids": cohort_ids}):
+        records[session_id] = (status, minutes)
+        if make_up is not None:
+            make_ups[session_id] = make_up
     return [(e, compute(sessions[e.cohort_id], e.enrolled_on, person_id, records,
                         make_ups, now, withdrawn_on=e.withdrawn_on))
             for e in enrolments]
