@@ -222,3 +222,26 @@ def test_a_deployment_issues_its_certificate_in_the_service(db, cohort, trainee,
     certificate = db.scalar(select(Certificate).where(Certificate.sign_off_id == deploy.id))
     assert certificate is not None
     assert db.scalar(select(func.count()).select_from(Certificate)) == 1
+
+
+def test_readiness_reads_the_latest_sign_off_without_its_snapshot(db, cohort, trainee,
+                                                                  supervisor, policy,
+                                                                  count_queries):
+    from lms.services import readiness
+
+    who = judge(db, supervisor, trainee)
+    decision = sign_offs.sign_off(db, who, trainee, cohort, decision="defer", today=TODAY,
+                                  reasons="Needs more practice with risk questions.",
+                                  plan="Two supervised role-plays.",
+                                  review_on=TODAY + timedelta(days=30))
+    db.commit()
+    snapshot = decision.evidence
+    db.expire_all()
+    with count_queries() as statements:
+        [row] = readiness.cohort_readiness(db, cohort, today=TODAY)
+    # A cohort's report shows the decision, not the snapshot judged then (2 KB of JSON each).
+    loading = [s for s in statements if "FROM lms_sign_off" in s and "lms_sign_off.decision" in s]
+    assert loading and not [s for s in loading if "lms_sign_off.evidence" in s]
+    assert row.latest_sign_off.decision == "defer"
+    assert row.latest_sign_off.plan == "Two supervised role-plays."
+    assert row.latest_sign_off.evidence == snapshot  # still there when read

@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from lms.models import (
     Agreement,
@@ -362,8 +362,12 @@ _RANKED_SIGN_OFFS = select(SignOff.id, func.row_number().over(
     partition_by=SignOff.trainee_id,
     order_by=(SignOff.created_at.desc(), SignOff.id.desc())).label("rank")).where(
     SignOff.trainee_id.in_(_IDS), SignOff.curriculum_id == _CURRICULUM).subquery()
+# Without the evidence (the readiness snapshot judged at the time, about 2 KB of JSON each):
+# readiness shows a sign-off's decision, date, reasons and plan, and a cohort's report would
+# otherwise parse 200 snapshots it never shows. Read, it loads then.
 _LATEST_SIGN_OFFS = select(SignOff).join(
-    _RANKED_SIGN_OFFS, _RANKED_SIGN_OFFS.c.id == SignOff.id).where(_RANKED_SIGN_OFFS.c.rank == 1)
+    _RANKED_SIGN_OFFS, _RANKED_SIGN_OFFS.c.id == SignOff.id).where(
+    _RANKED_SIGN_OFFS.c.rank == 1).options(defer(SignOff.evidence))
 
 
 class LatestRating(NamedTuple):
