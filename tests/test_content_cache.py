@@ -173,3 +173,18 @@ def test_question_counts_are_read_with_the_content_and_a_new_version_is_counted(
                     rationale_html=""))
     db.flush()
     assert content(db).question_count(newer) == 1
+
+
+def test_a_modules_anchors_are_found_once_and_again_after_its_text_changes(db, module,
+                                                                           count_queries):
+    listening = module("listening")
+    db.commit()
+    first = content(db).anchors(listening)
+    db.commit()  # a new transaction: the content is the process's, the stamp unchanged
+    with count_queries() as statements:
+        assert content(db).anchors(content(db).module("listening")) == first
+    assert not [s for s in statements if "body_html" in s]
+    listening = module("listening")
+    listening.body_html += '<h2 id="c-added">Added</h2>'
+    db.commit()  # a content change moves the stamp
+    assert content(db).anchors(content(db).module("listening")) == first | {"c-added"}

@@ -12,6 +12,7 @@ between requests or threads. What the session already holds is handed out as it 
 from __future__ import annotations
 
 import copy
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ class _Read:
     # Current quiz version id -> its number of questions. A version's questions never change
     # (new content makes a new version), so the quiz page counts them without loading them.
     question_counts: dict[int, int] = field(default_factory=dict)
+    # Module id -> the ids in its page (its sections' anchors), found the first time a page
+    # needs them: the body is deferred, and the result page needs only its anchors.
+    anchors: dict[int, frozenset[str]] = field(default_factory=dict)
 
 
 _read: WeakKeyDictionary[Engine, _Read] = WeakKeyDictionary()
@@ -114,9 +118,25 @@ class Content:
         found = self.read.question_counts.get(version.id)
         return found if found is not None else len(version.questions)
 
+    def anchors(self, module: Module) -> frozenset[str]:
+        """The ids in ``module``'s page, read from its body once per process and stamp (two
+        requests finding them at once both store the same answer)."""
+        found = self.read.anchors.get(module.id)
+        if found is None:
+            found = self.read.anchors[module.id] = html_ids(module.body_html)
+        return found
+
     def agreements(self, curriculum_id: int) -> list[Agreement]:
         """The current agreements; their text loads when read."""
         return [self._attach(a) for a in self.read.agreements.get(curriculum_id, ())]
+
+
+_ID_ATTRIBUTE = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""")
+
+
+def html_ids(html: str | None) -> frozenset[str]:
+    """The ``id`` attributes in a piece of HTML (a module's anchors)."""
+    return frozenset(_ID_ATTRIBUTE.findall(html or ""))
 
 
 def stamp_query():

@@ -13,8 +13,7 @@ result page. ``attempt_result`` builds the page's data so a hidden key never rea
 from __future__ import annotations
 
 import random
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -28,7 +27,7 @@ from lms.content.markdown import content_id
 from lms.models import Answer, Attempt, Module, Question, Quiz, QuizVersion
 from lms.models._types import utcnow
 from lms.question_types import ResponseError, get_type
-from lms.services.content_cache import content
+from lms.services.content_cache import content, html_ids
 from lms.services.errors import ServiceError, _l
 
 FIELD_PREFIX = "q-"
@@ -327,13 +326,13 @@ class AttemptResult:
         return self.attempt.quiz_version.review
 
 
-_ID_ATTRIBUTE = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""")
-
-
-def reread_links(module: Module, objective_ids: Sequence[str]) -> list[RereadLink]:
-    """The module's objectives behind ``objective_ids``, in the module's order, each once."""
+def reread_links(module: Module, objective_ids: Sequence[str],
+                 anchors: Collection[str] | None = None) -> list[RereadLink]:
+    """The module's objectives behind ``objective_ids``, in the module's order, each once.
+    ``anchors``: the ids in the module's page (``Content.anchors``), else found in its HTML."""
     wanted = set(objective_ids)
-    anchors = set(_ID_ATTRIBUTE.findall(module.body_html or ""))
+    if anchors is None:
+        anchors = html_ids(module.body_html)
     links = [RereadLink(o["id"], o["text"], content_id(o["id"])
                         if content_id(o["id"]) in anchors else None)
              for o in module.objectives if o["id"] in wanted]
@@ -355,7 +354,8 @@ def attempt_result(session: Session, attempt: Attempt,
     """
     # The quiz, its module and current version from the content cache: the attempt's
     # ``quiz`` and ``quiz.module`` are then found in the session, not read again.
-    content(session).module_of_quiz(attempt.quiz_id)
+    known = content(session)
+    known.module_of_quiz(attempt.quiz_id)
     status = quiz_status(session, attempt.person_id, attempt.quiz, now)
     show_key = attempt.is_submitted and review_allowed(attempt.quiz_version, status)
     answers = {question_id: (response, mark) for question_id, response, mark in session.execute(
@@ -377,7 +377,8 @@ def attempt_result(session: Session, attempt: Attempt,
                                     mark=mark, correct_ids=list(question.correct)))
     return AttemptResult(attempt=attempt, status=status, show_key=show_key, right=right,
                          total=len(questions), items=items, wrong=wrong,
-                         reread=reread_links(attempt.quiz.module, wrong_objectives))
+                         reread=reread_links(attempt.quiz.module, wrong_objectives,
+                                             known.anchors(attempt.quiz.module)))
 
 
 _HISTORY = select(Attempt).where(Attempt.person_id == bindparam("person_id")).order_by(
