@@ -83,6 +83,9 @@ class Person(Base):
     # (lms.services.login_sessions.look_up); a plain attribute, not a column.
     cohort_zone = None
     cohort_zone_known = False
+    # Whether they ever came in from an LMS platform by LTI (a quiz's score then goes back to
+    # it), read with the log-in session; None: not read (ask the database).
+    came_by_lti = None  # bool | None
 
     def get_id(self) -> str:
         # Flask-Login keeps this in the signed cookie: the log-in session's secret, never the

@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from lms.models import Cohort, Enrolment, LoginSession, Person
+from lms.models import Cohort, Enrolment, LoginSession, LtiUser, Person
 from lms.models._types import utcnow
 from lms.services import content_cache
 from lms.services.errors import _l
@@ -70,7 +70,10 @@ def _look_up_statement():
             .where(Enrolment.person_id == Person.id)
             .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc()).limit(1)
             .correlate(Person).scalar_subquery())
-    return (select(LoginSession, Person, zone, content_cache.stamp_query())
+    # Whether a quiz's score goes back to an LTI platform: asked on every submission, and
+    # an indexed EXISTS here costs less than a statement of its own there.
+    by_lti = exists().where(LtiUser.person_id == Person.id).correlate(Person)
+    return (select(LoginSession, Person, zone, content_cache.stamp_query(), by_lti)
             .join(Person, Person.id == LoginSession.person_id)
             .where(LoginSession.token_hash == bindparam("token_hash"))
             .options(joinedload(Person.role_rows))
@@ -89,6 +92,7 @@ def look_up(session: Session, token: str) -> tuple[LoginSession, Person] | None:
     if not found:
         return None
     found[1].cohort_zone, found[1].cohort_zone_known = found[2], True
+    found[1].came_by_lti = bool(found[4])
     content_cache.noted(session, found[3])  # the page's content then needs no query of its own
     return found[0], found[1]
 

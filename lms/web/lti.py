@@ -31,7 +31,7 @@ from lms.models import LtiPlatform, LtiUser, Module
 from lms.models.people import ADMIN, TRAINEE
 from lms.services import lti
 from lms.services.errors import ServiceError
-from lms.web.access import db_session, public, roles_required, uses_own_accounts
+from lms.web.access import current_person, db_session, public, roles_required, uses_own_accounts
 from lms.web.addresses import external_url
 from lms.web.blueprint import ERROR_CODES, as_id, error_page, make_blueprint, security_headers
 from lms.web.form_handling import handle_post
@@ -264,6 +264,9 @@ def remove_platform():
 # Grade passback, after the response
 
 def _came_by_lti(person_id: int) -> bool:
+    person = current_person()
+    if person is not None and person.id == person_id and person.came_by_lti is not None:
+        return person.came_by_lti  # read with the log-in session
     return bool(db_session().scalar(select(exists().where(LtiUser.person_id == person_id))))
 
 
