@@ -474,3 +474,19 @@ def test_the_frequency_comes_from_the_curriculum(db, trainee, content, client_fo
 def test_the_nav_links_to_my_check_ins(db, trainee, client_for):
     html = client_for(trainee).get("/my/check-in").get_data(as_text=True)
     assert re.search(r'<a href="/my/check-ins" aria-current="[^"]+">My check-ins</a>', html)
+
+
+def test_the_dashboards_reminder_needs_no_query_of_its_own(db, trainee, client_for,
+                                                           count_queries):
+    client = client_for(trainee)
+    client.get("/dashboard")
+    with count_queries() as statements:
+        assert "Due today." in client.get("/dashboard").get_data(as_text=True)
+    # The last check-in (and whether a join request waits) came with the log-in session.
+    assert not [s for s in statements
+                if "lms_login_session" not in s and ("lms_check_in" in s
+                                                     or "lms_join_request" in s)]
+    # Read afresh on every request: a check-in made since shows on the next page.
+    record(db, trainee, now=utcnow() - timedelta(days=1))
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Due on" in html and "Due today." not in html

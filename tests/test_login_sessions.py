@@ -416,3 +416,39 @@ def test_a_kept_form_only_ever_posts_back_into_this_site(db, client, trainee):
     assert response.location.endswith("/resume")
     page = client.get("/resume")
     assert page.status_code == 302 and "evil.example" not in page.location
+
+
+def test_the_look_up_brings_what_a_trainees_dashboard_asks(db, trainee, make_person,
+                                                           make_cohort):
+    from datetime import UTC, datetime
+
+    from lms.models import CheckIn, JoinRequest, LtiPlatform, LtiUser
+
+    token = login_sessions.start(db, trainee)
+    db.commit()
+    _row, person = login_sessions.look_up(db, token)
+    assert (person.last_check_in_known, person.last_check_in_at) == (True, None)
+    assert person.join_pending is False and person.came_by_lti is False
+    at = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    scores = dict(mood=3, calm=3, manageable=3, sleep=3, supported=3)
+    db.add_all([CheckIn(trainee_id=trainee.id, at=at - timedelta(days=2), **scores),
+                CheckIn(trainee_id=trainee.id, at=at, **scores)])
+    stand_in = make_person("trainee", stands_in=True)
+    cohort = make_cohort()
+    db.add(JoinRequest(stand_in_id=stand_in.id, person_id=trainee.id, cohort_id=cohort.id))
+    platform = LtiPlatform(name="Moodle", issuer="https://moodle.example",
+                           client_id="lms", auth_login_url="https://moodle.example/auth",
+                           auth_token_url="https://moodle.example/token",
+                           key_set_url="https://moodle.example/certs")
+    db.add(platform)
+    db.flush()
+    db.add(LtiUser(platform_id=platform.id, sub="user-42", person_id=trainee.id))
+    db.commit()
+    _row, person = login_sessions.look_up(db, token)
+    # The latest check-in as an instant in UTC on every backend (its day depends on the zone).
+    assert person.last_check_in_at == at and person.last_check_in_at.tzinfo is not None
+    assert person.join_pending is True and person.came_by_lti is True
+    # A request already joined is no longer waiting.
+    db.execute(JoinRequest.__table__.update().values(joined_at=at))
+    db.commit()
+    assert login_sessions.look_up(db, token)[1].join_pending is False

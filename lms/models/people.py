@@ -86,6 +86,11 @@ class Person(Base):
     # Whether they ever came in from an LMS platform by LTI (a quiz's score then goes back to
     # it), read with the log-in session; None: not read (ask the database).
     came_by_lti = None  # bool | None
+    # Their latest self-care check-in (an instant, None if never) and whether a cohort's staff
+    # asked them to join (None: not read), read with the log-in session for the dashboard.
+    last_check_in_at = None
+    last_check_in_known = False
+    join_pending = None  # bool | None
 
     def get_id(self) -> str:
         # Flask-Login keeps this in the signed cookie: the log-in session's secret, never the

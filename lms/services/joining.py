@@ -155,10 +155,14 @@ _PENDING = (select(JoinRequest).join(Person, Person.id == JoinRequest.stand_in_i
             .order_by(JoinRequest.id))
 
 
-def pending_for(session: Session, person_id: int) -> list[Invited]:
+def pending_for(session: Session, person_id: int, *, maybe: bool | None = None
+                ) -> list[Invited]:
     """What ``person_id`` has been asked to join and has not yet (stand-ins still on), with the
     cohorts of each: shown on their dashboard, so joining needs no link (a host app's users
-    have none). Two queries."""
+    have none). Two queries; none when ``maybe`` is False (the caller knows there is no
+    request waiting: ``Person.join_pending``, read with the log-in session)."""
+    if maybe is False:
+        return []
     requests = list(session.scalars(_PENDING, {"person_id": person_id}))
     if not requests:
         return []

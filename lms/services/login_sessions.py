@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from lms.models import Cohort, Enrolment, LoginSession, LtiUser, Person
+from lms.models import CheckIn, Cohort, Enrolment, JoinRequest, LoginSession, LtiUser, Person
 from lms.models._types import utcnow
 from lms.services import content_cache
 from lms.services.errors import _l
@@ -73,7 +73,16 @@ def _look_up_statement():
     # Whether a quiz's score goes back to an LTI platform: asked on every submission, and
     # an indexed EXISTS here costs less than a statement of its own there.
     by_lti = exists().where(LtiUser.person_id == Person.id).correlate(Person)
-    return (select(LoginSession, Person, zone, content_cache.stamp_query(), by_lti)
+    # The two things a trainee's dashboard asks besides their training: when they last
+    # checked in (indexed by trainee and time) and whether they are asked to join a cohort
+    # (rare: the dashboard then reads the requests). Here they cost an index probe each;
+    # on their own, a statement each on every dashboard.
+    last_check_in = (select(func.max(CheckIn.at)).where(CheckIn.trainee_id == Person.id)
+                     .correlate(Person).scalar_subquery())
+    join_pending = exists().where(JoinRequest.person_id == Person.id,
+                                  JoinRequest.joined_at.is_(None)).correlate(Person)
+    return (select(LoginSession, Person, zone, content_cache.stamp_query(), by_lti,
+                   last_check_in, join_pending)
             .join(Person, Person.id == LoginSession.person_id)
             .where(LoginSession.token_hash == bindparam("token_hash"))
             .options(joinedload(Person.role_rows))
@@ -93,6 +102,8 @@ def look_up(session: Session, token: str) -> tuple[LoginSession, Person] | None:
         return None
     found[1].cohort_zone, found[1].cohort_zone_known = found[2], True
     found[1].came_by_lti = bool(found[4])
+    found[1].last_check_in_at, found[1].last_check_in_known = found[5], True
+    found[1].join_pending = bool(found[6])
     content_cache.noted(session, found[3])  # the page's content then needs no query of its own
     return found[0], found[1]
 

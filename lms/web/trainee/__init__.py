@@ -46,7 +46,9 @@ def dashboard():
                   if r.policy is not None and not r.withdrawn]
     return render_template("lms/trainee/dashboard.html", person=person, curricula=curricula,
                            check_in_due=check_ins.due_state(person, enrolments),
-                           readiness=ready_rows, to_join=joining.pending_for(session, person.id))
+                           readiness=ready_rows,
+                           to_join=joining.pending_for(session, person.id,
+                                                       maybe=person.join_pending))
 
 
 @bp.route("/modules/<slug>")

@@ -22,8 +22,8 @@ from lms.web.trainee import bp
 
 def due_state(person: Person, enrolments: list[Enrolment] | None = None) -> check_ins.DueState:
     """When the person's next check-in is due, at their curriculum's frequency (or the
-    config default). Two queries, or one given the person's enrolments (cohorts loaded), as
-    the dashboard has them."""
+    config default). Two queries, or none given the person's enrolments (cohorts loaded), as
+    the dashboard has them, and their last check-in read with the log-in session."""
     session = db_session()
     config = current_app.config
     defaults = {"supervision_default": config["LMS_SUPERVISION_EVERY_DAYS"],
@@ -36,6 +36,10 @@ def due_state(person: Person, enrolments: list[Enrolment] | None = None) -> chec
             enrolments, {c.id: c for c in known.curricula(e.cohort.curriculum_id
                                                            for e in enrolments)}, **defaults)
     every = every.check_in_days
+    if person.last_check_in_known:  # read with the log-in session: no query
+        last = person.last_check_in_at
+        return check_ins.due_state(None if last is None else check_ins.day_of(last, zone()),
+                                   every_days=every, today=today())
     return check_ins.next_due(session, person.id, every_days=every, today=today(),
                               zone=zone())
 
