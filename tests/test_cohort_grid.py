@@ -251,16 +251,21 @@ def test_module_cells_give_each_state_its_class_and_words(app):
         '<td class="info"><b>read</b><br>40% · attempts: 2</td>')
 
 
-def test_module_cells_escape_the_words(app):
-    from lms.web.trainer.reports import CellWords, module_cells
+def test_module_cells_escape_the_words(app, monkeypatch):
+    from lms.web.trainer import reports
+    from lms.web.trainer.reports import cell_words, module_cells
 
-    # As cell_words hands them over: escaped once (a translation could hold "<" or "&").
-    words = CellWords("&lt;i&gt;passed&lt;/i&gt;", "read &amp; seen", "not read", "tries")
+    # A translation could hold "<" or "&": cell_words escapes each word once.
+    own = {"passed": "<i>passed</i>", "read": "read & seen"}
+    monkeypatch.setattr(reports, "_", lambda word: own.get(word, word))
+    with app.test_request_context():
+        words = cell_words()
+    assert words.passed == "&lt;i&gt;passed&lt;/i&gt;" and words.read == "read &amp; seen"
     row = cohort_grid.GridRow(None, {1: _cells(read=True, attempts=1, best_score=80.0,
                                                passed=True, has_quiz=True)}, None)
     with app.test_request_context():
         html = str(module_cells(row, words))
-    assert html == '<td class="ok"><b>&lt;i&gt;passed&lt;/i&gt;</b><br>80% · tries: 1</td>'
+    assert html == '<td class="ok"><b>&lt;i&gt;passed&lt;/i&gt;</b><br>80% · attempts: 1</td>'
 
 
 def test_the_grid_page_shows_one_cell_per_module_for_each_trainee(

@@ -448,7 +448,14 @@ def test_the_look_up_brings_what_a_trainees_dashboard_asks(db, trainee, make_per
     # The latest check-in as an instant in UTC on every backend (its day depends on the zone).
     assert person.last_check_in_at == at and person.last_check_in_at.tzinfo is not None
     assert person.join_pending is True and person.came_by_lti is True
-    # A request already joined is no longer waiting.
+    # As the dashboard's list: a request whose stand-in was switched off is not waiting ...
+    stand_in.active = False
+    db.commit()
+    assert login_sessions.look_up(db, token)[1].join_pending is False
+    stand_in.active = True
+    db.commit()
+    assert login_sessions.look_up(db, token)[1].join_pending is True
+    # ... nor one already joined.
     db.execute(JoinRequest.__table__.update().values(joined_at=at))
     db.commit()
     assert login_sessions.look_up(db, token)[1].join_pending is False

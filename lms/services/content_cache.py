@@ -1,5 +1,7 @@
 """Content read once per process: curricula, their modules (with quiz and current version, not
-the text), each curriculum's current standards policy and current agreements.
+the text), each curriculum's current standards policy and current agreements, and the number
+of questions of each current quiz version; a module's anchors are added the first time a page
+needs them.
 
 Nearly every page reads some of it, and it changes only when files are synced. A session asks
 for it with ``content(session)``: one query reads the revision stamp (lms.models.revision); if

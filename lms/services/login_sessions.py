@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, exists, func, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from lms.models import CheckIn, Cohort, Enrolment, JoinRequest, LoginSession, LtiUser, Person
 from lms.models._types import utcnow
@@ -79,8 +79,13 @@ def _look_up_statement():
     # on their own, a statement each on every dashboard.
     last_check_in = (select(func.max(CheckIn.at)).where(CheckIn.trainee_id == Person.id)
                      .correlate(Person).scalar_subquery())
-    join_pending = exists().where(JoinRequest.person_id == Person.id,
-                                  JoinRequest.joined_at.is_(None)).correlate(Person)
+    # The same requests as joining._PENDING: not joined yet, the stand-in still switched on.
+    stand_in = aliased(Person)
+    join_pending = (exists().where(JoinRequest.person_id == Person.id,
+                                   JoinRequest.joined_at.is_(None),
+                                   stand_in.id == JoinRequest.stand_in_id,
+                                   stand_in.active.is_(True))
+                    .correlate(Person))
     return (select(LoginSession, Person, zone, content_cache.stamp_query(), by_lti,
                    last_check_in, join_pending)
             .join(Person, Person.id == LoginSession.person_id)

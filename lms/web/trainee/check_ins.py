@@ -22,8 +22,9 @@ from lms.web.trainee import bp
 
 def due_state(person: Person, enrolments: list[Enrolment] | None = None) -> check_ins.DueState:
     """When the person's next check-in is due, at their curriculum's frequency (or the
-    config default). Two queries, or none given the person's enrolments (cohorts loaded), as
-    the dashboard has them, and their last check-in read with the log-in session."""
+    config default). Its last check-in came with the log-in session (else one query); the
+    frequency costs one more query unless the caller hands over the person's enrolments
+    (cohorts loaded), as the dashboard does."""
     session = db_session()
     config = current_app.config
     defaults = {"supervision_default": config["LMS_SUPERVISION_EVERY_DAYS"],
