@@ -35,6 +35,7 @@ def arguments() -> argparse.Namespace:
 def main() -> None:
     chosen = arguments()
     sys.path.insert(0, str(chosen.root.resolve()))
+    from manifest_people import logged_in_clients
     from sqlalchemy import event
 
     from lms import create_app
@@ -45,14 +46,7 @@ def main() -> None:
     statements: list[str] = []
     event.listen(app.extensions["lms"].db.engine, "before_cursor_execute",
                  lambda _c, _cur, statement, *_rest: statements.append(statement))
-    clients = {}
-    for who in ("trainee", "trainer"):
-        client = app.test_client()
-        answer = client.post("/login", data={"email": manifest[who]["email"],
-                                             "password": manifest["password"]})
-        if answer.status_code != 302:
-            sys.exit(f"log-in of {who} refused ({answer.status_code})")
-        clients[who] = client
+    clients = logged_in_clients(app, manifest)
     trainee, cohort = manifest["trainee"], manifest["cohort_200"]["id"]
     pages = [("trainee", "/dashboard"), ("trainee", f"/modules/{trainee['module_slug']}"),
              ("trainee", f"/modules/{trainee['quiz_slug']}/quiz"), ("trainee", "/progress"),

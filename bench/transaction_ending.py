@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import ROOT  # noqa: E402,F401  (puts the work tree first on the path)
+from manifest_people import logged_in_clients  # noqa: E402
 
 import lms.extension  # noqa: E402
 from lms import create_app  # noqa: E402
@@ -59,14 +60,7 @@ def main() -> None:
     manifest = json.loads(arguments.manifest.read_text())
     app = create_app({"SECRET_KEY": "bench", "LMS_DATABASE_URI": manifest["database_url"],
                       "LMS_AUTO_UPGRADE": False, "WTF_CSRF_ENABLED": False})
-    clients = {}
-    for who in ("trainee", "trainer"):
-        client = app.test_client()
-        answer = client.post("/login", data={"email": manifest[who]["email"],
-                                             "password": manifest["password"]})
-        if answer.status_code != 302:
-            sys.exit(f"log-in of {who} refused ({answer.status_code})")
-        clients[who] = client
+    clients = logged_in_clients(app, manifest)
     endings = {"rollback": close_only, "commit": end_session}
     times: dict[str, dict[str, list[float]]] = {}
     gc.collect()

@@ -191,6 +191,19 @@ def test_the_day_of_a_check_in_is_the_day_in_the_programmes_zone(db, trainee):
         NOT_YET, date(2026, 3, 3), date(2026, 3, 2))
 
 
+def test_due_after_a_known_instant_agrees_with_next_due(db, trainee):
+    at = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    record(db, trainee, now=at)
+    for zone in ("UTC", "Africa/Nairobi"):
+        from_instant = check_ins.due_after(at, every_days=1, today=date(2026, 3, 2), zone=zone)
+        assert from_instant == check_ins.next_due(db, trainee.id, every_days=1,
+                                                  today=date(2026, 3, 2), zone=zone)
+    assert check_ins.due_after(at, every_days=1, today=date(2026, 3, 2),
+                               zone="Africa/Nairobi").state == NOT_YET
+    never = check_ins.due_after(None, every_days=7, today=date(2026, 3, 2), zone="UTC")
+    assert (never.state, never.due_on, never.last_on) == (DUE, date(2026, 3, 2), None)
+
+
 # --- the chart -------------------------------------------------------------------------------
 
 

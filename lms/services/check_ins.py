@@ -193,6 +193,14 @@ def due_state(last_on: date | None, *, every_days: int, today: date) -> DueState
     return DueState(state, due_on, last_on, every_days)
 
 
+def due_after(last_at: datetime | None, *, every_days: int, today: date,
+              zone: str) -> DueState:
+    """The next check-in after one made at ``last_at`` (None: never), counted from its day in
+    ``zone``; for a caller that has the instant already (read with the log-in session)."""
+    return due_state(None if last_at is None else day_of(last_at, zone),
+                     every_days=every_days, today=today)
+
+
 def next_due(session: Session, trainee_id: int, *, every_days: int, today: date,
              zone: str) -> DueState:
     """The trainee's next check-in, counted from the day (in ``zone``) of their latest."""

@@ -38,9 +38,8 @@ def due_state(person: Person, enrolments: list[Enrolment] | None = None) -> chec
                                                            for e in enrolments)}, **defaults)
     every = every.check_in_days
     if person.last_check_in_known:  # read with the log-in session: no query
-        last = person.last_check_in_at
-        return check_ins.due_state(None if last is None else check_ins.day_of(last, zone()),
-                                   every_days=every, today=today())
+        return check_ins.due_after(person.last_check_in_at, every_days=every, today=today(),
+                                   zone=zone())
     return check_ins.next_due(session, person.id, every_days=every, today=today(),
                               zone=zone())
 
