@@ -15,6 +15,7 @@ from lms.config import DEFAULT_CONFIG, content_folder
 from lms.database import Database, end_session
 from lms.question_types import get_type
 from lms.web.access import current_person
+from lms.web.navigation import main_nav
 
 
 class LMS:
@@ -53,6 +54,7 @@ class LMS:
         app.jinja_env.globals["lms_base_template"] = app.config["LMS_BASE_TEMPLATE"]
         app.jinja_env.globals["lms_site_name"] = app.config["LMS_SITE_NAME"]
         app.jinja_env.globals["lms_person"] = current_person
+        app.jinja_env.globals["lms_main_nav"] = main_nav
         app.jinja_env.globals["lms_own_accounts"] = app.config["LMS_CURRENT_PERSON"] is None \
             and app.config["LMS_HOST_USER"] is None
         app.jinja_env.globals["lms_question_type"] = get_type

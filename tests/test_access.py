@@ -153,3 +153,22 @@ def test_trainers_of_other_cohorts_are_refused(app, make_person, sample_values):
         assert "not one of your cohorts" in response.get_data(as_text=True)
         checked += 1
     assert checked >= 20
+
+
+def test_the_current_person_is_the_person_not_the_log_in_proxy(app, client, trainee):
+    """Pages read the person many times; each read through Flask-Login's proxy would look the
+    user up again, so ``current_person`` hands out the person itself (None when signed out)."""
+    from lms.web.access import current_person
+
+    seen = []
+
+    @app.route("/who-am-i")
+    def who_am_i():
+        seen.append(current_person())
+        return "ok"
+
+    client.get("/who-am-i")
+    log_in(client, trainee)
+    client.get("/who-am-i")
+    assert seen[0] is None
+    assert type(seen[1]) is Person and seen[1].id == trainee.id

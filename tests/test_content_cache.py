@@ -7,7 +7,7 @@ from sqlalchemy import select
 from lms.database import Database
 from lms.models import ContentRevision, Module
 from lms.services import progress
-from lms.services.content_cache import content
+from lms.services.content_cache import content, json_copy
 
 
 def stamp(session) -> str:
@@ -193,3 +193,15 @@ def test_a_modules_anchors_are_found_once_and_again_after_its_text_changes(db, m
     listening.body_html += '<h2 id="c-added">Added</h2>'
     db.commit()  # a content change moves the stamp
     assert content(db).anchors(content(db).module("listening")) == first | {"c-added"}
+
+
+def test_a_json_copy_equals_the_value_and_shares_nothing_mutable():
+    value = {"minimum": 80, "ratio": 0.5, "on": True, "none": None,
+             "rules": [{"key": "a", "ids": [1, 2]}, "text"], "nested": {"deep": {"x": []}}}
+    copied = json_copy(value)
+    assert copied == value
+    copied["rules"][0]["ids"].append(3)
+    copied["nested"]["deep"]["x"].append(1)
+    assert value["rules"][0]["ids"] == [1, 2] and value["nested"]["deep"]["x"] == []
+    odd = {"a tuple": (1, [2])}  # not JSON: left to deepcopy, still a copy
+    assert json_copy(odd) == odd and json_copy(odd)["a tuple"][1] is not odd["a tuple"][1]

@@ -39,9 +39,10 @@ def current_person() -> Person | None:
         return supplier()
     if current_app.config.get("LMS_HOST_USER") is not None:
         return _host_person()
-    if current_user and current_user.is_authenticated:
-        return current_user  # type: ignore[return-value]
-    return None
+    # The person itself, not Flask-Login's proxy: a page reads the person dozens of times, and
+    # each read through the proxy looks the user up again in the request context.
+    person = current_user._get_current_object()  # type: ignore[attr-defined]
+    return person if person is not None and person.is_authenticated else None
 
 
 def _host_person() -> Person | None:
