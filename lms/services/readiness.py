@@ -26,7 +26,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import (
+    Date,
+    Float,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, defer, selectinload
 
 from lms.models import (
@@ -43,7 +56,7 @@ from lms.models import (
     SupervisionAttendee,
     SupervisionRecord,
 )
-from lms.models._types import utcnow
+from lms.models._types import UTCDateTime, utcnow
 from lms.services import attendance as attendance_rules
 from lms.services import standards
 from lms.services.attendance import TraineeAttendance
@@ -263,19 +276,16 @@ def _evaluate(session: Session, cohort: Cohort, enrolments: list[Enrolment],
     policy = Policy.from_rules(policy_row.rules)
     modules = [m for m in (known.module(slug) for slug in policy.quiz_modules)
                if m is not None and m.curriculum_id == cohort.curriculum_id]
-    passes = _quiz_passes(session, ids, modules, policy)
+    found = _evidence(session, ids, cohort.curriculum_id, modules, policy)
     current_agreements = {a.key: a for a in known.agreements(cohort.curriculum_id)}
-    signed = _signatures(session, ids, cohort.curriculum_id)
-    supervised = _supervision_totals(session, ids)
-    ratings = _latest_ratings(session, ids, cohort.curriculum_id)
     out = []
     for e in enrolments:
         pid = e.person_id
         criteria = _attendance(attendance.get(pid), policy)
-        criteria.append(_quizzes(modules, passes.get(pid, {}), policy, today))
-        criteria.append(_agreements(policy, current_agreements, signed.get(pid, {})))
-        criteria.append(_supervision(policy, *supervised.get(pid, (0, 0))))
-        criteria.append(_competencies(policy, ratings.get(pid, {})))
+        criteria.append(_quizzes(modules, found.passes.get(pid, {}), policy, today))
+        criteria.append(_agreements(policy, current_agreements, found.signed.get(pid, {})))
+        criteria.append(_supervision(policy, *found.supervised.get(pid, (0, 0))))
+        criteria.append(_competencies(policy, found.ratings.get(pid, {})))
         out.append(Readiness(e.person, cohort, policy_row, criteria,
                              latest_sign_offs.get(pid), e.is_withdrawn))
     return out
@@ -286,64 +296,30 @@ def _evaluate(session: Session, cohort: Cohort, enrolments: list[Enrolment],
 # values are bound per call; ``expanding`` binds a list.
 _IDS = bindparam("ids", expanding=True)
 _CURRICULUM = bindparam("curriculum_id")
-_SUBMITTED = select(Attempt.person_id, Attempt.quiz_id, Attempt.score, Attempt.submitted_at) \
-    .where(Attempt.person_id.in_(_IDS), Attempt.quiz_id.in_(bindparam("quiz_ids", expanding=True)),
-           Attempt.submitted_at.is_not(None))
-# A pass: at least the policy's pass mark when it sets one, else the quiz's own verdict. The
-# database leaves the rest out (a cohort's failed attempts are never read).
-_PASSES_BY_MARK = _SUBMITTED.where(Attempt.score >= bindparam("pass_mark"))
-_PASSES_BY_VERDICT = _SUBMITTED.where(Attempt.passed.is_(True))
+
+# Four kinds of evidence come back in one statement (UNION ALL), as rows of one shape: on
+# PostgreSQL each statement is a round trip, and a trainee's dashboard shows readiness.
+_PASS_ROW, _SIGNATURE_ROW, _SUPERVISION_ROW, _RATING_ROW = 1, 2, 3, 4
+_TYPES = {"number": Integer(), "amount": Integer(), "key": String(), "label": String(),
+          "score": Float(), "at": UTCDateTime(), "on": Date()}
 
 
-def _quiz_passes(session: Session, ids: list[int], modules: list[Module], policy: Policy
-                 ) -> dict[int, dict[int, list[QuizPass]]]:
-    quiz_module = {m.quiz.id: m.id for m in modules if m.quiz is not None}
-    out: dict[int, dict[int, list[QuizPass]]] = {}
-    if not ids or not quiz_module:
-        return out
-    values: dict[str, Any] = {"ids": ids, "quiz_ids": list(quiz_module)}
-    if policy.pass_mark is not None:
-        statement, values["pass_mark"] = _PASSES_BY_MARK, policy.pass_mark
-    else:
-        statement = _PASSES_BY_VERDICT
-    for person_id, quiz_id, score, submitted_at in session.execute(statement, values):
-        out.setdefault(person_id, {}).setdefault(quiz_module[quiz_id], []).append(
-            QuizPass(score, submitted_at.date()))
-    return out
+def _evidence_row(kind: int, person: Any, **values: Any) -> list[Any]:
+    """The columns of one kind's rows: (kind, person, number, amount, key, label, score, at,
+    on), those it does not use as typed NULLs (PostgreSQL types each column of a union)."""
+    return [literal_column(str(kind), Integer()).label("kind"), person.label("person")] + [
+        (values[name] if name in values else cast(null(), type_)).label(name)
+        for name, type_ in _TYPES.items()]
 
 
-_SIGNATURES = (select(AgreementSignature.person_id, Agreement.key, Agreement.number,
-                      AgreementSignature.signed_at)
-               .join(Agreement, Agreement.id == AgreementSignature.agreement_id)
-               .where(AgreementSignature.person_id.in_(_IDS),
-                      Agreement.curriculum_id == _CURRICULUM)
-               .order_by(Agreement.number))
-
-
-def _signatures(session: Session, ids: list[int], curriculum_id: int
-                ) -> dict[int, dict[str, tuple[int, datetime]]]:
-    out: dict[int, dict[str, tuple[int, datetime]]] = {}
-    if not ids:
-        return out
-    for person_id, key, number, signed_at in session.execute(
-            _SIGNATURES, {"ids": ids, "curriculum_id": curriculum_id}):
-        out.setdefault(person_id, {})[key] = (number, signed_at)  # the latest version wins
-    return out
-
-
-_SUPERVISION_TOTALS = (
-    select(SupervisionAttendee.trainee_id, func.count(SupervisionRecord.id),
-           func.coalesce(func.sum(SupervisionRecord.duration_minutes), 0))
-    .join(SupervisionRecord, SupervisionRecord.id == SupervisionAttendee.record_id)
-    .where(SupervisionAttendee.trainee_id.in_(_IDS))
-    .group_by(SupervisionAttendee.trainee_id))
-
-
-def _supervision_totals(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
-    if not ids:
-        return {}
-    rows = session.execute(_SUPERVISION_TOTALS, {"ids": ids})
-    return {trainee: (int(count), int(minutes)) for trainee, count, minutes in rows}
+def _passes(where: Any) -> Select:
+    # A pass: at least the policy's pass mark when it sets one, else the quiz's own verdict.
+    # The database leaves the rest out (a cohort's failed attempts are never read).
+    return select(*_evidence_row(_PASS_ROW, Attempt.person_id, number=Attempt.quiz_id,
+                                 score=Attempt.score, at=Attempt.submitted_at)).where(
+        Attempt.person_id.in_(_IDS),
+        Attempt.quiz_id.in_(bindparam("quiz_ids", expanding=True)),
+        Attempt.submitted_at.is_not(None), where)
 
 
 # The latest observed counts, not the latest typed in (a back-filled old observation does not
@@ -357,17 +333,29 @@ _RANKED_RATINGS = select(
                   CompetencyRating.id.desc())).label("rank"),
 ).where(CompetencyRating.trainee_id.in_(_IDS),
         CompetencyRating.curriculum_id == _CURRICULUM).subquery()
-_LATEST_RATINGS = select(_RANKED_RATINGS).where(_RANKED_RATINGS.c.rank == 1)
-_RANKED_SIGN_OFFS = select(SignOff.id, func.row_number().over(
-    partition_by=SignOff.trainee_id,
-    order_by=(SignOff.created_at.desc(), SignOff.id.desc())).label("rank")).where(
-    SignOff.trainee_id.in_(_IDS), SignOff.curriculum_id == _CURRICULUM).subquery()
-# Without the evidence (the readiness snapshot judged at the time, about 2 KB of JSON each):
-# readiness shows a sign-off's decision, date, reasons and plan, and a cohort's report would
-# otherwise parse 200 snapshots it never shows. Read, it loads then.
-_LATEST_SIGN_OFFS = select(SignOff).join(
-    _RANKED_SIGN_OFFS, _RANKED_SIGN_OFFS.c.id == SignOff.id).where(
-    _RANKED_SIGN_OFFS.c.rank == 1).options(defer(SignOff.evidence))
+_OTHER_EVIDENCE = (
+    # Signatures of this curriculum's agreements (every version: the latest is kept).
+    select(*_evidence_row(_SIGNATURE_ROW, AgreementSignature.person_id, number=Agreement.number,
+                          key=Agreement.key, at=AgreementSignature.signed_at))
+    .join(Agreement, Agreement.id == AgreementSignature.agreement_id)
+    .where(AgreementSignature.person_id.in_(_IDS), Agreement.curriculum_id == _CURRICULUM),
+    # Supervision: sessions attended and their minutes.
+    select(*_evidence_row(_SUPERVISION_ROW, SupervisionAttendee.trainee_id,
+                          number=func.count(SupervisionRecord.id),
+                          amount=func.coalesce(func.sum(SupervisionRecord.duration_minutes), 0)))
+    .join(SupervisionRecord, SupervisionRecord.id == SupervisionAttendee.record_id)
+    .where(SupervisionAttendee.trainee_id.in_(_IDS))
+    .group_by(SupervisionAttendee.trainee_id),
+    # Each competency's latest rating: the database picks it, older ones are never loaded.
+    select(*_evidence_row(_RATING_ROW, _RANKED_RATINGS.c.trainee_id, number=_RANKED_RATINGS.c.id,
+                          key=_RANKED_RATINGS.c.competency, label=_RANKED_RATINGS.c.rating,
+                          on=_RANKED_RATINGS.c.observed_on))
+    .where(_RANKED_RATINGS.c.rank == 1),
+)
+# The passes come first: a union's columns take their types from its first SELECT.
+_EVIDENCE_BY_MARK = union_all(_passes(Attempt.score >= bindparam("pass_mark")),
+                              *_OTHER_EVIDENCE)
+_EVIDENCE_BY_VERDICT = union_all(_passes(Attempt.passed.is_(True)), *_OTHER_EVIDENCE)
 
 
 class LatestRating(NamedTuple):
@@ -379,17 +367,57 @@ class LatestRating(NamedTuple):
     observed_on: date
 
 
-def _latest_ratings(session: Session, ids: list[int], curriculum_id: int
-                    ) -> dict[int, dict[str, LatestRating]]:
-    """Each trainee's latest rating per competency: the database picks the latest, so older
-    ratings are never loaded."""
-    out: dict[int, dict[str, LatestRating]] = {}
+@dataclass
+class _Evidence:
+    """What readiness judges besides attendance, per trainee id."""
+
+    passes: dict[int, dict[int, list[QuizPass]]] = field(default_factory=dict)  # by module
+    signed: dict[int, dict[str, tuple[int, datetime]]] = field(default_factory=dict)
+    supervised: dict[int, tuple[int, int]] = field(default_factory=dict)  # (sessions, minutes)
+    ratings: dict[int, dict[str, LatestRating]] = field(default_factory=dict)
+
+
+def _evidence(session: Session, ids: list[int], curriculum_id: int, modules: list[Module],
+              policy: Policy) -> _Evidence:
+    """Quiz passes, agreement signatures, supervision totals and latest competency ratings
+    of these trainees, in one query."""
+    found = _Evidence()
     if not ids:
-        return out
-    for rating_id, trainee_id, competency, rating, observed_on, _rank in session.execute(
-            _LATEST_RATINGS, {"ids": ids, "curriculum_id": curriculum_id}):
-        out.setdefault(trainee_id, {})[competency] = LatestRating(rating_id, rating, observed_on)
-    return out
+        return found
+    quiz_module = {m.quiz.id: m.id for m in modules if m.quiz is not None}
+    values: dict[str, Any] = {"ids": ids, "quiz_ids": list(quiz_module),
+                              "curriculum_id": curriculum_id}
+    if policy.pass_mark is not None:
+        statement, values["pass_mark"] = _EVIDENCE_BY_MARK, policy.pass_mark
+    else:
+        statement = _EVIDENCE_BY_VERDICT
+    signatures = []
+    for kind, person, number, amount, key, label, score, at, on in session.execute(
+            statement, values):
+        if kind == _PASS_ROW:
+            found.passes.setdefault(person, {}).setdefault(quiz_module[number], []).append(
+                QuizPass(score, at.date()))
+        elif kind == _SIGNATURE_ROW:
+            signatures.append((number, person, key, at))
+        elif kind == _SUPERVISION_ROW:
+            found.supervised[person] = (int(number), int(amount))
+        else:
+            found.ratings.setdefault(person, {})[key] = LatestRating(number, label, on)
+    for number, person, key, at in sorted(signatures, key=lambda s: s[0]):
+        found.signed.setdefault(person, {})[key] = (number, at)  # the latest version wins
+    return found
+
+
+_RANKED_SIGN_OFFS = select(SignOff.id, func.row_number().over(
+    partition_by=SignOff.trainee_id,
+    order_by=(SignOff.created_at.desc(), SignOff.id.desc())).label("rank")).where(
+    SignOff.trainee_id.in_(_IDS), SignOff.curriculum_id == _CURRICULUM).subquery()
+# Without the evidence (the readiness snapshot judged at the time, about 2 KB of JSON each):
+# readiness shows a sign-off's decision, date, reasons and plan, and a cohort's report would
+# otherwise parse 200 snapshots it never shows. Read, it loads then.
+_LATEST_SIGN_OFFS = select(SignOff).join(
+    _RANKED_SIGN_OFFS, _RANKED_SIGN_OFFS.c.id == SignOff.id).where(
+    _RANKED_SIGN_OFFS.c.rank == 1).options(defer(SignOff.evidence))
 
 
 def _latest_sign_offs(session: Session, ids: list[int], curriculum_id: int
