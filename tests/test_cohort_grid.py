@@ -66,6 +66,12 @@ def test_query_count_is_the_same_for_5_and_50_trainees(db, content, make_person,
     assert len(grid5.rows) == 5 and len(grid50.rows) == 50
     assert len(five) == len(fifty)
     assert len(five) <= 20
+    # Of each person only what the grid shows is read (not the password hash, nor the dates),
+    # and what the CSV adds (the email) is there too: writing it runs no query.
+    assert not [s for s in fifty if "lms_person.password_hash" in s]
+    with count_queries() as writing:
+        assert grid50.rows[0].person.email in cohort_grid.grid_csv(grid50)
+    assert writing == []
 
 
 def test_grid_figures_and_behind(db, content, make_person, make_cohort, make_session, module):

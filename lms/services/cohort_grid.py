@@ -97,9 +97,13 @@ def cohort_grid(session: Session, cohort: Cohort, *, now: datetime | None = None
     now = now or utcnow()
     policy_row = standards.current_policy(session, cohort.curriculum_id)
     policy = standards.Policy.from_rules(policy_row.rules) if policy_row else None
+    # Of each person only what the grid and its CSV show: the rest of a person (dates parsed
+    # one by one on SQLite, the password hash) cost more to load than the page's arithmetic.
     enrolments = list(session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id)
-        .options(selectinload(Enrolment.person).lazyload(Person.role_rows))))
+        .options(selectinload(Enrolment.person)
+                 .load_only(Person.name, Person.email, Person.active)
+                 .lazyload(Person.role_rows))))
     modules = content(session).live_modules([cohort.curriculum_id])
     in_cohort = select(Enrolment.person_id).where(Enrolment.cohort_id == cohort.id)
     module_ids = [m.id for m in modules]
