@@ -503,11 +503,12 @@ def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = N
         # cohort has thousands of marks (8,000 for 200 trainees x 40 sessions). The Core path
         # does not autoflush, so flush first.
         session.flush()
+        # Fetched all at once (iterating the result would fetch the rows one call at a time).
         for row in session.connection().execute(
                 select(AttendanceRecord.session_id, AttendanceRecord.person_id,
                        AttendanceRecord.status, AttendanceRecord.minutes_credited)
                 .where(AttendanceRecord.session_id.in_(select(TrainingSession.id).where(
-                    TrainingSession.cohort_id == cohort.id)))):
+                    TrainingSession.cohort_id == cohort.id)))).all():
             by_session = records.get(row[1])
             if by_session is None:
                 by_session = records[row[1]] = {}
