@@ -245,8 +245,12 @@ def test_module_cells_give_each_state_its_class_and_words(app):
         _cells(read=True, attempts=3, best_score=92.85, passed=True, has_quiz=True),
         _cells(attempts=1, best_score=100.0, passed=True, has_quiz=True),  # passed, unread
         _cells(read=True, attempts=2, best_score=40.0, has_quiz=True)])), None)
+    percents: dict = {}
     with app.test_request_context():
-        html = str(module_cells(row, cell_words()))
+        html = str(module_cells(row, cell_words(), percents))
+        # A page's rows share the scores' texts: a second row writes the same cells.
+        assert str(module_cells(row, cell_words(), percents)) == html
+    assert percents == {92.85: "92.8%", 100.0: "100%", 40.0: "40%"}
     assert html == (
         '<td class="none"><b>not read</b></td>'
         '<td class="info"><b>read</b></td>'

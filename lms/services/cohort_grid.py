@@ -135,6 +135,8 @@ def cohort_grid(session: Session, cohort: Cohort, *, now: datetime | None = None
     due_from: dict[date, set[int]] = {}
     today = local_today(cohort.timezone, now)
 
+    # (id, title) of each module, read from the ORM once rather than per trainee.
+    titled = [(m.id, m.title) for m in modules]
     rows = []
     for enrolment in enrolments:
         pid = enrolment.person_id
@@ -151,7 +153,7 @@ def cohort_grid(session: Session, cohort: Cohort, *, now: datetime | None = None
             if start not in due_from:
                 due_from[start] = {mid for on_date, mids in held
                                    if in_enrolment(on_date, start, None) for mid in mids}
-            row.behind = behind_reasons(row, modules, due_from[start], policy)
+            row.behind = behind_reasons(row, titled, due_from[start], policy)
         rows.append(row)
     if show == "behind":
         rows = [r for r in rows if r.behind]
@@ -163,10 +165,11 @@ def cohort_grid(session: Session, cohort: Cohort, *, now: datetime | None = None
     return Grid(cohort, modules, rows)
 
 
-def behind_reasons(row: GridRow, modules: list[Module], covered: set[int],
+def behind_reasons(row: GridRow, modules: list[tuple[int, str]], covered: set[int],
                    policy: standards.Policy | None) -> list[str]:
-    """Why a trainee is behind; ``covered`` holds the modules due for them (covered by a
-    session held since their enrolment)."""
+    """Why a trainee is behind; ``modules`` are the grid's modules as (id, title) in order,
+    ``covered`` holds the ids of those due for them (covered by a session held since their
+    enrolment)."""
     reasons = []
     percentage = row.attendance.percentage
     if policy is not None and percentage is not None \
@@ -177,10 +180,12 @@ def behind_reasons(row: GridRow, modules: list[Module], covered: set[int],
         reasons.append(f"{len(row.attendance.core_missed)} core session(s) missed, "
                        "not made up")
     cells = row.cells
-    late = [m.title for m in modules if m.id in covered and not cells[m.id].done]
+    late = [title for module_id, title in modules
+            if module_id in covered and not cells[module_id].done]
     if late:
         reasons.append("not finished: " + ", ".join(late))
-    failed = [m.title for m in modules if cells[m.id].attempts and not cells[m.id].passed]
+    failed = [title for module_id, title in modules
+              if cells[module_id].attempts and not cells[module_id].passed]
     if failed:
         reasons.append("quiz not passed: " + ", ".join(failed))
     return reasons

@@ -30,12 +30,17 @@ def cell_words() -> CellWords:
         _("passed"), _("read"), _("not read"), _("attempts"))))
 
 
-def module_cells(row: cohort_grid.GridRow, words: CellWords) -> Markup:
+def module_cells(row: cohort_grid.GridRow, words: CellWords,
+                 percents: dict[float | None, str] | None = None) -> Markup:
     """A trainee's module cells as one piece of HTML, in the modules' order; a cell's look
     comes from its class (CSS). Built here rather than in a Jinja loop, as the attendance
     page's cells are: a cohort of 200 has well over a thousand, and the loop's escaping and
     attribute look-ups cost more than working the cells out. Only escaped words, escaped
-    percentages and whole numbers go in."""
+    percentages and whole numbers go in. ``percents``, shared by a page's rows, keeps each
+    score's escaped text: a cohort's scores repeat, and formatting one costs more than a
+    look-up."""
+    if percents is None:
+        percents = {}
     out = []
     for cell in row.cells.values():
         done = cell.done
@@ -46,8 +51,10 @@ def module_cells(row: cohort_grid.GridRow, words: CellWords) -> Markup:
         else:
             text = f'<td class="none"><b>{words.not_read}</b>'
         if cell.attempts:
-            text += (f"<br>{escape(lms_percent(cell.best_score))} · {words.attempts}: "
-                     f"{int(cell.attempts)}")
+            score = percents.get(cell.best_score)
+            if score is None:
+                score = percents[cell.best_score] = str(escape(lms_percent(cell.best_score)))
+            text += f"<br>{score} · {words.attempts}: {int(cell.attempts)}"
             if cell.passed and not done:
                 text += f" · {words.passed}"
         out.append(text + "</td>")
@@ -59,8 +66,8 @@ def module_cells(row: cohort_grid.GridRow, words: CellWords) -> Markup:
 def grid(cohort_id: int):
     found = managed_cohort(cohort_id)
     result, sort, show = _grid_of(found)
-    words = cell_words()
-    rows = [(row, module_cells(row, words)) for row in result.rows]
+    words, percents = cell_words(), {}
+    rows = [(row, module_cells(row, words, percents)) for row in result.rows]
     return render_template("lms/trainer/grid.html", cohort=found, grid=result, rows=rows,
                            sort=sort, show=show)
 
