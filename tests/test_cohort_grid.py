@@ -69,6 +69,8 @@ def test_query_count_is_the_same_for_5_and_50_trainees(db, content, make_person,
     # Of each person only what the grid shows is read (not the password hash, nor the dates),
     # and what the CSV adds (the email) is there too: writing it runs no query.
     assert not [s for s in fifty if "lms_person.password_hash" in s]
+    # The enrolments are read once, and attendance is worked out from them.
+    assert sum(s.lstrip().startswith("SELECT lms_enrolment.") for s in fifty) == 1, fifty
     with count_queries() as writing:
         assert grid50.rows[0].person.email in cohort_grid.grid_csv(grid50)
     assert writing == []

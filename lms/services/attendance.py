@@ -483,8 +483,11 @@ def compute(sessions: list[TrainingSession] | list[_Facts], enrolled_on: date, p
 def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = None,
                       with_lines: bool = True,
                       sessions: list[TrainingSession] | None = None,
+                      enrolments: list[Enrolment] | None = None,
                       ) -> dict[int, TraineeAttendance]:
-    """Every enrolled trainee's attendance in four queries, whatever the cohort's size.
+    """Every enrolled trainee's attendance in four queries, whatever the cohort's size
+    (fewer when the caller hands over the cohort's ``sessions`` or all its ``enrolments``,
+    already loaded).
 
     ``with_lines=False`` skips the per-session lines (the grid needs only the totals)."""
     now = now or utcnow()
@@ -492,9 +495,12 @@ def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = N
         sessions = list(session.scalars(
             select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)
             .order_by(*IN_ORDER)))
-    enrolled = {pid: (on, withdrawn_on) for pid, on, withdrawn_on in session.execute(
-        select(Enrolment.person_id, Enrolment.enrolled_on, Enrolment.withdrawn_on)
-        .where(Enrolment.cohort_id == cohort.id))}
+    if enrolments is not None:
+        enrolled = {e.person_id: (e.enrolled_on, e.withdrawn_on) for e in enrolments}
+    else:
+        enrolled = {pid: (on, withdrawn_on) for pid, on, withdrawn_on in session.execute(
+            select(Enrolment.person_id, Enrolment.enrolled_on, Enrolment.withdrawn_on)
+            .where(Enrolment.cohort_id == cohort.id))}
     session_ids = [s.id for s in sessions]
     records: dict[int, dict[int, tuple[str, int]]] = {pid: {} for pid in enrolled}
     make_ups: dict[int, dict[int, MakeUp]] = {pid: {} for pid in enrolled}

@@ -126,7 +126,8 @@ def cohort_grid(session: Session, cohort: Cohort, *, now: datetime | None = None
     sessions = list(session.scalars(
         select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)
         .order_by(*IN_ORDER)))
-    attendance = cohort_attendance(session, cohort, now, with_lines=False, sessions=sessions)
+    attendance = cohort_attendance(session, cohort, now, with_lines=False, sessions=sessions,
+                                   enrolments=enrolments)
 
     # Sessions held so far and the modules they covered; what is due depends on each
     # trainee's enrolment day, worked out in memory (no query per trainee).

@@ -441,7 +441,7 @@ def cohort_readiness(session: Session, cohort: Cohort, *, today: date,
         .options(selectinload(Enrolment.person).lazyload(Person.role_rows))),
         key=lambda e: (e.person.name.casefold(), e.person_id))
     attendance = attendance_rules.cohort_attendance(session, cohort, now or utcnow(),
-                                                    with_lines=False)
+                                                    with_lines=False, enrolments=enrolments)
     return _evaluate(session, cohort, enrolments, attendance, today)
 
 
