@@ -483,11 +483,11 @@ def compute(sessions: list[TrainingSession] | list[_Facts], enrolled_on: date, p
 def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = None,
                       with_lines: bool = True,
                       sessions: list[TrainingSession] | None = None,
-                      enrolments: list[Enrolment] | None = None,
+                      enrolled: Iterable[tuple[int, date, date | None]] | None = None,
                       ) -> dict[int, TraineeAttendance]:
     """Every enrolled trainee's attendance in four queries, whatever the cohort's size
-    (fewer when the caller hands over the cohort's ``sessions`` or all its ``enrolments``,
-    already loaded).
+    (fewer when the caller hands over the cohort's ``sessions``, or every enrolment as
+    ``enrolled``: (person id, enrolled on, withdrawn on), already loaded).
 
     ``with_lines=False`` skips the per-session lines (the grid needs only the totals)."""
     now = now or utcnow()
@@ -495,15 +495,14 @@ def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = N
         sessions = list(session.scalars(
             select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)
             .order_by(*IN_ORDER)))
-    if enrolments is not None:
-        enrolled = {e.person_id: (e.enrolled_on, e.withdrawn_on) for e in enrolments}
-    else:
-        enrolled = {pid: (on, withdrawn_on) for pid, on, withdrawn_on in session.execute(
+    if enrolled is None:
+        enrolled = session.execute(
             select(Enrolment.person_id, Enrolment.enrolled_on, Enrolment.withdrawn_on)
-            .where(Enrolment.cohort_id == cohort.id))}
+            .where(Enrolment.cohort_id == cohort.id))
+    by_person = {pid: (on, withdrawn_on) for pid, on, withdrawn_on in enrolled}
     session_ids = [s.id for s in sessions]
-    records: dict[int, dict[int, tuple[str, int]]] = {pid: {} for pid in enrolled}
-    make_ups: dict[int, dict[int, MakeUp]] = {pid: {} for pid in enrolled}
+    records: dict[int, dict[int, tuple[str, int]]] = {pid: {} for pid in by_person}
+    make_ups: dict[int, dict[int, MakeUp]] = {pid: {} for pid in by_person}
     if session_ids:
         # Plain rows on the Core path, not model instances nor the ORM's row processing: a big
         # cohort has thousands of marks (8,000 for 200 trainees x 40 sessions). The Core path
@@ -526,7 +525,7 @@ def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = N
     facts = _facts(sessions, now)
     return {pid: compute(facts, on, pid, records[pid], make_ups[pid], now, with_lines,
                          withdrawn_on)
-            for pid, (on, withdrawn_on) in enrolled.items()}
+            for pid, (on, withdrawn_on) in by_person.items()}
 
 
 def trainee_attendance(session: Session, person_id: int,

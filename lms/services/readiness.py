@@ -440,8 +440,9 @@ def cohort_readiness(session: Session, cohort: Cohort, *, today: date,
         select(Enrolment).where(Enrolment.cohort_id == cohort.id)
         .options(selectinload(Enrolment.person).lazyload(Person.role_rows))),
         key=lambda e: (e.person.name.casefold(), e.person_id))
+    enrolled = [(e.person_id, e.enrolled_on, e.withdrawn_on) for e in enrolments]
     attendance = attendance_rules.cohort_attendance(session, cohort, now or utcnow(),
-                                                    with_lines=False, enrolments=enrolments)
+                                                    with_lines=False, enrolled=enrolled)
     return _evaluate(session, cohort, enrolments, attendance, today)
 
 
