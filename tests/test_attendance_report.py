@@ -250,3 +250,5 @@ def test_query_count_does_not_grow_with_trainees_or_sessions(db, trainer, make_c
         report = attendance_report.attendance_report(db, large)
     assert len(report.rows) == 12 and len(report.sessions) == 8
     assert len(service_small) == len(service_large) <= 10
+    # The enrolments are read once (with their people), not again for the arithmetic.
+    assert sum("FROM lms_enrolment" in s for s in service_large) == 1, service_large

@@ -111,14 +111,17 @@ def attendance_report(session: Session, cohort: Cohort, *, now: datetime | None 
         select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)
         .order_by(*IN_ORDER)))
     enrolled = session.execute(
-        select(Person.id, Person.name, Person.email, Enrolment.withdrawn_on)
+        select(Person.id, Person.name, Person.email, Enrolment.enrolled_on,
+               Enrolment.withdrawn_on)
         .join(Person, Person.id == Enrolment.person_id)
         .where(Enrolment.cohort_id == cohort.id)).all()
-    figures = cohort_attendance(session, cohort, now, with_lines=True, sessions=sessions)
+    # The enrolments just read are handed over, not read again.
+    figures = cohort_attendance(session, cohort, now, with_lines=True, sessions=sessions,
+                                enrolled=[(pid, on, off) for pid, _n, _e, on, off in enrolled])
     # Only sessions that have ended are columns: a later one has nothing to show yet.
     shown = [i for i, item in enumerate(sessions) if has_happened(item, now)]
     rows = []
-    for pid, name, email, withdrawn_on in enrolled:
+    for pid, name, email, _enrolled_on, withdrawn_on in enrolled:
         att = figures[pid]
         lines = att.lines
         rows.append(Row(Trainee(pid, name, email), withdrawn_on, att,
