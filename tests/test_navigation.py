@@ -65,3 +65,27 @@ def test_nobody_signed_in_gets_no_links(client):
     html = client.get("/login").get_data(as_text=True)
     assert nav_links(html) == []
     assert navigation.main_nav(None) == ""
+
+
+def test_the_links_are_rendered_once_per_kind_of_page_unless_templates_reload(
+        app, client_for, trainee, monkeypatch):
+    rendered = []
+    get_template = app.jinja_env.get_template
+
+    def counting(name, *args, **kwargs):
+        if name == "lms/_main_nav.html":
+            rendered.append(name)
+        return get_template(name, *args, **kwargs)
+
+    monkeypatch.setattr(app.jinja_env, "get_template", counting)
+    client = client_for(trainee)
+    first = client.get("/dashboard").get_data(as_text=True)
+    second = client.get("/dashboard").get_data(as_text=True)
+    assert len(rendered) == 1 and nav_links(first) == nav_links(second)
+    client.get("/progress")  # another page: its own links, with its own current page
+    assert len(rendered) == 2
+    # A developer editing templates (auto-reload) sees an edited menu on the next page.
+    monkeypatch.setattr(app.jinja_env, "auto_reload", True)
+    client.get("/progress")
+    client.get("/progress")
+    assert len(rendered) == 4

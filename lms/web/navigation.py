@@ -32,13 +32,16 @@ def main_nav(person: Person | None) -> Markup:
     roles = frozenset(person.roles)
     key = (roles, str(get_locale()), request.endpoint, request.script_root)
     kept: dict = current_app.extensions.setdefault(_KEPT, {})
-    html = kept.get(key)
+    # While templates reload as they are edited (debug), an edited menu shows at once.
+    keeping = not current_app.jinja_env.auto_reload
+    html = kept.get(key) if keeping else None
     if html is None:
         template = current_app.jinja_env.get_template("lms/_main_nav.html")
         # An .html template: Flask's Jinja escapes every value in it.
         html = Markup(template.render(roles=roles))  # noqa: S704
-        with _keeping:
-            if len(kept) >= MOST_KEPT:
-                kept.clear()
-            kept[key] = html
+        if keeping:
+            with _keeping:
+                if len(kept) >= MOST_KEPT:
+                    kept.clear()
+                kept[key] = html
     return html
