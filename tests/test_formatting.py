@@ -105,3 +105,25 @@ def test_a_percentage_is_worked_out_once_per_request_and_value(app, monkeypatch)
     assert worked_out == [79.96, None, 100.0]
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         assert formatting.lms_percent(79.96) == "79.9%"  # a new request, a new language
+
+
+def test_dates_keep_the_apps_configured_formats_and_the_language(app, monkeypatch):
+    # lms formats through Babel with the locale found once per request; a host's configured
+    # pattern (Flask-Babel's date_formats) still applies, and a day's text is remembered.
+    from lms.web import formatting
+
+    formats = app.extensions["babel"].instance.date_formats
+    monkeypatch.setitem(formats, "date.medium", "dd/MM/yyyy")
+    monkeypatch.setitem(formats, "time.short", "HH'h'mm")
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert lms_date(date(2027, 3, 27)) == "27/03/2027"
+        assert lms_time(time(14, 30)) == "14h30"
+        assert lms_datetime(NOON_UTC, "Africa/Nairobi") == "27/03/2027, 15h00"
+    monkeypatch.setitem(formats, "date.medium", None)
+    monkeypatch.setitem(formats, "time.short", None)
+    formatting._day_in.cache_clear()
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert [lms_date(date(2027, 3, 27)) for _ in range(3)] == ["27 mars 2027"] * 3
+        assert lms_date(date(2027, 3, 27), weekday=True) == "sam. 27 mars 2027"
+        assert lms_time(time(14, 30)) == "14:30"
+    assert formatting._day_in.cache_info().hits >= 2

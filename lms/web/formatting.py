@@ -19,8 +19,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, numbers
-from babel.dates import format_skeleton
-from flask import g, has_request_context, request
+from babel import dates as babel_dates
+from flask import current_app, g, has_request_context, request
 from flask_babel import format_date, format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 from jinja2.ext import Extension
@@ -50,6 +50,52 @@ def _local(value: datetime, tz) -> datetime:
     return value.astimezone(_zone(tz))
 
 
+# A page writes dozens of dates and times. Flask-Babel's format_date and format_time find the
+# locale and the configured pattern through Flask's context-local proxies on every call, which
+# cost several times Babel's own formatting; here the locale is found once per request and a
+# day's text is remembered.
+
+
+def _page_locale() -> Locale | None:
+    """The viewer's locale, found once per request; Flask-Babel's answer outside one."""
+    if not has_request_context():
+        return get_locale()
+    locale = g.get("lms_locale")
+    if locale is None:
+        locale = g.lms_locale = get_locale()
+    return locale
+
+
+def _pattern(kind: str, style: str) -> str:
+    """The pattern Flask-Babel would use for ``kind`` ("date", "time") in ``style``: the app's
+    configured one (``Babel.date_formats``), else the style, which Babel reads as the locale's."""
+    return current_app.extensions["babel"].instance.date_formats.get(f"{kind}.{style}") or style
+
+
+@lru_cache(maxsize=8192)
+def _day_in(locale: Locale, day: date, pattern: str) -> str:
+    return babel_dates.format_date(day, pattern, locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _weekday_day_in(locale: Locale, day: date) -> str:
+    return babel_dates.format_skeleton("yMMMEd", day, locale=locale)
+
+
+def _day(value: date, style: str) -> str:
+    locale = _page_locale()
+    if locale is None:
+        return format_date(value, style)
+    return _day_in(locale, value, _pattern("date", style))
+
+
+def _time_of_day(value: time) -> str:
+    locale = _page_locale()
+    if locale is None:
+        return format_time(value, "short", rebase=False)
+    return babel_dates.format_time(value, _pattern("time", "short"), locale=locale)
+
+
 def lms_date(value: date | datetime | None, style: str = "medium", weekday: bool = False,
              tz: str | None = None) -> str:
     """A day: "Sat, 27 Mar 2027" with ``weekday``; an instant is first moved into ``tz``."""
@@ -58,8 +104,8 @@ def lms_date(value: date | datetime | None, style: str = "medium", weekday: bool
     if isinstance(value, datetime):
         value = _local(value, tz).date()
     if weekday:
-        return format_skeleton("yMMMEd", value, locale=get_locale())
-    return format_date(value, style)
+        return _weekday_day_in(_page_locale(), value)
+    return _day(value, style)
 
 
 def lms_time(value: time | datetime | None, tz: str | None = None) -> str:
@@ -68,7 +114,7 @@ def lms_time(value: time | datetime | None, tz: str | None = None) -> str:
         return ""
     if isinstance(value, datetime):
         value = _local(value, tz).time()
-    return format_time(value, "short", rebase=False)
+    return _time_of_day(value)
 
 
 def lms_datetime(value: datetime | None, tz: str | None = None) -> str:
@@ -79,9 +125,9 @@ def lms_datetime(value: datetime | None, tz: str | None = None) -> str:
     if value is None:
         return ""
     local = _local(value, tz)
-    pattern = get_locale().datetime_formats["medium"]
-    text = str(pattern).replace("{1}", format_date(local.date(), "medium")).replace(
-        "{0}", format_time(local.time(), "short", rebase=False))
+    pattern = _page_locale().datetime_formats["medium"]
+    text = str(pattern).replace("{1}", _day(local.date(), "medium")).replace(
+        "{0}", _time_of_day(local.time()))
     if tz is None and lms_viewer_zone() is None:
         text += f" ({local.tzname()})"
     return text
