@@ -72,6 +72,7 @@ from bench.load import (  # noqa: E402
     stop_gunicorn,
     wait_until_up,
 )
+from bench.served_app import SPLIT_HEADER  # noqa: E402
 from lms.models import Module, Question, Quiz  # noqa: E402
 
 LOAD_CLIENTS = 50
@@ -225,6 +226,12 @@ class Timing:
     bare_p95_ms: float = 0.0
     bare_bytes: int = 0
     note: str = ""
+    # Medians of where the time went inside the worker (served_app's X-Bench-Split): the
+    # driver running statements, templates, and the whole request from the first hook to
+    # the last; None when the header is missing.
+    sql_ms: float | None = None
+    render_ms: float | None = None
+    in_request_ms: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -237,12 +244,32 @@ class Samples:
     size: int = 0
     queries: int | None = None  # of the last one
     seen: set[int] = field(default_factory=set)  # every count met
+    splits: list[dict[str, float]] = field(default_factory=list)
 
     def add(self, reply: Any) -> None:
         self.ms.append(reply.ms)
         self.size, self.queries = reply.size, reply.queries
         if reply.queries is not None:
             self.seen.add(reply.queries)
+        split = parse_split(reply.headers.get(SPLIT_HEADER))
+        if split:
+            self.splits.append(split)
+
+    def split_median(self, part: str) -> float | None:
+        found = [s[part] for s in self.splits if part in s]
+        return statistics.median(found) if found else None
+
+
+def parse_split(value: str | None) -> dict[str, float]:
+    """``sql=1.2;render=0.5;request=3.1`` as numbers (empty when absent or malformed)."""
+    parts: dict[str, float] = {}
+    for item in (value or "").split(";"):
+        name, _, figure = item.partition("=")
+        try:
+            parts[name.strip()] = float(figure)
+        except ValueError:
+            return {}
+    return parts
 
 
 def repeat(run: Callable[[], Any], requests: int) -> Samples:
@@ -373,7 +400,10 @@ def time_pages(people: People, chosen: list[Page], requests: int,
         timing = Timing(page.name, page.label, method, path, requests,
                         statistics.median(samples.ms), percentile(samples.ms, 0.95),
                         samples.queries, samples.size, min(samples.seen, default=None),
-                        max(samples.seen, default=None), note=note)
+                        max(samples.seen, default=None), note=note,
+                        sql_ms=samples.split_median("sql"),
+                        render_ms=samples.split_median("render"),
+                        in_request_ms=samples.split_median("request"))
         against = time_get(bare, f"/bench/bare?bytes={samples.size}", requests)
         timing.bare_median_ms = statistics.median(against.ms)
         timing.bare_p95_ms = percentile(against.ms, 0.95)
@@ -590,6 +620,14 @@ def markdown(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timi
         lines.append(f"| {t.label} | {t.median_ms:.1f} | {t.p95_ms:.1f} | "
                      f"{query_count(t)} | {t.bytes / 1024:.1f} | "
                      f"{t.ratio:.1f} | {t.bare_median_ms:.1f} |")
+    lines += ["", "Where each page's time went (medians, ms): the driver running its statements, "
+              "its templates, the rest of the request in lms and Flask (log-in session, "
+              "services, row loading, hooks), and outside the request (opening the session "
+              "cookie, the commit at teardown, gunicorn, the wire and the client).", "",
+              "| page | total | SQL | templates | rest of the request | outside it |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for t in timings:
+        lines.append(split_row(t))
     notes = [f"- {t.label}: {t.note}" for t in timings if t.note]
     notes += [f"- skipped: {line}" for line in skipped]
     if single_worker_peak_kb:
@@ -609,6 +647,15 @@ def markdown(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timi
                          f"{r.socket_errors} socket) | {r.p50_ms:.1f} | {r.p95_ms:.1f} | "
                          f"{peak:.0f} |")
     return "\n".join(lines)
+
+
+def split_row(t: Timing) -> str:
+    if t.in_request_ms is None or t.sql_ms is None or t.render_ms is None:
+        return f"| {t.label} | {t.median_ms:.1f} | ? | ? | ? | ? |"
+    rest = max(0.0, t.in_request_ms - t.sql_ms - t.render_ms)
+    outside = max(0.0, t.median_ms - t.in_request_ms)
+    return (f"| {t.label} | {t.median_ms:.1f} | {t.sql_ms:.2f} | {t.render_ms:.2f} | "
+            f"{rest:.2f} | {outside:.2f} |")
 
 
 def query_count(timing: Timing) -> str:

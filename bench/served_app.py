@@ -4,6 +4,11 @@ plus two things only a benchmark needs:
 
 * an ``X-Bench-Queries`` header on every response: the SQL statements the request executed
   (a ``before_cursor_execute`` listener on lms's engine);
+* an ``X-Bench-Split`` header: where the request's time went inside the worker, in ms:
+  ``sql`` (the driver executing statements), ``render`` (templates, from Flask's
+  ``before_render_template`` to ``template_rendered``) and ``request`` (from the first
+  ``before_request`` to the last ``after_request``). The rest of a timed request is Flask
+  and gunicorn around it, the wire and the client;
 * ``/bench/bare?bytes=N``: a plain Flask route that renders a Jinja template of about N bytes
   and touches no database, so a page's time can be compared with what the same server spends
   on HTTP, routing and templating alone.
@@ -21,10 +26,11 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, before_render_template, request, template_rendered
 from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +40,7 @@ if str(ROOT) not in sys.path:
 from lms import create_app  # noqa: E402
 
 QUERY_HEADER = "X-Bench-Queries"
+SPLIT_HEADER = "X-Bench-Split"
 MAX_BARE_BYTES = 20 * 1024 * 1024
 
 # One row of the bare page: about as much markup per row as lms's tables carry.
@@ -85,6 +92,57 @@ def add_query_header(app: Flask) -> QueryCounter:
     return counter
 
 
+class RequestSplit:
+    """Where one request's time goes inside the worker (one request at a time, as above)."""
+
+    def __init__(self) -> None:
+        self.began = self.sql = self.render = 0.0
+        self._statement_began = self._render_began = 0.0
+        self._rendering = 0  # nested render_template calls are counted once
+
+    def reset(self) -> None:
+        self.began, self.sql, self.render, self._rendering = time.perf_counter(), 0.0, 0.0, 0
+
+    def statement_began(self, *_args: Any) -> None:
+        self._statement_began = time.perf_counter()
+
+    def statement_ended(self, *_args: Any) -> None:
+        self.sql += time.perf_counter() - self._statement_began
+
+    def render_began(self, *_args: Any, **_kwargs: Any) -> None:
+        if not self._rendering:
+            self._render_began = time.perf_counter()
+        self._rendering += 1
+
+    def render_ended(self, *_args: Any, **_kwargs: Any) -> None:
+        self._rendering -= 1
+        if not self._rendering:
+            self.render += time.perf_counter() - self._render_began
+
+    def header(self) -> str:
+        request_ms = (time.perf_counter() - self.began) * 1000
+        return f"sql={self.sql * 1000:.3f};render={self.render * 1000:.3f};request={request_ms:.3f}"
+
+
+def add_split_header(app: Flask) -> RequestSplit:
+    split = RequestSplit()
+    engine = app.extensions["lms"].db.engine
+    event.listen(engine, "before_cursor_execute", split.statement_began)
+    event.listen(engine, "after_cursor_execute", split.statement_ended)
+    before_render_template.connect(split.render_began, app, weak=False)
+    template_rendered.connect(split.render_ended, app, weak=False)
+    # Registered before any other hook of the app's, so the clock starts first; the header
+    # is written by the app's after_request, after the blueprints' (as the query count).
+    app.before_request_funcs.setdefault(None, []).insert(0, split.reset)
+
+    def header(response: Response) -> Response:
+        response.headers[SPLIT_HEADER] = split.header()
+        return response
+
+    app.after_request(header)
+    return split
+
+
 def add_bare_route(app: Flask) -> None:
     template = app.jinja_env.from_string(BARE_TEMPLATE)
     # Measure one rendered row, so N bytes ask for the right number of rows.
@@ -104,5 +162,6 @@ def add_bare_route(app: Flask) -> None:
 def make_app() -> Flask:
     made = create_app()
     add_query_header(made)
+    add_split_header(made)
     add_bare_route(made)
     return made
