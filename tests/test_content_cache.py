@@ -195,6 +195,32 @@ def test_a_modules_anchors_are_found_once_and_again_after_its_text_changes(db, m
     assert content(db).anchors(content(db).module("listening")) == first | {"c-added"}
 
 
+def test_a_modules_text_is_read_once_and_again_after_it_changes(trainee, client, login, db,
+                                                               module, count_queries):
+    login(trainee)
+    assert "Listen with care." in client.get("/modules/listening").get_data(as_text=True)
+    with count_queries() as statements:
+        page = client.get("/modules/listening").get_data(as_text=True)
+    assert "Listen with care." in page
+    assert not [s for s in statements if "body_html" in s]
+    listening = module("listening")
+    listening.body_html = listening.body_html.replace("Listen with care.", "Listen kindly.")
+    db.commit()  # a content change moves the stamp
+    page = client.get("/modules/listening").get_data(as_text=True)
+    assert "Listen kindly." in page and "Listen with care." not in page
+
+
+def test_a_text_the_session_holds_is_never_replaced_by_the_kept_one(db, module):
+    listening = module("listening")
+    db.commit()
+    content(db).with_body(content(db).module("listening"))  # kept for the process
+    db.commit()
+    held = content(db).module("listening")
+    held.body_html = "<p>Not saved yet</p>"
+    assert content(db).with_body(held).body_html == "<p>Not saved yet</p>"
+    assert listening.id == held.id
+
+
 def test_a_json_copy_equals_the_value_and_shares_nothing_mutable():
     value = {"minimum": 80, "ratio": 0.5, "on": True, "none": None,
              "rules": [{"key": "a", "ids": [1, 2]}, "text"], "nested": {"deep": {"x": []}}}

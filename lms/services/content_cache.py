@@ -27,7 +27,17 @@ from sqlalchemy.orm import Session, defer, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from lms.models import Agreement, Curriculum, Module, Question, Quiz, QuizVersion, StandardsPolicy
+from lms.models import (
+    Agreement,
+    Curriculum,
+    Module,
+    ModuleTranslation,
+    Question,
+    Quiz,
+    QuizTranslation,
+    QuizVersion,
+    StandardsPolicy,
+)
 from lms.models.revision import SESSION_KEY, STAMP_KEY, ContentRevision
 
 T = TypeVar("T")
@@ -54,6 +64,11 @@ class _Read:
     # Module id -> the ids in its page (its sections' anchors), found the first time a page
     # needs them: the body is deferred, and the result page needs only its anchors.
     anchors: dict[int, frozenset[str]] = field(default_factory=dict)
+    # Module id -> its text (HTML), read the first time its page is shown.
+    bodies: dict[int, str] = field(default_factory=dict)
+    # The locales any module or quiz is translated into ("fr", "fr-CA"): a page in another
+    # language asks for no translation at all.
+    translated_locales: frozenset[str] = frozenset()
 
 
 _read: WeakKeyDictionary[Engine, _Read] = WeakKeyDictionary()
@@ -125,8 +140,26 @@ class Content:
         requests finding them at once both store the same answer)."""
         found = self.read.anchors.get(module.id)
         if found is None:
-            found = self.read.anchors[module.id] = html_ids(module.body_html)
+            found = self.read.anchors[module.id] = html_ids(self.with_body(module).body_html)
         return found
+
+    def with_body(self, module: Module) -> Module:
+        """``module`` with its text loaded: read once per process and stamp, then set on the
+        session's copy without SQL. A text this session changed, or loaded, is left as it is."""
+        if "body_html" not in inspect(module).unloaded:
+            return module
+        body = self.read.bodies.get(module.id)
+        if body is None:
+            body = self.session.scalar(select(Module.body_html).where(Module.id == module.id))
+            if body is None:  # no such row (any more): the attribute loads, or fails, as usual
+                return module
+            self.read.bodies[module.id] = body
+        set_committed_value(module, "body_html", body)
+        return module
+
+    def translated_into(self, codes: Iterable[str]) -> bool:
+        """Whether any module or quiz is translated into one of these locales."""
+        return any(code in self.read.translated_locales for code in codes)
 
     def agreements(self, curriculum_id: int) -> list[Agreement]:
         """The current agreements; their text loads when read."""
@@ -208,6 +241,8 @@ def _read_all(session: Session, stamp: str | None) -> _Read:
             select(Question.quiz_version_id, func.count(Question.id))
             .where(Question.quiz_version_id.in_(current_versions))
             .group_by(Question.quiz_version_id))}
+        translated = frozenset(loader.scalars(
+            select(ModuleTranslation.locale).union(select(QuizTranslation.locale))))
         live: dict[int, list[int]] = {}
         for module in modules.values():
             if not module.retired:
@@ -218,4 +253,4 @@ def _read_all(session: Session, stamp: str | None) -> _Read:
                  module_ids_by_quiz={m.quiz.id: m.id for m in modules.values()
                                      if m.quiz is not None},
                  live_module_ids=live, policies=policies, agreements=agreements,
-                 question_counts=question_counts)
+                 question_counts=question_counts, translated_locales=translated)

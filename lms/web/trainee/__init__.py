@@ -16,6 +16,7 @@ from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
 from lms.services import agenda, attendance, calendar_feeds, feedback, joining, progress, quizzes
 from lms.services import cohorts as cohorts_service
 from lms.services import readiness as readiness_service
+from lms.services.content_cache import content
 from lms.web import lti
 from lms.web.access import current_person, db_session, roles_required
 from lms.web.addresses import external_url
@@ -67,6 +68,7 @@ def module(slug: str):
     if is_trainee and found.quiz is not None and not found.quiz.retired:
         quiz_state = quizzes.quiz_status(session, person.id, found.quiz)
     shown = translation_for(session, found, body=True, others=(previous, following))
+    found = content(session).with_body(found)  # the text, read once per process and revision
     return render_template("lms/trainee/module.html", module=shown.module(found),
                            previous=shown.titled(previous), following=shown.titled(following),
                            reading=reading, quiz_state=quiz_state, is_trainee=is_trainee)

@@ -4,7 +4,8 @@ content carries a translation; otherwise the original.
 Only texts change: the pages get light stand-ins for the module and the questions whose titles,
 objectives, prompts, option labels and rationales are the translation's, while ids, keys,
 answers and everything scored stay the original's. So an attempt in French is stored, scored and
-counted exactly like one in English. One query per page, whatever the number of questions.
+counted exactly like one in English. One query per page, whatever the number of questions;
+none when nothing is translated into the reader's language.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from lms.models import Module, ModuleTranslation, Question, QuizTranslation
+from lms.services.content_cache import content
 from lms.services.quizzes import AttemptResult, RereadLink, ordered_questions
 
 
@@ -134,8 +136,8 @@ def translation_for(session: Session, module: Module, quiz_version_id: int | Non
     and of the titles of ``others``, in one query; an empty ``Translation`` when there is
     none."""
     codes = locale_candidates()
-    if not codes:
-        return Translation()
+    if not codes or not content(session).translated_into(codes):
+        return Translation()  # nothing is translated into the reader's language: no query
     linked = [m for m in others if m is not None]
     values: dict[str, Any] = {"codes": codes, "module_id": module.id,
                               "quiz_version_id": quiz_version_id}
