@@ -298,3 +298,34 @@ def test_reread_links_follow_the_module_objectives_and_anchors(db, trainee, list
 def test_reread_link_for_an_objective_the_module_no_longer_has(db, module):
     links = quizzes.reread_links(module("listening"), ["gone"])
     assert [(r.objective_id, r.text, r.anchor) for r in links] == [(None, None, None)]
+
+
+def test_a_summary_from_loaded_attempts_equals_the_databases(db, trainee, make_person,
+                                                            listening, count_queries):
+    # The quiz and progress pages load the attempts to list them, and summarise those rather
+    # than asking again: the answer must be the same, whatever the order they came in.
+    now = utcnow() - timedelta(days=2)
+    other = make_person("trainee", name="Someone Else")
+    submit(db, trainee, listening, {**RIGHT, "q-l1": ["a"], "q-l2": ["b"]}, now=now)
+    submit(db, other, listening, RIGHT, now=now)
+    quizzes.start_attempt(db, trainee.id, listening, now=now + timedelta(hours=1))
+    db.commit()
+    asked = quizzes.summarise_attempts(db, trainee.id, [listening.id])
+    loaded = quizzes.attempt_history(db, trainee.id)
+    with count_queries() as statements:
+        from_loaded = quizzes.summarise_attempts(db, trainee.id, [listening.id],
+                                                 list(reversed(loaded)))
+        status = quizzes.quiz_status(db, trainee.id, listening, attempts=loaded)
+    assert statements == []
+    assert from_loaded == asked
+    assert (asked[listening.id].used, asked[listening.id].best_score) == (2, 50.0)
+    assert asked[listening.id].open_attempt_id is not None
+    assert status == quizzes.quiz_status(db, trainee.id, listening)
+
+
+def test_the_quiz_page_reads_the_attempts_once(trainee, login, count_queries):
+    client = login(trainee)
+    client.get("/modules/listening/quiz")
+    with count_queries() as statements:
+        assert client.get("/modules/listening/quiz").status_code == 200
+    assert sum("FROM lms_attempt" in s for s in statements) == 1

@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -180,17 +180,6 @@ def enrolments_of(session: Session, person_id: int) -> list[Enrolment]:
 def is_enrolled(session: Session, person_id: int, cohort_id: int) -> bool:
     return session.scalar(select(Enrolment.id).where(
         Enrolment.person_id == person_id, Enrolment.cohort_id == cohort_id)) is not None
-
-
-# Built once: nearly every trainee page runs it (building a statement and its cache key cost
-# more than running it).
-_ENROLLED_CURRICULA = select(Cohort.curriculum_id).join(
-    Enrolment, Enrolment.cohort_id == Cohort.id).where(
-    Enrolment.person_id == bindparam("person_id"))
-
-
-def enrolled_curriculum_ids(session: Session, person_id: int) -> set[int]:
-    return set(session.scalars(_ENROLLED_CURRICULA, {"person_id": person_id}))
 
 
 # --- enrolling people by name and email (one, or a CSV of many) ---------------------------

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 
 from lms.models import CheckIn, Cohort, Enrolment, JoinRequest, LoginSession, LtiUser, Person
 from lms.models._types import utcnow
-from lms.services import content_cache
+from lms.services import content_cache, enrolled_curricula
 from lms.services.errors import _l
 
 LOGOUT = "logout"
@@ -64,8 +64,9 @@ def start(session: Session, person: Person, *, address: str = "", user_agent: st
 
 
 def _look_up_statement():
-    # The person's roles, their cohort's time zone and the content stamp come in the same
-    # query: every page needs the roles and content, every trainee page shows times.
+    # The person's roles, their cohort's time zone, the content stamp and the curricula they
+    # are enrolled in come in the same query: every page needs the roles and content, every
+    # trainee page shows times, and the module and quiz pages check the curricula.
     zone = (select(Cohort.timezone).join(Enrolment, Enrolment.cohort_id == Cohort.id)
             .where(Enrolment.person_id == Person.id)
             .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc()).limit(1)
@@ -87,7 +88,7 @@ def _look_up_statement():
                                    stand_in.active.is_(True))
                     .correlate(Person))
     return (select(LoginSession, Person, zone, content_cache.stamp_query(), by_lti,
-                   last_check_in, join_pending)
+                   last_check_in, join_pending, enrolled_curricula.as_column())
             .join(Person, Person.id == LoginSession.person_id)
             .where(LoginSession.token_hash == bindparam("token_hash"))
             .options(joinedload(Person.role_rows))
@@ -110,6 +111,7 @@ def look_up(session: Session, token: str) -> tuple[LoginSession, Person] | None:
     found[1].last_check_in_at, found[1].last_check_in_known = found[5], True
     found[1].join_pending = bool(found[6])
     content_cache.noted(session, found[3])  # the page's content then needs no query of its own
+    enrolled_curricula.note(session, found[1].id, found[7])  # nor which modules they may open
     return found[0], found[1]
 
 

@@ -13,7 +13,7 @@ result page. ``attempt_result`` builds the page's data so a hidden key never rea
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -93,14 +93,20 @@ _ATTEMPT_SUMMARY = (
     .order_by(Attempt.started_at, Attempt.id))
 
 
-def summarise_attempts(session: Session, person_id: int,
-                       quiz_ids: Sequence[int]) -> dict[int, AttemptSummary]:
-    """One query for every quiz's attempt summary (no query per quiz)."""
+def summarise_attempts(session: Session, person_id: int, quiz_ids: Sequence[int],
+                       attempts: Iterable[Attempt] | None = None) -> dict[int, AttemptSummary]:
+    """One query for every quiz's attempt summary (no query per quiz); none when the page
+    has loaded the person's ``attempts`` already (all of them at these quizzes, any order:
+    a summary does not depend on it)."""
     out: dict[int, AttemptSummary] = {qid: AttemptSummary() for qid in quiz_ids}
     if not quiz_ids:
         return out
-    rows = session.execute(_ATTEMPT_SUMMARY,
-                           {"person_id": person_id, "quiz_ids": list(quiz_ids)})
+    if attempts is not None:
+        rows: Iterable[tuple] = [(a.id, a.quiz_id, a.submitted_at, a.score, a.passed)
+                                 for a in attempts if a.quiz_id in out]
+    else:
+        rows = session.execute(_ATTEMPT_SUMMARY,
+                               {"person_id": person_id, "quiz_ids": list(quiz_ids)})
     for attempt_id, quiz_id, submitted_at, score, passed in rows:
         summary = out[quiz_id]
         summary.used += 1
@@ -146,10 +152,12 @@ def status_from_summary(version: QuizVersion, summary: AttemptSummary,
     return status
 
 
-def quiz_status(session: Session, person_id: int, quiz: Quiz,
-                now: datetime | None = None) -> QuizStatus:
+def quiz_status(session: Session, person_id: int, quiz: Quiz, now: datetime | None = None,
+                attempts: Iterable[Attempt] | None = None) -> QuizStatus:
+    """Whether the person may start ``quiz`` now, and why not; from ``attempts`` (all of
+    theirs at it, already loaded) when given."""
     now = now or utcnow()
-    summary = summarise_attempts(session, person_id, [quiz.id])[quiz.id]
+    summary = summarise_attempts(session, person_id, [quiz.id], attempts)[quiz.id]
     return status_from_summary(quiz.current_version, summary, now)
 
 

@@ -106,8 +106,8 @@ def _trainee_quiz(slug: str):
 @roles_required(TRAINEE)
 def quiz(slug: str):
     session, person, found = _trainee_quiz(slug)
-    status = quizzes.quiz_status(session, person.id, found.quiz)
     history = quizzes.attempt_history(session, person.id, found.quiz.id)
+    status = quizzes.quiz_status(session, person.id, found.quiz, attempts=history)
     shown = translation_for(session, found).module(found)
     return render_template("lms/trainee/quiz_intro.html", module=shown, status=status,
                            history=history,
@@ -196,8 +196,8 @@ def result(attempt_id: int):
 def my_progress():
     session = db_session()
     person = current_person()
-    curricula = progress.trainee_progress(session, person.id)
     attempts = quizzes.attempt_history(session, person.id)
+    curricula = progress.trainee_progress(session, person.id, attempts=attempts)
     by_quiz: dict[int, list[Attempt]] = {}
     for item in attempts:
         by_quiz.setdefault(item.quiz_id, []).append(item)
