@@ -373,8 +373,8 @@ def test_a_trainees_own_figures_count_make_ups_as_the_cohorts_do(db, setting, ma
     db.expire_all()
     with count_queries() as statements:
         [(_enrolment, own)] = attendance.enrolment_attendance(db, trainee_id, now)
-    # Enrolments, sessions, and the marks with their make-ups (one statement).
-    assert len(statements) == 3
+    # Enrolments, then the sessions with the trainee's marks and their make-ups (one statement).
+    assert len(statements) == 2
     cohort_view = figures(db, cohort, trainee, now)
     for found in (own, cohort_view):
         assert (found.scheduled_minutes, found.attended_minutes) == (60 + 60 + 60 + 60,

@@ -530,7 +530,7 @@ def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = N
 
 def trainee_attendance(session: Session, person_id: int,
                        now: datetime | None = None) -> list[tuple[Cohort, TraineeAttendance]]:
-    """A trainee's own attendance in each cohort they are enrolled in (five queries in all)."""
+    """A trainee's own attendance in each cohort they are enrolled in (two queries in all)."""
     return [(e.cohort, result) for e, result in enrolment_attendance(session, person_id, now)]
 
 
@@ -539,30 +539,27 @@ def trainee_attendance(session: Session, person_id: int,
 _OWN_ENROLMENTS = (select(Enrolment).where(Enrolment.person_id == bindparam("person_id"))
                    .options(joinedload(Enrolment.cohort))
                    .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc()))
-# Only the columns attendance and the pages showing it read (the modules a session covers are
-# loaded only if read): on SQLite each date, time and JSON value is parsed in Python, and the
-# rest of a session's columns cost more to load than the arithmetic. Another column is loaded
-# if something reads it (one query), never wrong.
-_SESSIONS_OF_COHORTS = (select(TrainingSession)
-                        .where(TrainingSession.cohort_id.in_(
-                            bindparam("cohort_ids", expanding=True)))
-                        .options(load_only(TrainingSession.cohort_id, TrainingSession.title,
-                                           TrainingSession.on_date, TrainingSession.starts_at,
-                                           TrainingSession.duration_minutes,
-                                           TrainingSession.is_core,
-                                           TrainingSession.cancelled_at),
-                                 lazyload(TrainingSession.module_links)).order_by(*IN_ORDER))
-_IN_COHORTS = select(TrainingSession.id).where(
-    TrainingSession.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
-# A mark and the make-up for it, if any, in one statement: a make-up counts only while its
-# session is marked as missed, so one without a mark is never needed (at most one per mark:
-# a trainee has one make-up per missed session).
-_OWN_MARKS = (select(AttendanceRecord.session_id, AttendanceRecord.status,
-                     AttendanceRecord.minutes_credited, MakeUp)
-              .outerjoin(MakeUp, and_(MakeUp.person_id == AttendanceRecord.person_id,
-                                      MakeUp.missed_session_id == AttendanceRecord.session_id))
-              .where(AttendanceRecord.person_id == bindparam("person_id"),
-                     AttendanceRecord.session_id.in_(_IN_COHORTS)))
+# The sessions of the trainee's cohorts, each with the trainee's own mark and the make-up for
+# it, if any, in one statement (at most one mark per session and person, and one make-up per
+# missed session and person). Only the session columns attendance and the pages showing it
+# read (the modules a session covers are loaded only if read): on SQLite each date, time and
+# JSON value is parsed in Python, and the rest of a session's columns cost more to load than
+# the arithmetic. Another column is loaded if something reads it (one query), never wrong.
+# A make-up counts only while its session is marked as missed, so one without a mark is never
+# needed: it is joined to the mark.
+_SESSIONS_WITH_OWN_MARKS = (
+    select(TrainingSession, AttendanceRecord.status, AttendanceRecord.minutes_credited, MakeUp)
+    .outerjoin(AttendanceRecord, and_(AttendanceRecord.session_id == TrainingSession.id,
+                                      AttendanceRecord.person_id == bindparam("person_id")))
+    .outerjoin(MakeUp, and_(MakeUp.person_id == AttendanceRecord.person_id,
+                            MakeUp.missed_session_id == AttendanceRecord.session_id))
+    .where(TrainingSession.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
+    .options(load_only(TrainingSession.cohort_id, TrainingSession.title,
+                       TrainingSession.on_date, TrainingSession.starts_at,
+                       TrainingSession.duration_minutes, TrainingSession.is_core,
+                       TrainingSession.cancelled_at),
+             lazyload(TrainingSession.module_links))
+    .order_by(*IN_ORDER))
 
 
 def enrolment_attendance(session: Session, person_id: int, now: datetime | None = None
@@ -572,15 +569,15 @@ def enrolment_attendance(session: Session, person_id: int, now: datetime | None 
     enrolments = list(session.scalars(_OWN_ENROLMENTS, {"person_id": person_id}))
     cohort_ids = [e.cohort_id for e in enrolments]
     sessions: dict[int, list[TrainingSession]] = {cid: [] for cid in cohort_ids}
-    for item in session.scalars(_SESSIONS_OF_COHORTS, {"cohort_ids": cohort_ids}):
-        sessions[item.cohort_id].append(item)
     records: dict[int, tuple[str, int]] = {}
     make_ups: dict[int, MakeUp] = {}
-    for session_id, status, minutes, make_up in session.execute(
-            _OWN_MARKS, {"person_id": person_id, "cohort_ids": cohort_ids}):
-        records[session_id] = (status, minutes)
-        if make_up is not None:
-            make_ups[session_id] = make_up
+    for item, status, minutes, make_up in session.execute(
+            _SESSIONS_WITH_OWN_MARKS, {"person_id": person_id, "cohort_ids": cohort_ids}):
+        sessions[item.cohort_id].append(item)
+        if status is not None:  # a mark (its status is never NULL)
+            records[item.id] = (status, minutes)
+            if make_up is not None:
+                make_ups[item.id] = make_up
     return [(e, compute(sessions[e.cohort_id], e.enrolled_on, person_id, records,
                         make_ups, now, withdrawn_on=e.withdrawn_on))
             for e in enrolments]
