@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, lazyload, load_only, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from lms.models import (
     AttendanceChange,
@@ -365,9 +365,29 @@ def make_up_candidates(session: Session, missed: TrainingSession,
 # --- the computation -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class SessionShown:
+    """A training session as a trainee's own attendance reads and shows it: a plain row, at a
+    third of the cost of loading the model (a dashboard reads 40). It has the attributes of
+    ``TrainingSession`` that attendance, readiness and the trainee's pages read."""
+
+    id: int
+    cohort_id: int
+    title: str
+    on_date: date
+    starts_at: datetime
+    duration_minutes: int
+    is_core: bool
+    cancelled_at: datetime | None
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+
 @dataclass(slots=True)
 class SessionLine:
-    session: TrainingSession
+    session: TrainingSession | SessionShown
     counts: bool
     status: str | None  # None: not yet marked (or not counted)
     minutes: int
@@ -390,9 +410,9 @@ class TraineeAttendance:
     scheduled_minutes: int = 0
     attended_minutes: int = 0
     excused_minutes: int = 0
-    unmarked: list[TrainingSession] = field(default_factory=list)
-    core_missed: list[TrainingSession] = field(default_factory=list)
-    core_made_up: list[TrainingSession] = field(default_factory=list)
+    unmarked: list[TrainingSession | SessionShown] = field(default_factory=list)
+    core_missed: list[TrainingSession | SessionShown] = field(default_factory=list)
+    core_made_up: list[TrainingSession | SessionShown] = field(default_factory=list)
     lines: list[SessionLine] = field(default_factory=list)
     # The day they were withdrawn from the cohort: later sessions do not count.
     withdrawn_on: date | None = None
@@ -409,7 +429,7 @@ class TraineeAttendance:
 class _Facts(NamedTuple):
     """What the arithmetic needs of a session, read once per cohort (cheaper than the ORM)."""
 
-    session: TrainingSession
+    session: TrainingSession | SessionShown
     id: int
     on_date: date
     minutes: int
@@ -417,12 +437,13 @@ class _Facts(NamedTuple):
     live: bool  # not cancelled and already ended
 
 
-def _facts(sessions: list[TrainingSession], now: datetime) -> list[_Facts]:
+def _facts(sessions: list[TrainingSession] | list[SessionShown], now: datetime) -> list[_Facts]:
     return [_Facts(item, item.id, item.on_date, item.duration_minutes, item.is_core,
                    item.cancelled_at is None and has_happened(item, now)) for item in sessions]
 
 
-def compute(sessions: list[TrainingSession] | list[_Facts], enrolled_on: date, person_id: int,
+def compute(sessions: list[TrainingSession] | list[SessionShown] | list[_Facts],
+            enrolled_on: date, person_id: int,
             records: dict[int, tuple[str, int]], make_ups: dict[int, MakeUp], now: datetime,
             with_lines: bool = True, withdrawn_on: date | None = None) -> TraineeAttendance:
     """The arithmetic for one trainee, on rows already loaded (no queries here).
@@ -541,24 +562,21 @@ _OWN_ENROLMENTS = (select(Enrolment).where(Enrolment.person_id == bindparam("per
                    .order_by(Enrolment.enrolled_on.desc(), Enrolment.id.desc()))
 # The sessions of the trainee's cohorts, each with the trainee's own mark and the make-up for
 # it, if any, in one statement (at most one mark per session and person, and one make-up per
-# missed session and person). Only the session columns attendance and the pages showing it
-# read (the modules a session covers are loaded only if read): on SQLite each date, time and
-# JSON value is parsed in Python, and the rest of a session's columns cost more to load than
-# the arithmetic. Another column is loaded if something reads it (one query), never wrong.
-# A make-up counts only while its session is marked as missed, so one without a mark is never
-# needed: it is joined to the mark.
+# missed session and person). The sessions come as plain rows (``SessionShown``) with only
+# the columns attendance and the pages showing it read: on SQLite each date and time is parsed
+# in Python, and loading 40 models cost three times the row. A make-up counts only while its
+# session is marked as missed, so one without a mark is never needed: it is joined to the mark.
+_SESSION_COLUMNS = (TrainingSession.id, TrainingSession.cohort_id, TrainingSession.title,
+                    TrainingSession.on_date, TrainingSession.starts_at,
+                    TrainingSession.duration_minutes, TrainingSession.is_core,
+                    TrainingSession.cancelled_at)
 _SESSIONS_WITH_OWN_MARKS = (
-    select(TrainingSession, AttendanceRecord.status, AttendanceRecord.minutes_credited, MakeUp)
+    select(*_SESSION_COLUMNS, AttendanceRecord.status, AttendanceRecord.minutes_credited, MakeUp)
     .outerjoin(AttendanceRecord, and_(AttendanceRecord.session_id == TrainingSession.id,
                                       AttendanceRecord.person_id == bindparam("person_id")))
     .outerjoin(MakeUp, and_(MakeUp.person_id == AttendanceRecord.person_id,
                             MakeUp.missed_session_id == AttendanceRecord.session_id))
     .where(TrainingSession.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
-    .options(load_only(TrainingSession.cohort_id, TrainingSession.title,
-                       TrainingSession.on_date, TrainingSession.starts_at,
-                       TrainingSession.duration_minutes, TrainingSession.is_core,
-                       TrainingSession.cancelled_at),
-             lazyload(TrainingSession.module_links))
     .order_by(*IN_ORDER))
 
 
@@ -568,11 +586,13 @@ def enrolment_attendance(session: Session, person_id: int, now: datetime | None 
     now = now or utcnow()
     enrolments = list(session.scalars(_OWN_ENROLMENTS, {"person_id": person_id}))
     cohort_ids = [e.cohort_id for e in enrolments]
-    sessions: dict[int, list[TrainingSession]] = {cid: [] for cid in cohort_ids}
+    sessions: dict[int, list[SessionShown]] = {cid: [] for cid in cohort_ids}
     records: dict[int, tuple[str, int]] = {}
     make_ups: dict[int, MakeUp] = {}
-    for item, status, minutes, make_up in session.execute(
+    for row in session.execute(
             _SESSIONS_WITH_OWN_MARKS, {"person_id": person_id, "cohort_ids": cohort_ids}):
+        item = SessionShown(*row[:8])
+        status, minutes, make_up = row[8], row[9], row[10]
         sessions[item.cohort_id].append(item)
         if status is not None:  # a mark (its status is never NULL)
             records[item.id] = (status, minutes)
