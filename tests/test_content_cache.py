@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from lms.database import Database
-from lms.models import ContentRevision, Module
+from lms.models import ContentRevision, Module, Question
 from lms.services import progress
 from lms.services.content_cache import content, json_copy
 
@@ -231,3 +231,26 @@ def test_a_json_copy_equals_the_value_and_shares_nothing_mutable():
     assert value["rules"][0]["ids"] == [1, 2] and value["nested"]["deep"]["x"] == []
     odd = {"a tuple": (1, [2])}  # not JSON: left to deepcopy, still a copy
     assert json_copy(odd) == odd and json_copy(odd)["a tuple"][1] is not odd["a tuple"][1]
+
+
+def test_a_versions_questions_are_read_once_and_are_the_sessions_own(app, db, module,
+                                                                      count_queries):
+    version_id = module("listening").quiz.current_version_id
+    in_order = list(db.scalars(select(Question.key).where(Question.quiz_version_id == version_id)
+                               .order_by(Question.position)))
+    db.commit()
+    version = content(db).module("listening").quiz.current_version
+    assert [q.key for q in content(db).with_questions(version).questions] == in_order
+    db.commit()  # a new transaction: the version is a fresh copy, its questions not loaded
+    again = content(db).module("listening").quiz.current_version
+    with count_queries() as statements:
+        questions = content(db).with_questions(again).questions
+    assert [q.key for q in questions] == in_order and statements == []
+    assert all(q in db for q in questions)
+    # A JSON value changed in one session is that session's alone.
+    questions[0].options.append({"id": "zz", "html": "Added"})
+    with app.extensions["lms"].db.session() as other:
+        theirs = content(other).with_questions(
+            content(other).module("listening").quiz.current_version).questions
+        assert {"id": "zz", "html": "Added"} not in theirs[0].options
+        assert theirs[0] is not questions[0]

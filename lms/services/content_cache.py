@@ -43,7 +43,8 @@ from lms.models.revision import SESSION_KEY, STAMP_KEY, ContentRevision
 T = TypeVar("T")
 # The mutable (JSON) attributes of what is cached, copied for each session.
 _JSON_ATTRIBUTES: dict[type, tuple[str, ...]] = {Module: ("objectives",),
-                                                 StandardsPolicy: ("rules",)}
+                                                 StandardsPolicy: ("rules",),
+                                                 Question: ("options", "correct")}
 
 
 @dataclass
@@ -66,6 +67,9 @@ class _Read:
     anchors: dict[int, frozenset[str]] = field(default_factory=dict)
     # Module id -> its text (HTML), read the first time its page is shown.
     bodies: dict[int, str] = field(default_factory=dict)
+    # Quiz version id -> its questions in order (detached), read the first time an attempt
+    # at it is shown, scored or reviewed: a version's questions never change.
+    questions: dict[int, list[Question]] = field(default_factory=dict)
     # The locales any module or quiz is translated into ("fr", "fr-CA"): a page in another
     # language asks for no translation at all.
     translated_locales: frozenset[str] = frozenset()
@@ -156,6 +160,24 @@ class Content:
             self.read.bodies[module.id] = body
         set_committed_value(module, "body_html", body)
         return module
+
+    def with_questions(self, version: QuizVersion) -> QuizVersion:
+        """``version`` with its questions loaded: read once per process and stamp, then
+        handed out as the session's own copies (what the session holds already wins)."""
+        if "questions" not in inspect(version).unloaded:
+            return version
+        found = self.read.questions.get(version.id)
+        if found is None:
+            # A session of its own on the same connection, as in ``_read_all``: what it loads
+            # is detached when it closes.
+            with Session(bind=self.session.connection(), expire_on_commit=False) as loader:
+                found = list(loader.scalars(select(Question)
+                                            .where(Question.quiz_version_id == version.id)
+                                            .order_by(Question.position)))
+                loader.expunge_all()
+            self.read.questions[version.id] = found
+        set_committed_value(version, "questions", [self._attach(q) for q in found])
+        return version
 
     def translated_into(self, codes: Iterable[str]) -> bool:
         """Whether any module or quiz is translated into one of these locales."""

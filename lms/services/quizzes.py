@@ -178,7 +178,7 @@ def start_attempt(session: Session, person_id: int, quiz: Quiz, now: datetime | 
         return session.get(Attempt, status.open_attempt_id)
     if not status.can_start:
         raise QuizRuleError(status.reason or _l("You cannot start this quiz now."))
-    version = quiz.current_version
+    version = content(session).with_questions(quiz.current_version)
     keys = [q.key for q in version.questions]
     if version.shuffle:
         (rng or random.SystemRandom()).shuffle(keys)
@@ -232,7 +232,9 @@ def submit_attempt(session: Session, person_id: int, attempt: Attempt,
     now = now or utcnow()
     if attempt.person_id != person_id:
         raise TamperedSubmission(_l("This attempt is not yours."))
-    content(session).module_of_quiz(attempt.quiz_id)  # the current version, without a query
+    known = content(session)
+    known.module_of_quiz(attempt.quiz_id)  # the current version, without a query
+    known.with_questions(attempt.quiz_version)  # its questions, read once per process
     responses = parse_submission(attempt, form)
     missing = [key for key in attempt.question_order if not responses.get(key)]
     if missing:
@@ -358,12 +360,14 @@ def attempt_result(session: Session, attempt: Attempt,
     """Everything the result page of a submitted attempt shows, with the key only if allowed.
 
     The same number of queries whatever the number of questions or attempts: the attempt
-    summary and the answers are one query each, the version's questions one more.
+    summary and the answers are one query each (the version's questions come from the
+    content cache).
     """
     # The quiz, its module and current version from the content cache: the attempt's
     # ``quiz`` and ``quiz.module`` are then found in the session, not read again.
     known = content(session)
     known.module_of_quiz(attempt.quiz_id)
+    known.with_questions(attempt.quiz_version)
     status = quiz_status(session, attempt.person_id, attempt.quiz, now)
     show_key = attempt.is_submitted and review_allowed(attempt.quiz_version, status)
     answers = {question_id: (response, mark) for question_id, response, mark in session.execute(
