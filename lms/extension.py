@@ -14,7 +14,6 @@ from flask_wtf.csrf import generate_csrf
 from lms.config import DEFAULT_CONFIG, content_folder
 from lms.database import Database, end_session
 from lms.question_types import get_type
-from lms.web import page_translations
 from lms.web.access import current_person
 from lms.web.navigation import main_nav
 
@@ -50,7 +49,6 @@ class LMS:
         translations = str(Path(__file__).resolve().parent / "translations")
         if translations not in app.extensions["babel"].translation_directories:
             app.extensions["babel"].translation_directories.append(translations)
-        page_translations.install(app)  # templates find the catalogue once per request
         # Only lms_-prefixed globals: a host's own Jinja names are never touched.
         app.jinja_env.globals["lms_csrf_token"] = generate_csrf
         app.jinja_env.globals["lms_base_template"] = app.config["LMS_BASE_TEMPLATE"]

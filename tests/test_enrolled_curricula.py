@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from lms.models import Enrolment
 from lms.services import enrolled_curricula
@@ -68,3 +68,17 @@ def test_what_was_noted_ends_with_the_transaction(db, make_person, content, coun
     with count_queries() as statements:
         assert enrolled_curriculum_ids(db, person.id) == set()
     assert [s for s in statements if ASKS in s]
+
+
+def test_an_unflushed_withdrawal_or_enrolment_is_seen(db, make_person, make_cohort, content):
+    person = make_person("trainee", name="Coming And Going")
+    make_cohort(person)
+    enrolment = db.scalar(select(Enrolment).where(Enrolment.person_id == person.id))
+    enrolled_curricula.note(db, person.id, str(content.id))
+    db.delete(enrolment)  # not flushed: the noted value is out of date
+    assert enrolled_curriculum_ids(db, person.id) == set()
+    db.rollback()
+    other = make_cohort()
+    enrolled_curricula.note(db, person.id, "")
+    db.add(Enrolment(cohort_id=other.id, person_id=person.id, enrolled_on=date(2027, 1, 4)))
+    assert enrolled_curriculum_ids(db, person.id) == {content.id}

@@ -94,9 +94,9 @@ def test_a_percentage_is_worked_out_once_per_request_and_value(app, monkeypatch)
     worked_out: list[float | None] = []
     real = formatting._percent_text
 
-    def counted(value, in_request):
+    def counted(value, locale):
         worked_out.append(value)
-        return real(value, in_request)
+        return real(value, locale)
 
     monkeypatch.setattr(formatting, "_percent_text", counted)
     with app.test_request_context("/", headers={"Accept-Language": "fr"}):
@@ -127,3 +127,18 @@ def test_dates_keep_the_apps_configured_formats_and_the_language(app, monkeypatc
         assert lms_date(date(2027, 3, 27), weekday=True) == "sam. 27 mars 2027"
         assert lms_time(time(14, 30)) == "14:30"
     assert formatting._day_in.cache_info().hits >= 2
+
+
+def test_dates_and_numbers_follow_a_locale_forced_within_the_request(app):
+    # An email written in its recipient's language during someone else's request.
+    from flask_babel import force_locale
+
+    from lms.web.formatting import lms_percent
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert (lms_date(date(2027, 3, 27)), lms_percent(79.96)) == ("Mar 27, 2027", "79.9%")
+        with force_locale("fr"):
+            assert lms_date(date(2027, 3, 27)) == "27 mars 2027"
+            assert lms_percent(79.96) == "79,9\u00a0%"
+            assert lms_datetime(NOON_UTC, "Africa/Nairobi") == "27 mars 2027, 15:00"
+        assert (lms_date(date(2027, 3, 27)), lms_percent(79.96)) == ("Mar 27, 2027", "79.9%")

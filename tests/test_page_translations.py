@@ -47,3 +47,35 @@ def test_a_language_changed_within_the_request_is_followed(app):
 def test_outside_a_request_the_strings_are_the_source_text(app):
     with app.app_context():
         assert render_template_string(SAVED) == "Your language has been saved."
+
+
+def test_a_hosts_own_templates_keep_flask_babels_look_up(app, monkeypatch):
+    # Only lms's blueprints get the kept catalogue; a host page renders as Flask-Babel does.
+    found: list[object] = []
+    real = page_translations.get_translations
+    monkeypatch.setattr(page_translations, "get_translations",
+                        lambda: found.append(1) or real())
+    with app.test_request_context("/a-host-page", headers={"Accept-Language": "fr"}):
+        assert render_template_string(SAVED) == "Votre langue a été enregistrée."
+    assert found == []
+    assert app.jinja_env.globals["gettext"] is not page_translations.template_callables()[
+        "gettext"]
+
+
+def test_lms_pages_work_under_a_host_whose_babel_leaves_jinja_alone(tmp_path, monkeypatch):
+    from flask import Flask
+    from flask_babel import Babel
+
+    from lms import LMS
+
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path / "instance"))
+    host = Flask("host")
+    host.config.update(SECRET_KEY="s", TESTING=True,
+                       LMS_DATABASE_URI=f"sqlite:///{tmp_path / 'lms.sqlite3'}")
+    Babel(host, configure_jinja=False)
+    LMS(host)
+    host.extensions["lms"].db.create_all()
+    page = host.test_client().get("/login")  # the host's Babel chooses the language
+    assert page.status_code == 200
+    assert "Forgot your password?" in page.get_data(as_text=True)
+    host.extensions["lms"].db.dispose()

@@ -18,6 +18,7 @@ from lms.models.people import ADMIN, SUPERVISOR, TRAINEE, TRAINER
 from lms.services import accounts, invitations, joining, time_zones
 from lms.services import supervisors as supervisor_rules
 from lms.services.agenda import EARLIEST, LATEST, recompute_instants
+from lms.services.enrolled_curricula import enrolled_curriculum_ids  # noqa: F401 (importable here, as before)
 from lms.services.errors import ServiceError, _l
 
 MAX_CSV_ROWS = 2000

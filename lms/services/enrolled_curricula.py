@@ -3,9 +3,10 @@ which modules and quizzes a trainee may open.
 
 Nearly every trainee page asks. The log-in session's look-up (``login_sessions.look_up``)
 reads them in the same statement as the person and notes them for the rest of the
-transaction, so a page asks no query of its own. What was noted is forgotten when the
-transaction ends, when a flush changes an enrolment or a cohort, and when a bulk insert,
-update or delete runs through the session: the next question then reads the database.
+transaction, so a page asks no query of its own. What was noted is not used while the session
+holds an unflushed change to an enrolment or a cohort, and is forgotten when the transaction
+ends, when a flush changes an enrolment or a cohort, and when a bulk insert, update or delete
+runs through the session: the next question then reads the database.
 """
 
 from __future__ import annotations
@@ -30,9 +31,17 @@ _ENROLLED_CURRICULA = select(Cohort.curriculum_id).join(
 def enrolled_curriculum_ids(session: Session, person_id: int) -> set[int]:
     """The ids of the curricula ``person_id`` is enrolled in."""
     known = session.info.get(_KEY)
-    if known is not None and known[0] == person_id:
+    if known is not None and known[0] == person_id and not _changes_pending(session):
         return set(known[1])
+    # The query flushes first (autoflush), so what the session holds unflushed is counted.
     return set(session.scalars(_ENROLLED_CURRICULA, {"person_id": person_id}))
+
+
+def _changes_pending(session: Session) -> bool:
+    """Whether the session holds an enrolment or cohort added, changed or deleted but not
+    flushed yet: what was noted may then be out of date."""
+    return any(isinstance(item, (Enrolment, Cohort))
+               for item in chain(session.new, session.dirty, session.deleted))
 
 
 def as_column() -> Any:
@@ -51,9 +60,7 @@ def note(session: Session, person_id: int, column_value: str | None) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _forget_on_change(session: Session, _context: Any, _instances: Any) -> None:
-    if _KEY in session.info and any(
-            isinstance(item, (Enrolment, Cohort))
-            for item in chain(session.new, session.dirty, session.deleted)):
+    if _KEY in session.info and _changes_pending(session):
         session.info.pop(_KEY, None)
 
 

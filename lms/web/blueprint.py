@@ -1,4 +1,5 @@
-"""The one way lms makes a blueprint: CSRF checked and lms error pages on every one."""
+"""The one way lms makes a blueprint: CSRF checked, lms error pages and lms's translation look-up
+on every one."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.routing import IntegerConverter
 from wtforms.validators import ValidationError
+
+from lms.web import page_translations
 
 ERROR_CODES = (400, 401, 403, 404, 405, 409, 422, 429)
 
@@ -139,6 +142,8 @@ def make_blueprint(name: str, import_name: str, url_prefix: str | None = None) -
     bp = Blueprint(name, import_name, url_prefix=url_prefix)
     bp.before_request(check_request)
     bp.after_request(security_headers)
+    # lms's templates find the translation catalogue once per request (a host's are untouched).
+    bp.context_processor(page_translations.template_callables)
     for code in ERROR_CODES:
         bp.register_error_handler(code, error_page)
     return bp

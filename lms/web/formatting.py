@@ -57,13 +57,14 @@ def _local(value: datetime, tz) -> datetime:
 
 
 def _page_locale() -> Locale | None:
-    """The viewer's locale, found once per request; Flask-Babel's answer outside one."""
-    if not has_request_context():
-        return get_locale()
-    locale = g.get("lms_locale")
-    if locale is None:
-        locale = g.lms_locale = get_locale()
-    return locale
+    """The viewer's locale as Flask-Babel holds it for this request: read from its
+    per-request namespace, which ``refresh()`` and ``force_locale`` keep current, without its
+    context look-ups; Flask-Babel's own answer when it has not chosen one yet."""
+    if has_request_context():
+        locale = getattr(g.get("_flask_babel"), "babel_locale", None)
+        if locale is not None:
+            return locale
+    return get_locale()
 
 
 def _pattern(kind: str, style: str) -> str:
@@ -202,33 +203,27 @@ def lms_without_title(html: str | None) -> str:
 def lms_percent(value: float | None) -> str:
     """"79.9%" for 79.96: cut, never rounded up to a threshold (``standards.shown_percent``);
     "—" for no figure."""
-    # Remembered per request by value: a report of 200 trainees writes over a thousand
-    # percentages, and working each out again (cut, locale, cache key) cost more than the cell.
-    in_request = has_request_context()
-    memo = g.get("lms_percents") if in_request else None
-    if memo is not None:
-        found = memo.get(value)
-        if found is not None:
-            return found
-    text = _percent_text(value, in_request)
-    if in_request:
-        if memo is None:
-            memo = g.lms_percents = {}
-        memo[value] = text
-    return text
+    if not has_request_context():  # a PDF, a command: plain unless a locale is forced
+        return _percent_text(value, get_locale())
+    # Remembered per request, locale and value: a report of 200 trainees writes over a
+    # thousand percentages, and working each out again (cut, locale, cache key) cost more
+    # than the cell.
+    locale = _page_locale()
+    kept = g.get("lms_percents")
+    if kept is None or kept[0] is not locale:
+        kept = g.lms_percents = (locale, {})
+    found = kept[1].get(value)
+    if found is None:
+        found = kept[1][value] = _percent_text(value, locale)
+    return found
 
 
-def _percent_text(value: float | None, in_request: bool) -> str:
+def _percent_text(value: float | None, locale: Locale | None) -> str:
     shown = shown_percent(value)
     if not shown:
         return "—"
-    locale = g.get("lms_locale") if in_request else None
     if locale is None:
-        locale = get_locale()
-        if locale is None:  # outside a request (a PDF, a command): plain
-            return f"{shown}%"
-        if in_request:
-            g.lms_locale = locale
+        return f"{shown}%"
     return _percent_in(locale, shown)
 
 

@@ -75,11 +75,7 @@ def choose():
     def save() -> str:
         person.locale = form.locale.data
         db_session().flush()
-        refresh()  # the confirmation is already in the new language
-        # lms.web.formatting keeps the locale, and percentages written in it, beside
-        # Flask-Babel's.
-        g.pop("lms_locale", None)
-        g.pop("lms_percents", None)
+        refresh()  # the confirmation, dates and numbers are already in the new language
         return form.locale.data
 
     outcome = handle_post(form, save, success=lambda _code: _("Your language has been saved."),

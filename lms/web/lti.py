@@ -31,6 +31,7 @@ from lms.models import LtiPlatform, LtiUser, Module
 from lms.models.people import ADMIN, TRAINEE
 from lms.services import lti
 from lms.services.errors import ServiceError
+from lms.web import page_translations
 from lms.web.access import current_person, db_session, public, roles_required, uses_own_accounts
 from lms.web.addresses import external_url
 from lms.web.blueprint import ERROR_CODES, as_id, error_page, make_blueprint, security_headers
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 # ``check_request``'s form-token check; the id_token, state and nonce do that job here.
 bp = Blueprint("lms_lti", __name__, url_prefix="/lti")
 bp.after_request(security_headers)
+bp.context_processor(page_translations.template_callables)
 for _code in ERROR_CODES:
     bp.register_error_handler(_code, error_page)
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, has_app_context
+from flask import g, has_app_context
 from flask_babel import get_translations
+from jinja2 import Environment
 
 
 def current_translations() -> Any:
@@ -36,13 +37,32 @@ def current_translations() -> Any:
     return translations
 
 
-def install(app: Flask) -> None:
-    """Templates' ``_``, ``gettext``, ``ngettext``, ``pgettext`` and ``npgettext`` through
-    ``current_translations`` (the same answers as Flask-Babel's, which they replace)."""
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+def _newstyle_callables() -> dict[str, Any]:
+    """Jinja's newstyle wrappers (autoescaping, ``%(name)s`` formatting) around the functions
+    below, made by Jinja's own ``install_gettext_callables`` on an environment of their own."""
+    # Never renders anything: the wrappers escape as the rendering template's context says.
+    environment = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: current_translations().ugettext(s),
         ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
         pgettext=lambda c, s: current_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    found = {name: environment.globals[name]
+             for name in ("gettext", "ngettext", "pgettext", "npgettext")}
+    # ``_`` too: lms's templates then work under a host whose Babel left Jinja alone
+    # (``Babel(app, configure_jinja=False)``: no i18n extension, no ``_``).
+    found["_"] = found["gettext"]
+    return found
+
+
+_CALLABLES = _newstyle_callables()
+
+
+def template_callables() -> dict[str, Any]:
+    """A context processor for lms's blueprints: their templates' ``_``, ``gettext``,
+    ``ngettext``, ``pgettext``, ``npgettext`` and ``{% trans %}`` (which Jinja looks up in the
+    template's context) go through ``current_translations``. A host's own templates and Jinja
+    environment are left as they are."""
+    return _CALLABLES
