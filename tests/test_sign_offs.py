@@ -245,3 +245,27 @@ def test_readiness_reads_the_latest_sign_off_without_its_snapshot(db, cohort, tr
     assert row.latest_sign_off.decision == "defer"
     assert row.latest_sign_off.plan == "Two supervised role-plays."
     assert row.latest_sign_off.evidence == snapshot  # still there when read
+
+
+def test_readiness_loads_sign_offs_only_for_trainees_who_have_one(db, cohort, trainee,
+                                                                  supervisor, policy,
+                                                                  count_queries):
+    from lms.services import readiness
+
+    db.expire_all()
+    with count_queries() as statements:
+        [row] = readiness.cohort_readiness(db, cohort, today=TODAY)
+    # The latest sign-off's id comes with the rest of the evidence; nobody has one here, so
+    # no statement loads sign-offs.
+    assert row.latest_sign_off is None
+    assert not [s for s in statements if "lms_sign_off.decision" in s]
+    who = judge(db, supervisor, trainee)
+    deploy = sign_offs.sign_off(db, who, trainee, cohort, decision="deploy", today=TODAY,
+                                override_justification="Justified at length for this test.")
+    revocation = sign_offs.revoke(db, who, trainee, deploy, "Breached confidentiality")
+    db.commit()
+    db.expire_all()
+    with count_queries() as statements:
+        [row] = readiness.cohort_readiness(db, cohort, today=TODAY)
+    assert row.latest_sign_off.id == revocation.id and row.latest_sign_off.decision == "revoke"
+    assert len([s for s in statements if "lms_sign_off.decision" in s]) == 1

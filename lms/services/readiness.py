@@ -269,14 +269,15 @@ def _evaluate(session: Session, cohort: Cohort, enrolments: list[Enrolment],
     ids = [e.person_id for e in enrolments]
     known = content(session)
     policy_row = known.policy(cohort.curriculum_id)
-    latest_sign_offs = _latest_sign_offs(session, ids, cohort.curriculum_id)
     if policy_row is None:
+        latest_sign_offs = _latest_sign_offs(session, ids, cohort.curriculum_id)
         return [Readiness(e.person, cohort, None, [], latest_sign_offs.get(e.person_id),
                           e.is_withdrawn) for e in enrolments]
     policy = Policy.from_rules(policy_row.rules)
     modules = [m for m in (known.module(slug) for slug in policy.quiz_modules)
                if m is not None and m.curriculum_id == cohort.curriculum_id]
     found = _evidence(session, ids, cohort.curriculum_id, modules, policy)
+    latest_sign_offs = _sign_offs(session, found.latest_sign_off_ids)
     current_agreements = {a.key: a for a in known.agreements(cohort.curriculum_id)}
     out = []
     for e in enrolments:
@@ -299,7 +300,7 @@ _CURRICULUM = bindparam("curriculum_id")
 
 # Four kinds of evidence come back in one statement (UNION ALL), as rows of one shape: on
 # PostgreSQL each statement is a round trip, and a trainee's dashboard shows readiness.
-_PASS_ROW, _SIGNATURE_ROW, _SUPERVISION_ROW, _RATING_ROW = 1, 2, 3, 4
+_PASS_ROW, _SIGNATURE_ROW, _SUPERVISION_ROW, _RATING_ROW, _SIGN_OFF_ROW = 1, 2, 3, 4, 5
 _TYPES = {"number": Integer(), "amount": Integer(), "key": String(), "label": String(),
           "score": Float(), "at": UTCDateTime(), "on": Date()}
 
@@ -333,6 +334,10 @@ _RANKED_RATINGS = select(
                   CompetencyRating.id.desc())).label("rank"),
 ).where(CompetencyRating.trainee_id.in_(_IDS),
         CompetencyRating.curriculum_id == _CURRICULUM).subquery()
+_RANKED_SIGN_OFFS = select(SignOff.id, func.row_number().over(
+    partition_by=SignOff.trainee_id,
+    order_by=(SignOff.created_at.desc(), SignOff.id.desc())).label("rank")).where(
+    SignOff.trainee_id.in_(_IDS), SignOff.curriculum_id == _CURRICULUM).subquery()
 _OTHER_EVIDENCE = (
     # Signatures of this curriculum's agreements (every version: the latest is kept).
     select(*_evidence_row(_SIGNATURE_ROW, AgreementSignature.person_id, number=Agreement.number,
@@ -351,6 +356,11 @@ _OTHER_EVIDENCE = (
                           key=_RANKED_RATINGS.c.competency, label=_RANKED_RATINGS.c.rating,
                           on=_RANKED_RATINGS.c.observed_on))
     .where(_RANKED_RATINGS.c.rank == 1),
+    # Each trainee's latest sign-off, by id: most trainees have none, and then no statement
+    # loads any (``_sign_offs``).
+    select(*_evidence_row(_SIGN_OFF_ROW, SignOff.trainee_id, number=SignOff.id))
+    .join(_RANKED_SIGN_OFFS, _RANKED_SIGN_OFFS.c.id == SignOff.id)
+    .where(_RANKED_SIGN_OFFS.c.rank == 1),
 )
 # The passes come first: a union's columns take their types from its first SELECT.
 _EVIDENCE_BY_MARK = union_all(_passes(Attempt.score >= bindparam("pass_mark")),
@@ -375,12 +385,13 @@ class _Evidence:
     signed: dict[int, dict[str, tuple[int, datetime]]] = field(default_factory=dict)
     supervised: dict[int, tuple[int, int]] = field(default_factory=dict)  # (sessions, minutes)
     ratings: dict[int, dict[str, LatestRating]] = field(default_factory=dict)
+    latest_sign_off_ids: dict[int, int] = field(default_factory=dict)
 
 
 def _evidence(session: Session, ids: list[int], curriculum_id: int, modules: list[Module],
               policy: Policy) -> _Evidence:
-    """Quiz passes, agreement signatures, supervision totals and latest competency ratings
-    of these trainees, in one query."""
+    """Quiz passes, agreement signatures, supervision totals, latest competency ratings and
+    the ids of the latest sign-offs of these trainees, in one query."""
     found = _Evidence()
     if not ids:
         return found
@@ -401,6 +412,8 @@ def _evidence(session: Session, ids: list[int], curriculum_id: int, modules: lis
             signatures.append((number, person, key, at))
         elif kind == _SUPERVISION_ROW:
             found.supervised[person] = (int(number), int(amount))
+        elif kind == _SIGN_OFF_ROW:
+            found.latest_sign_off_ids[person] = number
         else:
             found.ratings.setdefault(person, {})[key] = LatestRating(number, label, on)
     for number, person, key, at in sorted(signatures, key=lambda s: s[0]):
@@ -408,16 +421,26 @@ def _evidence(session: Session, ids: list[int], curriculum_id: int, modules: lis
     return found
 
 
-_RANKED_SIGN_OFFS = select(SignOff.id, func.row_number().over(
-    partition_by=SignOff.trainee_id,
-    order_by=(SignOff.created_at.desc(), SignOff.id.desc())).label("rank")).where(
-    SignOff.trainee_id.in_(_IDS), SignOff.curriculum_id == _CURRICULUM).subquery()
 # Without the evidence (the readiness snapshot judged at the time, about 2 KB of JSON each):
 # readiness shows a sign-off's decision, date, reasons and plan, and a cohort's report would
 # otherwise parse 200 snapshots it never shows. Read, it loads then.
 _LATEST_SIGN_OFFS = select(SignOff).join(
     _RANKED_SIGN_OFFS, _RANKED_SIGN_OFFS.c.id == SignOff.id).where(
     _RANKED_SIGN_OFFS.c.rank == 1).options(defer(SignOff.evidence))
+
+
+_SIGN_OFFS_BY_ID = select(SignOff).where(
+    SignOff.id.in_(bindparam("sign_off_ids", expanding=True))).options(defer(SignOff.evidence))
+
+
+def _sign_offs(session: Session, by_trainee: dict[int, int]) -> dict[int, SignOff]:
+    """The sign-offs ``_evidence`` found, by trainee (no statement when there are none)."""
+    if not by_trainee:
+        return {}
+    found = {s.id: s for s in session.scalars(
+        _SIGN_OFFS_BY_ID, {"sign_off_ids": list(by_trainee.values())})}
+    return {trainee: found[sign_off_id] for trainee, sign_off_id in by_trainee.items()
+            if sign_off_id in found}
 
 
 def _latest_sign_offs(session: Session, ids: list[int], curriculum_id: int
