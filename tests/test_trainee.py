@@ -412,3 +412,16 @@ def test_quiz_page_counts_the_questions_without_loading_them(trainee, login, cou
         page = client.get("/modules/listening/quiz").get_data(as_text=True)
     assert "4 questions" in page  # the listening quiz's four questions (RIGHT answers them)
     assert not [s for s in statements if "FROM lms_question" in s]
+
+
+def test_the_attempt_page_shows_its_questions_in_order_without_reading_them_again(
+        db, trainee, login, count_queries):
+    client = login(trainee)
+    attempt_id = start(client)
+    order = db.get(Attempt, attempt_id).question_order
+    with count_queries() as statements:
+        page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    # The version's questions were read when the attempt started (the content cache).
+    assert not [s for s in statements if "FROM lms_question" in s]
+    shown = re.findall(r'name="q-([^"]+)"', page)
+    assert list(dict.fromkeys(shown)) == order

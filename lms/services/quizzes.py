@@ -204,6 +204,13 @@ def ordered_questions(attempt: Attempt) -> list[Question]:
     return [by_key[key] for key in attempt.question_order if key in by_key]
 
 
+def attempt_questions(session: Session, attempt: Attempt) -> list[Question]:
+    """The attempt's questions in its order, its version's read once per process (the content
+    cache): what the attempt page shows."""
+    content(session).with_questions(attempt.quiz_version)
+    return ordered_questions(attempt)
+
+
 def parse_submission(attempt: Attempt, form: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     """Check a submitted form against the attempt's questions; raise on anything impossible."""
     if attempt.is_submitted:

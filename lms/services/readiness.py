@@ -298,8 +298,9 @@ def _evaluate(session: Session, cohort: Cohort, enrolments: list[Enrolment],
 _IDS = bindparam("ids", expanding=True)
 _CURRICULUM = bindparam("curriculum_id")
 
-# Four kinds of evidence come back in one statement (UNION ALL), as rows of one shape: on
-# PostgreSQL each statement is a round trip, and a trainee's dashboard shows readiness.
+# Five kinds of evidence come back in one statement (UNION ALL), as rows of one shape: on
+# PostgreSQL each statement is a round trip, and a trainee's dashboard shows readiness. The
+# fifth, each trainee's latest sign-off, is only an id: the sign-offs load when there are any.
 _PASS_ROW, _SIGNATURE_ROW, _SUPERVISION_ROW, _RATING_ROW, _SIGN_OFF_ROW = 1, 2, 3, 4, 5
 _TYPES = {"number": Integer(), "amount": Integer(), "key": String(), "label": String(),
           "score": Float(), "at": UTCDateTime(), "on": Date()}

@@ -147,11 +147,11 @@ def attempt(attempt_id: int):
 
 def _attempt_page(found: Attempt, responses: dict[str, list[str]], missing: list[str]) -> str:
     """The attempt form in the reader's language; field names stay the question keys."""
-    shown = translation_for(db_session(), found.quiz.module, found.quiz_version_id)
-    content(db_session()).with_questions(found.quiz_version)
+    session = db_session()
+    shown = translation_for(session, found.quiz.module, found.quiz_version_id)
     return render_template("lms/trainee/attempt.html", attempt=found,
                            module=shown.module(found.quiz.module),
-                           questions=shown.questions(quizzes.ordered_questions(found)),
+                           questions=shown.questions(quizzes.attempt_questions(session, found)),
                            responses=responses, missing=missing)
 
 
