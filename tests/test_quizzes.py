@@ -329,3 +329,16 @@ def test_the_quiz_page_reads_the_attempts_once(trainee, login, count_queries):
     with count_queries() as statements:
         assert client.get("/modules/listening/quiz").status_code == 200
     assert sum("FROM lms_attempt" in s for s in statements) == 1
+
+
+def test_a_summary_leaves_out_attempts_at_other_quizzes(db, trainee, listening):
+    # The dashboard hands over every row its one statement read; a quiz not asked about (a
+    # retired one, another curriculum's) must not count, nor be given a summary.
+    now = utcnow() - timedelta(days=2)
+    rows = [(1, listening.id, now, 50.0, False), (2, listening.id + 1000, now, 100.0, True),
+            (3, listening.id, None, None, None)]
+    found = quizzes.summarise_attempt_rows([listening.id], rows)
+    assert list(found) == [listening.id]
+    summary = found[listening.id]
+    assert (summary.used, summary.best_score, summary.passed) == (2, 50.0, False)
+    assert (summary.open_attempt_id, summary.last_failed_at) == (3, now)

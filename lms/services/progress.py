@@ -6,7 +6,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import (
+    Boolean,
+    Float,
+    Integer,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -14,7 +24,12 @@ from lms.models import Attempt, Curriculum, Module, ModuleProgress
 from lms.models._types import utcnow
 from lms.services.content_cache import content
 from lms.services.enrolled_curricula import enrolled_curriculum_ids
-from lms.services.quizzes import QuizStatus, status_from_summary, summarise_attempts
+from lms.services.quizzes import (
+    QuizStatus,
+    status_from_summary,
+    summarise_attempt_rows,
+    summarise_attempts,
+)
 
 NOT_STARTED = "not_started"
 READ = "read"
@@ -106,13 +121,31 @@ _READS = select(ModuleProgress.module_id, ModuleProgress.read_at,
     ModuleProgress.person_id == bindparam("person_id"),
     ModuleProgress.module_id.in_(bindparam("module_ids", expanding=True)))
 
+# The dashboard's reads and attempts in one statement (UNION ALL, rows of one shape): on
+# PostgreSQL each statement is a round trip. A read is (module, its version, when); an
+# attempt (quiz, attempt id, when submitted, score, passed). The first SELECT types the
+# columns, so the read's missing score and verdict are typed NULLs.
+_READ_ROW, _ATTEMPT_ROW = 1, 2
+_READS_AND_ATTEMPTS = union_all(
+    select(literal_column(str(_READ_ROW), Integer()).label("kind"),
+           ModuleProgress.module_id.label("thing"), ModuleProgress.module_version.label("number"),
+           ModuleProgress.read_at.label("at"), cast(null(), Float()).label("score"),
+           cast(null(), Boolean()).label("passed"))
+    .where(ModuleProgress.person_id == bindparam("person_id"),
+           ModuleProgress.module_id.in_(bindparam("module_ids", expanding=True))),
+    select(literal_column(str(_ATTEMPT_ROW), Integer()), Attempt.quiz_id, Attempt.id,
+           Attempt.submitted_at, Attempt.score, Attempt.passed)
+    .where(Attempt.person_id == bindparam("person_id"),
+           Attempt.quiz_id.in_(bindparam("quiz_ids", expanding=True))))
+
 
 def trainee_progress(session: Session, person_id: int, now: datetime | None = None,
                      curriculum_ids: set[int] | None = None,
                      attempts: Iterable[Attempt] | None = None) -> list[CurriculumProgress]:
-    """Every enrolled curriculum with each module's state, in four queries whatever the size
-    (content from the content cache); fewer when the caller has read the enrolled
-    ``curriculum_ids`` or all the person's ``attempts`` already."""
+    """Every enrolled curriculum with each module's state, in one query whatever the size
+    (content from the content cache), plus one for the enrolled ``curriculum_ids`` when the
+    caller has not read them; reads only when the caller has loaded all the person's
+    ``attempts`` already."""
     now = now or utcnow()
     if curriculum_ids is None:  # else the caller read the enrolments already
         curriculum_ids = enrolled_curriculum_ids(session, person_id)
@@ -121,11 +154,25 @@ def trainee_progress(session: Session, person_id: int, now: datetime | None = No
     known = content(session)
     curricula = known.curricula(curriculum_ids)
     modules = known.live_modules(curriculum_ids)
-    read = {module_id: (read_at, version) for module_id, read_at, version in session.execute(
-        _READS, {"person_id": person_id, "module_ids": [m.id for m in modules]})}
     live_quizzes = [m.quiz for m in modules
                     if m.quiz is not None and not m.quiz.retired and m.quiz.current_version]
-    summaries = summarise_attempts(session, person_id, [q.id for q in live_quizzes], attempts)
+    quiz_ids = [q.id for q in live_quizzes]
+    module_ids = [m.id for m in modules]
+    read: dict[int, tuple[datetime, int]] = {}
+    if attempts is not None:
+        read = {module_id: (read_at, version) for module_id, read_at, version in session.execute(
+            _READS, {"person_id": person_id, "module_ids": module_ids})}
+        summaries = summarise_attempts(session, person_id, quiz_ids, attempts)
+    else:
+        attempt_rows = []
+        for kind, thing, number, at, score, passed in session.execute(
+                _READS_AND_ATTEMPTS,
+                {"person_id": person_id, "module_ids": module_ids, "quiz_ids": quiz_ids}):
+            if kind == _READ_ROW:
+                read[thing] = (at, number)
+            else:
+                attempt_rows.append((number, thing, at, score, passed))
+        summaries = summarise_attempt_rows(quiz_ids, attempt_rows)
 
     by_curriculum: dict[int, list[ModuleState]] = {c.id: [] for c in curricula}
     for module in modules:

@@ -98,17 +98,26 @@ def summarise_attempts(session: Session, person_id: int, quiz_ids: Sequence[int]
     """One query for every quiz's attempt summary (no query per quiz); none when the page
     has loaded the person's ``attempts`` already (all of them at these quizzes, any order:
     a summary does not depend on it)."""
-    out: dict[int, AttemptSummary] = {qid: AttemptSummary() for qid in quiz_ids}
     if not quiz_ids:
-        return out
+        return {}
     if attempts is not None:
         rows: Iterable[tuple] = [(a.id, a.quiz_id, a.submitted_at, a.score, a.passed)
-                                 for a in attempts if a.quiz_id in out]
+                                 for a in attempts]
     else:
         rows = session.execute(_ATTEMPT_SUMMARY,
                                {"person_id": person_id, "quiz_ids": list(quiz_ids)})
+    return summarise_attempt_rows(quiz_ids, rows)
+
+
+def summarise_attempt_rows(quiz_ids: Sequence[int], rows: Iterable[tuple]
+                           ) -> dict[int, AttemptSummary]:
+    """Each quiz's summary from the person's attempts as ``(id, quiz_id, submitted_at, score,
+    passed)`` rows, in any order (attempts at other quizzes are left out)."""
+    out: dict[int, AttemptSummary] = {qid: AttemptSummary() for qid in quiz_ids}
     for attempt_id, quiz_id, submitted_at, score, passed in rows:
-        summary = out[quiz_id]
+        summary = out.get(quiz_id)
+        if summary is None:
+            continue
         summary.used += 1
         if submitted_at is None:
             summary.open_attempt_id = attempt_id
