@@ -385,13 +385,20 @@ class SessionShown:
         return self.cancelled_at is not None
 
 
+class MadeUp(NamedTuple):
+    """A make-up as a cohort's reports read it: that it stands, and the minutes it credits."""
+
+    id: int
+    minutes_credited: int
+
+
 @dataclass(slots=True)
 class SessionLine:
     session: TrainingSession | SessionShown
     counts: bool
     status: str | None  # None: not yet marked (or not counted)
     minutes: int
-    make_up: MakeUp | None = None
+    make_up: MakeUp | MadeUp | None = None  # the model on a trainee's own pages
 
     @property
     def state(self) -> str:
@@ -444,7 +451,8 @@ def _facts(sessions: list[TrainingSession] | list[SessionShown], now: datetime) 
 
 def compute(sessions: list[TrainingSession] | list[SessionShown] | list[_Facts],
             enrolled_on: date, person_id: int,
-            records: dict[int, tuple[str, int]], make_ups: dict[int, MakeUp], now: datetime,
+            records: dict[int, tuple[str, int]], make_ups: Mapping[int, MakeUp | MadeUp],
+            now: datetime,
             with_lines: bool = True, withdrawn_on: date | None = None) -> TraineeAttendance:
     """The arithmetic for one trainee, on rows already loaded (no queries here).
 
@@ -523,7 +531,7 @@ def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = N
     by_person = {pid: (on, withdrawn_on) for pid, on, withdrawn_on in enrolled}
     session_ids = [s.id for s in sessions]
     records: dict[int, dict[int, tuple[str, int]]] = {pid: {} for pid in by_person}
-    make_ups: dict[int, dict[int, MakeUp]] = {pid: {} for pid in by_person}
+    make_ups: dict[int, dict[int, MakeUp | MadeUp]] = {pid: {} for pid in by_person}
     if session_ids:
         # Plain rows on the Core path, not model instances nor the ORM's row processing: a big
         # cohort has thousands of marks (8,000 for 200 trainees x 40 sessions). The Core path
@@ -539,10 +547,14 @@ def cohort_attendance(session: Session, cohort: Cohort, now: datetime | None = N
             if by_session is None:
                 by_session = records[row[1]] = {}
             by_session[row[0]] = (row[2], row[3])
-        for make_up in session.scalars(select(MakeUp).where(
-                MakeUp.missed_session_id.in_(select(TrainingSession.id).where(
-                    TrainingSession.cohort_id == cohort.id)))):
-            make_ups.setdefault(make_up.person_id, {})[make_up.missed_session_id] = make_up
+        # Make-ups as plain rows too: the reports ask only whether one stands and what it
+        # credits, and a cohort of 200 has hundreds of them.
+        for make_up_id, person_id, missed_id, credited in session.connection().execute(
+                select(MakeUp.id, MakeUp.person_id, MakeUp.missed_session_id,
+                       MakeUp.minutes_credited)
+                .where(MakeUp.missed_session_id.in_(select(TrainingSession.id).where(
+                    TrainingSession.cohort_id == cohort.id)))).all():
+            make_ups.setdefault(person_id, {})[missed_id] = MadeUp(make_up_id, credited)
     facts = _facts(sessions, now)
     return {pid: compute(facts, on, pid, records[pid], make_ups[pid], now, with_lines,
                          withdrawn_on)
