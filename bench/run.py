@@ -559,7 +559,7 @@ def machine(url: str) -> dict[str, Any]:
         "git_commit": git("rev-parse", "--short", "HEAD") or "unknown (not a git checkout)",
         "lms_changes_uncommitted": bool(git("status", "--porcelain", "--", "lms")),
         "gunicorn": gunicorn_version(), "wrk": shutil.which("wrk") is not None,
-        "load_average_start": load_average(),
+        "load_average_start": load_average(), "host_speed_start_ms": host_speed(),
     }
     database = make_url(url)
     found["database"] = database.get_backend_name()
@@ -571,6 +571,27 @@ def machine(url: str) -> dict[str, Any]:
         finally:
             engine.dispose()
     return found
+
+
+def host_speed(rounds: int = 5) -> float:
+    """A yardstick for the host: the fastest of ``rounds`` runs of fixed Python work, in ms.
+
+    The same commit's pages have run 1.3 to 2.3 times slower an hour apart on this kind of
+    virtual machine, with the load average low, because of other tenants on the host. This
+    work looks things up in a dict of 200,000 entries in a scattered order and sorts tuples,
+    like a page's Python, so when it is slower than usual the host is, and a run's figures
+    say so beside it."""
+    keys = [(i * 7919) % 200_003 for i in range(200_000)]
+    fastest = float("inf")
+    for _ in range(rounds):
+        began = time.perf_counter()
+        table = {key: (key, str(key)) for key in keys}
+        total = 0
+        for key in reversed(keys):
+            total += table[key][0]
+        sorted(table.values(), key=lambda row: row[1])
+        fastest = min(fastest, time.perf_counter() - began)
+    return round(fastest * 1000, 1)
 
 
 def load_average() -> str:
@@ -606,6 +627,9 @@ def markdown(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timi
         f"gunicorn {found['gunicorn']}; load average {found['load_average_start']} before, "
         f"{found.get('load_average_end', '?')} after (above {found['cpus']}: other work shared "
         "the cpus)",
+        f"host yardstick (bench/run.py's host_speed, fixed Python work, lower is faster): "
+        f"{found.get('host_speed_start_ms', '?')} ms before, "
+        f"{found.get('host_speed_end_ms', '?')} ms after",
         "dataset: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
                                  for k, v in (manifest.get("counts") or {}).items()),
         "",
@@ -757,6 +781,7 @@ def main() -> int:
         if not failed or args.log is not None:  # a failure's log stays there for reading
             shutil.rmtree(folder, ignore_errors=True)
     found["load_average_end"] = load_average()
+    found["host_speed_end_ms"] = host_speed()
     print(markdown(found, manifest, timings, skipped, loads, args.requests, single_peak))
     if args.json:
         figures = as_json(found, manifest, timings, skipped, loads, single_peak)
