@@ -610,8 +610,11 @@ def git(*arguments: str) -> str:
 
 
 def gunicorn_version() -> str:
-    from importlib.metadata import version
-    return version("gunicorn")
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("gunicorn")
+    except PackageNotFoundError:  # the bench extra is not installed (the report still reads)
+        return "not installed"
 
 
 def markdown(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timing],
