@@ -19,7 +19,6 @@ import argparse
 import gc
 import importlib.util
 import json
-import re
 import statistics
 import sys
 import time
@@ -75,21 +74,18 @@ def main() -> None:
     chosen = arguments()
     from werkzeug.test import EnvironBuilder
 
+    from bench.manifest_people import logged_in_clients
     from lms import create_app
 
     manifest = json.loads(chosen.manifest.read_text())
+    # As bench/in_process.py: CSRF off, so the people log in as manifest_people does.
     app = create_app({"SECRET_KEY": "bench", "LMS_DATABASE_URI": manifest["database_url"],
-                      "LMS_AUTO_UPGRADE": False})
-    client = app.test_client()
-    form = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
-    answer = client.post("/login", data={"email": manifest[chosen.who]["email"],
-                                         "password": manifest["password"],
-                                         "csrf_token": token.group(1) if token else ""})
-    if answer.status_code != 302:
-        raise SystemExit(f"log-in refused ({answer.status_code})")
-    client.get(chosen.page)  # the session cookie as the page leaves it (its CSRF secret)
-    cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+                      "LMS_AUTO_UPGRADE": False, "WTF_CSRF_ENABLED": False})
+    client = logged_in_clients(app, manifest, who=(chosen.who,))[chosen.who]
+    client.get(chosen.page)  # the session cookie as the page leaves it
+    # The cookies the test client sent, as a browser would send them: each request below is
+    # a bare WSGI call, so the test client's own work is not in the figures.
+    cookie = client.get(chosen.page).request.environ.get("HTTP_COOKIE", "")
     use_old = swapper(chosen.module, chosen.old)
 
     def request() -> str:
