@@ -143,9 +143,9 @@ def trainee_progress(session: Session, person_id: int, now: datetime | None = No
                      curriculum_ids: set[int] | None = None,
                      attempts: Iterable[Attempt] | None = None) -> list[CurriculumProgress]:
     """Every enrolled curriculum with each module's state, in one query whatever the size
-    (content from the content cache), plus one for the enrolled ``curriculum_ids`` when the
-    caller has not read them; reads only when the caller has loaded all the person's
-    ``attempts`` already."""
+    (content from the content cache): the person's reads and attempts together. One more
+    when the caller has not read the enrolled ``curriculum_ids``. When the caller has loaded
+    all the person's ``attempts`` already, that query reads only the reads."""
     now = now or utcnow()
     if curriculum_ids is None:  # else the caller read the enrolments already
         curriculum_ids = enrolled_curriculum_ids(session, person_id)
