@@ -179,6 +179,33 @@ def test_a_submission_reads_only_what_it_must(db, trainee, login, count_queries)
     assert db.get(Attempt, attempt_id).score == 100.0
 
 
+def test_a_submission_scores_without_copying_the_questions(db, trainee, login, monkeypatch):
+    # Scoring only reads the questions: the process's cached ones, not a copy per question
+    # merged into the request's session (a tenth of a submission's time).
+    from lms.models import Question
+    from lms.services import content_cache
+
+    client = login(trainee)
+    attempt_id = start(client)
+    copied: list[type] = []
+    attach = content_cache.Content._attach
+
+    def noting(self, item):
+        copied.append(type(item))
+        return attach(self, item)
+
+    monkeypatch.setattr(content_cache.Content, "_attach", noting)
+    wrong = {**RIGHT, "q-l2": ["a"]}  # a multiple choice half right scores nothing
+    assert client.post(f"/attempts/{attempt_id}", data=wrong).status_code == 302
+    assert Question not in copied
+    db.expire_all()
+    attempt = db.get(Attempt, attempt_id)
+    assert (attempt.score, attempt.passed) == (75.0, True)
+    marks = dict(db.execute(select(Answer.question_id, Answer.mark)
+                            .where(Answer.attempt_id == attempt_id)).all())
+    assert sorted(marks.values()) == [0.0, 1.0, 1.0, 1.0]
+
+
 def test_another_trainees_attempt_is_refused(db, trainee, make_person, make_cohort, app):
     client = app.test_client()
     from tests.conftest import log_in

@@ -166,18 +166,34 @@ class Content:
         handed out as the session's own copies (what the session holds already wins)."""
         if "questions" not in inspect(version).unloaded:
             return version
-        found = self.read.questions.get(version.id)
+        set_committed_value(version, "questions",
+                            [self._attach(q) for q in self._questions(version.id)])
+        return version
+
+    def questions_to_score(self, version: QuizVersion) -> list[Question]:
+        """``version``'s questions for reading only, not copied into the session: scoring a
+        submission reads each question's key, type, options and answer and changes nothing,
+        and thirteen copies were a tenth of a submission's time. The cached objects are
+        shared by every request of the process: never change one, nor hand it to a page.
+        Questions the session loaded itself (it may have changed them) are used instead."""
+        if "questions" not in inspect(version).unloaded:
+            return list(version.questions)
+        return self._questions(version.id)
+
+    def _questions(self, version_id: int) -> list[Question]:
+        """The version's questions as read once per process and stamp (detached, every column
+        loaded)."""
+        found = self.read.questions.get(version_id)
         if found is None:
             # A session of its own on the same connection, as in ``_read_all``: what it loads
             # is detached when it closes.
             with Session(bind=self.session.connection(), expire_on_commit=False) as loader:
                 found = list(loader.scalars(select(Question)
-                                            .where(Question.quiz_version_id == version.id)
+                                            .where(Question.quiz_version_id == version_id)
                                             .order_by(Question.position)))
                 loader.expunge_all()
-            self.read.questions[version.id] = found
-        set_committed_value(version, "questions", [self._attach(q) for q in found])
-        return version
+            self.read.questions[version_id] = found
+        return found
 
     def translated_into(self, codes: Iterable[str]) -> bool:
         """Whether any module or quiz is translated into one of these locales."""

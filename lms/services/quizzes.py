@@ -220,17 +220,20 @@ def attempt_questions(session: Session, attempt: Attempt) -> list[Question]:
     return ordered_questions(attempt)
 
 
-def parse_submission(attempt: Attempt, form: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
-    """Check a submitted form against the attempt's questions; raise on anything impossible."""
+def parse_submission(attempt: Attempt, form: Mapping[str, Sequence[str]],
+                     questions: Sequence[Question] | None = None) -> dict[str, list[str]]:
+    """Check a submitted form against the attempt's questions (``questions``, else its
+    version's); raise on anything impossible."""
     if attempt.is_submitted:
         raise TamperedSubmission(_l("This attempt was already submitted."))
-    questions = {q.key: q for q in attempt.quiz_version.questions}
-    responses: dict[str, list[str]] = {key: [] for key in questions}
+    by_key = {q.key: q for q in (attempt.quiz_version.questions if questions is None
+                                 else questions)}
+    responses: dict[str, list[str]] = {key: [] for key in by_key}
     for name, values in form.items():
         if not name.startswith(FIELD_PREFIX):
             continue
         key = name[len(FIELD_PREFIX):]
-        question = questions.get(key)
+        question = by_key.get(key)
         if question is None:
             raise TamperedSubmission(_l("Question '%(key)s' is not in this quiz.", key=key))
         option_ids = [o["id"] for o in question.options]
@@ -250,12 +253,12 @@ def submit_attempt(session: Session, person_id: int, attempt: Attempt,
         raise TamperedSubmission(_l("This attempt is not yours."))
     known = content(session)
     known.module_of_quiz(attempt.quiz_id)  # the current version, without a query
-    known.with_questions(attempt.quiz_version)  # its questions, read once per process
-    responses = parse_submission(attempt, form)
+    # Its questions as read once per process, only read here: no copies in the session.
+    questions = known.questions_to_score(attempt.quiz_version)
+    responses = parse_submission(attempt, form, questions)
     missing = [key for key in attempt.question_order if not responses.get(key)]
     if missing:
         raise IncompleteSubmission(missing, responses)
-    questions = attempt.quiz_version.questions
     marks = {q.id: get_type(q.type).score(q.correct, responses[q.key]) for q in questions}
     score = round(100.0 * sum(marks.values()) / len(questions), 2) if questions else 0.0
     passed = score >= attempt.quiz_version.pass_mark
