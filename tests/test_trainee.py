@@ -181,7 +181,7 @@ def test_a_submission_reads_only_what_it_must(db, trainee, login, count_queries)
 
 def test_a_submission_scores_without_copying_the_questions(db, trainee, login, monkeypatch):
     # Scoring only reads the questions: the process's cached ones, not a copy per question
-    # merged into the request's session (a tenth of a submission's time).
+    # merged into the request's session (about a sixth of a submission's CPU time).
     from lms.models import Question
     from lms.services import content_cache
 

@@ -173,7 +173,7 @@ class Content:
     def questions_to_score(self, version: QuizVersion) -> list[Question]:
         """``version``'s questions for reading only, not copied into the session: scoring a
         submission reads each question's key, type, options and answer and changes nothing,
-        and thirteen copies were a tenth of a submission's time. The cached objects are
+        and thirteen copies were about a sixth of a submission's CPU time. The cached objects are
         shared by every request of the process: never change one, nor hand it to a page.
         Questions the session loaded itself (it may have changed them) are used instead."""
         if "questions" not in inspect(version).unloaded:

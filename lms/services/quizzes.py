@@ -221,13 +221,12 @@ def attempt_questions(session: Session, attempt: Attempt) -> list[Question]:
 
 
 def parse_submission(attempt: Attempt, form: Mapping[str, Sequence[str]],
-                     questions: Sequence[Question] | None = None) -> dict[str, list[str]]:
-    """Check a submitted form against the attempt's questions (``questions``, else its
-    version's); raise on anything impossible."""
+                     questions: Sequence[Question]) -> dict[str, list[str]]:
+    """Check a submitted form against the attempt's ``questions``; raise on anything
+    impossible."""
     if attempt.is_submitted:
         raise TamperedSubmission(_l("This attempt was already submitted."))
-    by_key = {q.key: q for q in (attempt.quiz_version.questions if questions is None
-                                 else questions)}
+    by_key = {q.key: q for q in questions}
     responses: dict[str, list[str]] = {key: [] for key in by_key}
     for name, values in form.items():
         if not name.startswith(FIELD_PREFIX):
