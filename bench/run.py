@@ -11,7 +11,8 @@ worker closes every connection anyway). It records the median and 95th percentil
 response's size and the SQL statements of one request (`X-Bench-Queries`), then times
 `/bench/bare?bytes=<that size>` the same way: a Flask route on the same server that renders a
 Jinja template of the same size and reads no database. "ratio to bare" is page median / bare
-median.
+median. For a logged-in page, `/bench/floor?bytes=<that size>` is timed too, with the page's
+own log-in: the bare route after lms's log-in check, the least any logged-in page costs.
 
 Then (unless --no-load) gunicorn with 2 and then 4 workers serves 50 concurrent clients for
 --load-seconds each, all on the trainee dashboard with the cookies of several logged-in
@@ -225,6 +226,8 @@ class Timing:
     bare_median_ms: float = 0.0
     bare_p95_ms: float = 0.0
     bare_bytes: int = 0
+    # /bench/floor with the page's own log-in: the bare route after lms's log-in check.
+    floor_median_ms: float | None = None
     note: str = ""
     # Medians of where the time went inside the worker (served_app's X-Bench-Split): the
     # driver running statements, templates, and the whole request from the first hook to
@@ -408,6 +411,10 @@ def time_pages(people: People, chosen: list[Page], requests: int,
         timing.bare_median_ms = statistics.median(against.ms)
         timing.bare_p95_ms = percentile(against.ms, 0.95)
         timing.bare_bytes = against.size
+        if page.who != "anonymous":
+            floor_browser = people.role(page.who)
+            timing.floor_median_ms = statistics.median(
+                time_get(floor_browser, f"/bench/floor?bytes={samples.size}", requests).ms)
         print(f"  {page.name}: {timing.median_ms:.1f} ms median, {timing.queries} queries, "
               f"{timing.bytes / 1024:.0f} KB, {timing.ratio:.1f} x bare", file=sys.stderr,
               flush=True)
@@ -638,15 +645,18 @@ def markdown(found: dict[str, Any], manifest: dict[str, Any], timings: list[Timi
         "",
         f"One sync worker; 1 warm-up then {requests} sequential requests per page, a new "
         "connection each; the bare route renders a template of the page's size with no "
-        "database work.",
+        "database work; the logged-in floor is that route after lms's log-in check, with the "
+        "page's own log-in.",
         "",
-        "| page | median ms | p95 ms | queries | KB | ratio to bare | bare ms |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| page | median ms | p95 ms | queries | KB | ratio to bare | bare ms "
+        "| logged-in floor ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for t in timings:
+        floor = "" if t.floor_median_ms is None else f"{t.floor_median_ms:.1f}"
         lines.append(f"| {t.label} | {t.median_ms:.1f} | {t.p95_ms:.1f} | "
                      f"{query_count(t)} | {t.bytes / 1024:.1f} | "
-                     f"{t.ratio:.1f} | {t.bare_median_ms:.1f} |")
+                     f"{t.ratio:.1f} | {t.bare_median_ms:.1f} | {floor} |")
     lines += ["", "Where each page's time went (medians, ms): the driver running its statements, "
               "its templates, the rest of the request in lms and Flask (log-in session, "
               "services, row loading, hooks), and outside the request (opening the session "

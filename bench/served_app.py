@@ -11,7 +11,9 @@ plus two things only a benchmark needs:
   and gunicorn around it, the wire and the client;
 * ``/bench/bare?bytes=N``: a plain Flask route that renders a Jinja template of about N bytes
   and touches no database, so a page's time can be compared with what the same server spends
-  on HTTP, routing and templating alone.
+  on HTTP, routing and templating alone;
+* ``/bench/floor?bytes=N``: the same, for a logged-in person only, after lms's own log-in
+  check: the least any logged-in lms page costs (403 without a live log-in session).
 
     gunicorn --workers 1 'bench.served_app:make_app()'
 
@@ -30,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, before_render_template, request, template_rendered
+from flask import Flask, Response, abort, before_render_template, request, template_rendered
 from sqlalchemy import event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,7 +158,17 @@ def add_bare_route(app: Flask) -> None:
         html = template.render(title="Bare", rows=rows, filler=FILLER)
         return Response(html, mimetype="text/html")
 
+    def floor() -> Response:
+        # What every logged-in lms page pays before its own work: the session cookie, the
+        # log-in session's look-up (lms's own, one statement) and the commit at teardown.
+        from lms.web.access import current_person
+
+        if current_person() is None:
+            abort(403)
+        return bare()
+
     app.add_url_rule("/bench/bare", "bench_bare", bare)
+    app.add_url_rule("/bench/floor", "bench_floor", floor)
 
 
 def make_app() -> Flask:

@@ -30,3 +30,14 @@ def test_a_missing_or_broken_split_is_no_figures(value):
 def test_a_split_reads_as_numbers():
     assert parse_split("sql=1.25;render=0.5;request=3") == {"sql": 1.25, "render": 0.5,
                                                             "request": 3.0}
+
+
+def test_the_floor_route_answers_a_logged_in_person_only(app, client, trainee, login):
+    from bench.served_app import add_bare_route
+
+    add_bare_route(app)
+    assert client.get("/bench/floor?bytes=2000").status_code == 403
+    assert client.get("/bench/bare?bytes=2000").status_code == 200
+    page = login(trainee).get("/bench/floor?bytes=2000")
+    assert page.status_code == 200
+    assert 1800 <= len(page.data) <= 2200  # about the size asked for
