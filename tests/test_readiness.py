@@ -182,6 +182,11 @@ def test_a_cohort_costs_the_same_queries_for_5_and_50(db, cohort, trainee, polic
         rows = readiness.cohort_readiness(db, cohort, today=TODAY)
     assert len(rows) == 50
     assert len(fifty) == len(five)
+    # The evidence names the cohort, not its trainees one by one: the same statement for 5
+    # and 50 (a list of 200 ids bound five times was a statement of 1,000 parameters).
+    evidence = [s for s in five if "lms_competency_rating" in s]
+    assert len(evidence) == 1
+    assert evidence == [s for s in fifty if "lms_competency_rating" in s]
 
 
 def test_months_before_keeps_within_the_month():

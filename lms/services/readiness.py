@@ -264,19 +264,22 @@ def _competencies(policy: Policy, latest: dict[str, Any]) -> Criterion:
 
 
 def _evaluate(session: Session, cohort: Cohort, enrolments: list[Enrolment],
-              attendance: dict[int, TraineeAttendance], today: date) -> list[Readiness]:
-    """Readiness of these enrolments in ``cohort``: a fixed number of queries."""
-    ids = [e.person_id for e in enrolments]
+              attendance: dict[int, TraineeAttendance], today: date,
+              whose: _Whose) -> list[Readiness]:
+    """Readiness of these enrolments in ``cohort``: a fixed number of queries. ``whose``
+    names the same trainees to the database: the cohort's, or one trainee."""
+    if not enrolments:
+        return []
     known = content(session)
     policy_row = known.policy(cohort.curriculum_id)
     if policy_row is None:
-        latest_sign_offs = _latest_sign_offs(session, ids, cohort.curriculum_id)
+        latest_sign_offs = _latest_sign_offs(session, whose, cohort.curriculum_id)
         return [Readiness(e.person, cohort, None, [], latest_sign_offs.get(e.person_id),
                           e.is_withdrawn) for e in enrolments]
     policy = Policy.from_rules(policy_row.rules)
     modules = [m for m in (known.module(slug) for slug in policy.quiz_modules)
                if m is not None and m.curriculum_id == cohort.curriculum_id]
-    found = _evidence(session, ids, cohort.curriculum_id, modules, policy)
+    found = _evidence(session, whose, cohort.curriculum_id, modules, policy)
     latest_sign_offs = _sign_offs(session, found.latest_sign_off_ids)
     current_agreements = {a.key: a for a in known.agreements(cohort.curriculum_id)}
     out = []
@@ -294,9 +297,28 @@ def _evaluate(session: Session, cohort: Cohort, enrolments: list[Enrolment],
 
 # The statements readiness runs for every trainee page that shows it (the dashboard among them)
 # are built once: building a statement and its cache key cost more than running it. The
-# values are bound per call; ``expanding`` binds a list.
-_IDS = bindparam("ids", expanding=True)
+# values are bound per call.
 _CURRICULUM = bindparam("curriculum_id")
+
+# Whose evidence: a cohort's trainees, named by the cohort (the database finds its members: a
+# list of 200 ids bound five times made a statement of 1,000 parameters that the driver parsed
+# again on every call, a third of the evidence's time on PostgreSQL), or one trainee.
+COHORT, TRAINEE = "cohort", "trainee"
+_OF = {COHORT: lambda person: person.in_(
+           select(Enrolment.person_id).where(Enrolment.cohort_id == bindparam("cohort_id"))),
+       TRAINEE: lambda person: person == bindparam("person_id")}
+
+
+class _Whose(NamedTuple):
+    """The trainees a readiness statement reads: ``COHORT`` with the cohort's id, or
+    ``TRAINEE`` with the person's."""
+
+    scope: str
+    id: int
+
+    def values(self) -> dict[str, int]:
+        return {"cohort_id" if self.scope == COHORT else "person_id": self.id}
+
 
 # Five kinds of evidence come back in one statement (UNION ALL), as rows of one shape: on
 # PostgreSQL each statement is a round trip, and a trainee's dashboard shows readiness. The
@@ -314,59 +336,71 @@ def _evidence_row(kind: int, person: Any, **values: Any) -> list[Any]:
         for name, type_ in _TYPES.items()]
 
 
-def _passes(where: Any) -> Select:
-    # A pass: at least the policy's pass mark when it sets one, else the quiz's own verdict.
-    # The database leaves the rest out (a cohort's failed attempts are never read).
-    return select(*_evidence_row(_PASS_ROW, Attempt.person_id, number=Attempt.quiz_id,
-                                 score=Attempt.score, at=Attempt.submitted_at)).where(
-        Attempt.person_id.in_(_IDS),
-        Attempt.quiz_id.in_(bindparam("quiz_ids", expanding=True)),
-        Attempt.submitted_at.is_not(None), where)
+def _ranked_sign_offs(of: Any) -> Any:
+    """The trainees' sign-offs of the curriculum, each trainee's latest ranked 1."""
+    return select(SignOff.id, func.row_number().over(
+        partition_by=SignOff.trainee_id,
+        order_by=(SignOff.created_at.desc(), SignOff.id.desc())).label("rank")).where(
+        of(SignOff.trainee_id), SignOff.curriculum_id == _CURRICULUM).subquery()
 
 
-# The latest observed counts, not the latest typed in (a back-filled old observation does not
-# undo a newer one).
-_RANKED_RATINGS = select(
-    CompetencyRating.id, CompetencyRating.trainee_id, CompetencyRating.competency,
-    CompetencyRating.rating, CompetencyRating.observed_on,
-    func.row_number().over(
-        partition_by=(CompetencyRating.trainee_id, CompetencyRating.competency),
-        order_by=(CompetencyRating.observed_on.desc(), CompetencyRating.created_at.desc(),
-                  CompetencyRating.id.desc())).label("rank"),
-).where(CompetencyRating.trainee_id.in_(_IDS),
-        CompetencyRating.curriculum_id == _CURRICULUM).subquery()
-_RANKED_SIGN_OFFS = select(SignOff.id, func.row_number().over(
-    partition_by=SignOff.trainee_id,
-    order_by=(SignOff.created_at.desc(), SignOff.id.desc())).label("rank")).where(
-    SignOff.trainee_id.in_(_IDS), SignOff.curriculum_id == _CURRICULUM).subquery()
-_OTHER_EVIDENCE = (
-    # Signatures of this curriculum's agreements (every version: the latest is kept).
-    select(*_evidence_row(_SIGNATURE_ROW, AgreementSignature.person_id, number=Agreement.number,
-                          key=Agreement.key, at=AgreementSignature.signed_at))
-    .join(Agreement, Agreement.id == AgreementSignature.agreement_id)
-    .where(AgreementSignature.person_id.in_(_IDS), Agreement.curriculum_id == _CURRICULUM),
-    # Supervision: sessions attended and their minutes.
-    select(*_evidence_row(_SUPERVISION_ROW, SupervisionAttendee.trainee_id,
-                          number=func.count(SupervisionRecord.id),
-                          amount=func.coalesce(func.sum(SupervisionRecord.duration_minutes), 0)))
-    .join(SupervisionRecord, SupervisionRecord.id == SupervisionAttendee.record_id)
-    .where(SupervisionAttendee.trainee_id.in_(_IDS))
-    .group_by(SupervisionAttendee.trainee_id),
-    # Each competency's latest rating: the database picks it, older ones are never loaded.
-    select(*_evidence_row(_RATING_ROW, _RANKED_RATINGS.c.trainee_id, number=_RANKED_RATINGS.c.id,
-                          key=_RANKED_RATINGS.c.competency, label=_RANKED_RATINGS.c.rating,
-                          on=_RANKED_RATINGS.c.observed_on))
-    .where(_RANKED_RATINGS.c.rank == 1),
-    # Each trainee's latest sign-off, by id: most trainees have none, and then no statement
-    # loads any (``_sign_offs``).
-    select(*_evidence_row(_SIGN_OFF_ROW, SignOff.trainee_id, number=SignOff.id))
-    .join(_RANKED_SIGN_OFFS, _RANKED_SIGN_OFFS.c.id == SignOff.id)
-    .where(_RANKED_SIGN_OFFS.c.rank == 1),
-)
-# The passes come first: a union's columns take their types from its first SELECT.
-_EVIDENCE_BY_MARK = union_all(_passes(Attempt.score >= bindparam("pass_mark")),
-                              *_OTHER_EVIDENCE)
-_EVIDENCE_BY_VERDICT = union_all(_passes(Attempt.passed.is_(True)), *_OTHER_EVIDENCE)
+def _evidence_statements(of: Any) -> dict[bool, Select]:
+    """The evidence of the trainees ``of`` picks, by whether the policy sets a pass mark."""
+
+    def passes(where: Any) -> Select:
+        # A pass: at least the policy's pass mark when it sets one, else the quiz's own
+        # verdict. The database leaves the rest out (a cohort's failed attempts are never read).
+        return select(*_evidence_row(_PASS_ROW, Attempt.person_id, number=Attempt.quiz_id,
+                                     score=Attempt.score, at=Attempt.submitted_at)).where(
+            of(Attempt.person_id),
+            Attempt.quiz_id.in_(bindparam("quiz_ids", expanding=True)),
+            Attempt.submitted_at.is_not(None), where)
+
+    # The latest observed counts, not the latest typed in (a back-filled old observation
+    # does not undo a newer one).
+    ranked_ratings = select(
+        CompetencyRating.id, CompetencyRating.trainee_id, CompetencyRating.competency,
+        CompetencyRating.rating, CompetencyRating.observed_on,
+        func.row_number().over(
+            partition_by=(CompetencyRating.trainee_id, CompetencyRating.competency),
+            order_by=(CompetencyRating.observed_on.desc(), CompetencyRating.created_at.desc(),
+                      CompetencyRating.id.desc())).label("rank"),
+    ).where(of(CompetencyRating.trainee_id),
+            CompetencyRating.curriculum_id == _CURRICULUM).subquery()
+    ranked_sign_offs = _ranked_sign_offs(of)
+    other_evidence = (
+        # Signatures of this curriculum's agreements (every version: the latest is kept).
+        select(*_evidence_row(_SIGNATURE_ROW, AgreementSignature.person_id,
+                              number=Agreement.number, key=Agreement.key,
+                              at=AgreementSignature.signed_at))
+        .join(Agreement, Agreement.id == AgreementSignature.agreement_id)
+        .where(of(AgreementSignature.person_id), Agreement.curriculum_id == _CURRICULUM),
+        # Supervision: sessions attended and their minutes.
+        select(*_evidence_row(_SUPERVISION_ROW, SupervisionAttendee.trainee_id,
+                              number=func.count(SupervisionRecord.id),
+                              amount=func.coalesce(func.sum(SupervisionRecord.duration_minutes),
+                                                   0)))
+        .join(SupervisionRecord, SupervisionRecord.id == SupervisionAttendee.record_id)
+        .where(of(SupervisionAttendee.trainee_id))
+        .group_by(SupervisionAttendee.trainee_id),
+        # Each competency's latest rating: the database picks it, older ones are never loaded.
+        select(*_evidence_row(_RATING_ROW, ranked_ratings.c.trainee_id,
+                              number=ranked_ratings.c.id, key=ranked_ratings.c.competency,
+                              label=ranked_ratings.c.rating, on=ranked_ratings.c.observed_on))
+        .where(ranked_ratings.c.rank == 1),
+        # Each trainee's latest sign-off, by id: most trainees have none, and then no
+        # statement loads any (``_sign_offs``).
+        select(*_evidence_row(_SIGN_OFF_ROW, SignOff.trainee_id, number=SignOff.id))
+        .join(ranked_sign_offs, ranked_sign_offs.c.id == SignOff.id)
+        .where(ranked_sign_offs.c.rank == 1),
+    )
+    # The passes come first: a union's columns take their types from its first SELECT.
+    return {True: union_all(passes(Attempt.score >= bindparam("pass_mark")), *other_evidence),
+            False: union_all(passes(Attempt.passed.is_(True)), *other_evidence)}
+
+
+# By scope, then by whether the policy sets a pass mark.
+_EVIDENCE = {scope: _evidence_statements(of) for scope, of in _OF.items()}
 
 
 class LatestRating(NamedTuple):
@@ -389,20 +423,18 @@ class _Evidence:
     latest_sign_off_ids: dict[int, int] = field(default_factory=dict)
 
 
-def _evidence(session: Session, ids: list[int], curriculum_id: int, modules: list[Module],
+def _evidence(session: Session, whose: _Whose, curriculum_id: int, modules: list[Module],
               policy: Policy) -> _Evidence:
     """Quiz passes, agreement signatures, supervision totals, latest competency ratings and
     the ids of the latest sign-offs of these trainees, in one query."""
     found = _Evidence()
-    if not ids:
-        return found
     quiz_module = {m.quiz.id: m.id for m in modules if m.quiz is not None}
-    values: dict[str, Any] = {"ids": ids, "quiz_ids": list(quiz_module),
+    values: dict[str, Any] = {**whose.values(), "quiz_ids": list(quiz_module),
                               "curriculum_id": curriculum_id}
-    if policy.pass_mark is not None:
-        statement, values["pass_mark"] = _EVIDENCE_BY_MARK, policy.pass_mark
-    else:
-        statement = _EVIDENCE_BY_VERDICT
+    by_mark = policy.pass_mark is not None
+    if by_mark:
+        values["pass_mark"] = policy.pass_mark
+    statement = _EVIDENCE[whose.scope][by_mark]
     signatures = []
     for kind, person, number, amount, key, label, score, at, on in session.execute(
             statement, values):
@@ -425,9 +457,13 @@ def _evidence(session: Session, ids: list[int], curriculum_id: int, modules: lis
 # Without the evidence (the readiness snapshot judged at the time, about 2 KB of JSON each):
 # readiness shows a sign-off's decision, date, reasons and plan, and a cohort's report would
 # otherwise parse 200 snapshots it never shows. Read, it loads then.
-_LATEST_SIGN_OFFS = select(SignOff).join(
-    _RANKED_SIGN_OFFS, _RANKED_SIGN_OFFS.c.id == SignOff.id).where(
-    _RANKED_SIGN_OFFS.c.rank == 1).options(defer(SignOff.evidence))
+def _latest_sign_offs_statement(of: Any) -> Select:
+    ranked = _ranked_sign_offs(of)
+    return select(SignOff).join(ranked, ranked.c.id == SignOff.id).where(
+        ranked.c.rank == 1).options(defer(SignOff.evidence))
+
+
+_LATEST_SIGN_OFFS = {scope: _latest_sign_offs_statement(of) for scope, of in _OF.items()}
 
 
 _SIGN_OFFS_BY_ID = select(SignOff).where(
@@ -444,17 +480,12 @@ def _sign_offs(session: Session, by_trainee: dict[int, int]) -> dict[int, SignOf
             if sign_off_id in found}
 
 
-def _latest_sign_offs(session: Session, ids: list[int], curriculum_id: int
+def _latest_sign_offs(session: Session, whose: _Whose, curriculum_id: int
                       ) -> dict[int, SignOff]:
     """Each trainee's latest sign-off; the database picks it (earlier ones, with their
     evidence, are never loaded)."""
-    out: dict[int, SignOff] = {}
-    if not ids:
-        return out
-    for sign_off in session.scalars(_LATEST_SIGN_OFFS,
-                                    {"ids": ids, "curriculum_id": curriculum_id}):
-        out[sign_off.trainee_id] = sign_off
-    return out
+    return {sign_off.trainee_id: sign_off for sign_off in session.scalars(
+        _LATEST_SIGN_OFFS[whose.scope], {**whose.values(), "curriculum_id": curriculum_id})}
 
 
 def cohort_readiness(session: Session, cohort: Cohort, *, today: date,
@@ -467,7 +498,7 @@ def cohort_readiness(session: Session, cohort: Cohort, *, today: date,
     enrolled = [(e.person_id, e.enrolled_on, e.withdrawn_on) for e in enrolments]
     attendance = attendance_rules.cohort_attendance(session, cohort, now or utcnow(),
                                                     with_lines=False, enrolled=enrolled)
-    return _evaluate(session, cohort, enrolments, attendance, today)
+    return _evaluate(session, cohort, enrolments, attendance, today, _Whose(COHORT, cohort.id))
 
 
 def trainee_readiness(session: Session, person_id: int, *, today: date,
@@ -481,7 +512,8 @@ def trainee_readiness(session: Session, person_id: int, *, today: date,
     out: list[Readiness] = []
     # ``enrolment.person`` is the person already in the session (no query).
     for enrolment, attended in enrolled:
-        out += _evaluate(session, enrolment.cohort, [enrolment], {person_id: attended}, today)
+        out += _evaluate(session, enrolment.cohort, [enrolment], {person_id: attended}, today,
+                         _Whose(TRAINEE, person_id))
     return out
 
 
