@@ -40,7 +40,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from lms.models import (
     Agreement,
@@ -491,9 +491,11 @@ def _latest_sign_offs(session: Session, whose: _Whose, curriculum_id: int
 def cohort_readiness(session: Session, cohort: Cohort, *, today: date,
                      now: datetime | None = None) -> list[Readiness]:
     """Every trainee of the cohort, by name. A fixed number of queries, whatever its size."""
+    # The people joined in the same statement: loaded apart, by a list of their ids, 200
+    # trainees made a statement of 200 parameters, which psycopg parses afresh on each call.
     enrolments = sorted(session.scalars(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id)
-        .options(selectinload(Enrolment.person).lazyload(Person.role_rows))),
+        .options(joinedload(Enrolment.person, innerjoin=True).lazyload(Person.role_rows))),
         key=lambda e: (e.person.name.casefold(), e.person_id))
     enrolled = [(e.person_id, e.enrolled_on, e.withdrawn_on) for e in enrolments]
     attendance = attendance_rules.cohort_attendance(session, cohort, now or utcnow(),
