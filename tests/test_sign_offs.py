@@ -16,7 +16,7 @@ from lms.models import (
 )
 from lms.models._types import utcnow
 from lms.models.readiness import AppendOnlyError
-from lms.services import audit, sign_offs
+from lms.services import audit, sign_offs, supervisors
 from lms.services.sign_offs import SignOffError
 from tests.readiness_fixtures import RULES
 
@@ -269,3 +269,38 @@ def test_readiness_loads_sign_offs_only_for_trainees_who_have_one(db, cohort, tr
         [row] = readiness.cohort_readiness(db, cohort, today=TODAY)
     assert row.latest_sign_off.id == revocation.id and row.latest_sign_off.decision == "revoke"
     assert len([s for s in statements if "lms_sign_off.decision" in s]) == 1
+
+
+def test_readiness_loads_the_sign_offs_by_the_cohort_not_by_their_ids(db, cohort, trainee,
+                                                                       supervisor, policy,
+                                                                       make_person,
+                                                                       count_queries):
+    # One trainee signed off or two: the same statement loads them (a list of ids bound per
+    # sign-off was a statement that grew with the cohort).
+    from lms.services import readiness
+
+    def loading_statement():
+        db.expire_all()
+        with count_queries() as statements:
+            rows = readiness.cohort_readiness(db, cohort, today=TODAY)
+        [statement] = [s for s in statements if "lms_sign_off.decision" in s]
+        return rows, statement
+
+    other = make_person("trainee")
+    db.add(Enrolment(cohort_id=cohort.id, person_id=other.id, enrolled_on=TODAY))
+    db.commit()
+    first = sign_offs.sign_off(db, judge(db, supervisor, trainee), trainee, cohort,
+                               decision="defer", today=TODAY, reasons="More practice.",
+                               plan="Role-plays.", review_on=TODAY + timedelta(days=30))
+    db.commit()
+    rows, one = loading_statement()
+    assert {r.person.id: r.latest_sign_off for r in rows} == {trainee.id: first, other.id: None}
+    supervisors.assign(db, other, supervisor, on=TODAY - timedelta(days=60))
+    second = sign_offs.sign_off(db, judge(db, supervisor, other), other, cohort,
+                                decision="defer", today=TODAY, reasons="More practice.",
+                                plan="Role-plays.", review_on=TODAY + timedelta(days=30))
+    db.commit()
+    rows, two = loading_statement()
+    assert {r.person.id: r.latest_sign_off for r in rows} == {trainee.id: first,
+                                                              other.id: second}
+    assert two == one

@@ -280,7 +280,9 @@ def _evaluate(session: Session, cohort: Cohort, enrolments: list[Enrolment],
     modules = [m for m in (known.module(slug) for slug in policy.quiz_modules)
                if m is not None and m.curriculum_id == cohort.curriculum_id]
     found = _evidence(session, whose, cohort.curriculum_id, modules, policy)
-    latest_sign_offs = _sign_offs(session, found.latest_sign_off_ids)
+    # Loaded only when the evidence found some, by the same trainees, not by a list of ids.
+    latest_sign_offs = _latest_sign_offs(session, whose, cohort.curriculum_id) \
+        if found.latest_sign_off_ids else {}
     current_agreements = {a.key: a for a in known.agreements(cohort.curriculum_id)}
     out = []
     for e in enrolments:
@@ -389,7 +391,7 @@ def _evidence_statements(of: Any) -> dict[bool, Select]:
                               label=ranked_ratings.c.rating, on=ranked_ratings.c.observed_on))
         .where(ranked_ratings.c.rank == 1),
         # Each trainee's latest sign-off, by id: most trainees have none, and then no
-        # statement loads any (``_sign_offs``).
+        # statement loads any (``_latest_sign_offs``).
         select(*_evidence_row(_SIGN_OFF_ROW, SignOff.trainee_id, number=SignOff.id))
         .join(ranked_sign_offs, ranked_sign_offs.c.id == SignOff.id)
         .where(ranked_sign_offs.c.rank == 1),
@@ -464,20 +466,6 @@ def _latest_sign_offs_statement(of: Any) -> Select:
 
 
 _LATEST_SIGN_OFFS = {scope: _latest_sign_offs_statement(of) for scope, of in _OF.items()}
-
-
-_SIGN_OFFS_BY_ID = select(SignOff).where(
-    SignOff.id.in_(bindparam("sign_off_ids", expanding=True))).options(defer(SignOff.evidence))
-
-
-def _sign_offs(session: Session, by_trainee: dict[int, int]) -> dict[int, SignOff]:
-    """The sign-offs ``_evidence`` found, by trainee (no statement when there are none)."""
-    if not by_trainee:
-        return {}
-    found = {s.id: s for s in session.scalars(
-        _SIGN_OFFS_BY_ID, {"sign_off_ids": list(by_trainee.values())})}
-    return {trainee: found[sign_off_id] for trainee, sign_off_id in by_trainee.items()
-            if sign_off_id in found}
 
 
 def _latest_sign_offs(session: Session, whose: _Whose, curriculum_id: int
